@@ -1,0 +1,138 @@
+"""Character n-gram TF-IDF + linear models: the feedback-tagging baseline.
+
+* service area (one label): a linear SVM with Platt-calibrated probabilities;
+* service dimensions (zero or more): one logistic regression per dimension.
+
+Text goes through the same ``prepare_text`` in training and serving (PII masked,
+whitespace normalised), so the model never learns from personal data.
+"""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multiclass import OneVsRestClassifier
+from sklearn.preprocessing import MultiLabelBinarizer
+from sklearn.svm import LinearSVC
+from sklearn.utils.validation import check_is_fitted
+
+from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataContractError, validate_feedback
+from govperf_ml.feedback.pii import mask_pii
+
+_WS = re.compile(r"\s+")
+
+
+def prepare_text(text: str) -> str:
+    """The one preprocessing step shared by training and serving."""
+    return _WS.sub(" ", mask_pii(str(text))).strip().lower()
+
+
+class TfidfFeedbackClassifier(BaseEstimator):
+    """Tag messages with a service area and service dimensions.
+
+    Parameters
+    ----------
+    ngram_range : tuple
+        Character n-gram range (characters suit Chinese, which has no spaces).
+    C : float
+        Inverse regularisation of the area SVM.
+    dimension_threshold : float
+        Probability above which a dimension is tagged.
+    review_threshold : float
+        Area confidence below which a message goes to human review.
+    max_features : int
+        Vocabulary cap.
+    """
+
+    def __init__(self, *, ngram_range=(1, 3), C=0.5, dimension_threshold=0.4, review_threshold=0.6, max_features=200_000):
+        self.ngram_range = ngram_range
+        self.C = C
+        self.dimension_threshold = dimension_threshold
+        self.review_threshold = review_threshold
+        self.max_features = max_features
+
+    def _vectorizer(self):
+        return TfidfVectorizer(
+            analyzer="char_wb",
+            ngram_range=tuple(self.ngram_range),
+            sublinear_tf=True,
+            min_df=1,
+            max_features=self.max_features,
+        )
+
+    def fit(self, df: pd.DataFrame, y=None):
+        data = validate_feedback(df, require_labels=True)
+        texts = data[TEXT].map(prepare_text)
+        self.vectorizer_ = self._vectorizer().fit(texts)
+        X = self.vectorizer_.transform(texts)
+        areas = data[AREA].astype(str).to_numpy()
+        counts = pd.Series(areas).value_counts()
+        if len(counts) < 2:
+            raise DataContractError("feedback: training needs at least two service areas", field=AREA)
+        cv = int(min(3, counts.min()))
+        svm = LinearSVC(C=self.C, class_weight="balanced")
+        self.area_model_ = CalibratedClassifierCV(svm, cv=cv, method="sigmoid") if cv >= 2 else svm.fit(X, areas)
+        if cv >= 2:
+            self.area_model_.fit(X, areas)
+        self.classes_ = np.asarray(self.area_model_.classes_)
+        self.dimension_classes_ = np.asarray([])
+        self.dim_model_ = None
+        if DIMENSIONS_COL in data.columns:
+            self.mlb_ = MultiLabelBinarizer()
+            Yd = self.mlb_.fit_transform(data[DIMENSIONS_COL])
+            keep = (Yd.sum(axis=0) > 0) & (Yd.sum(axis=0) < len(Yd))
+            if keep.any():
+                self.dimension_classes_ = self.mlb_.classes_[keep]
+                self.dim_model_ = OneVsRestClassifier(LogisticRegression(C=10.0, class_weight="balanced", max_iter=2000))
+                self.dim_model_.fit(X, Yd[:, keep])
+        return self
+
+    def predict_proba(self, texts) -> np.ndarray:
+        check_is_fitted(self)
+        X = self.vectorizer_.transform([prepare_text(t) for t in texts])
+        if hasattr(self.area_model_, "predict_proba"):
+            return self.area_model_.predict_proba(X)
+        d = self.area_model_.decision_function(X)
+        e = np.exp(d - d.max(axis=1, keepdims=True))
+        return e / e.sum(axis=1, keepdims=True)
+
+    def predict(self, texts) -> np.ndarray:
+        return self.classes_[self.predict_proba(texts).argmax(axis=1)]
+
+    def predict_dimensions_proba(self, texts) -> np.ndarray:
+        check_is_fitted(self)
+        if self.dim_model_ is None:
+            return np.zeros((len(texts), 0))
+        X = self.vectorizer_.transform([prepare_text(t) for t in texts])
+        return self.dim_model_.predict_proba(X)
+
+    def classify(self, df: pd.DataFrame) -> pd.DataFrame:
+        """Area, dimensions, confidences and the review flag for each message."""
+        check_is_fitted(self)
+        data = validate_feedback(df)
+        texts = data[TEXT].tolist()
+        P = self.predict_proba(texts)
+        Q = self.predict_dimensions_proba(texts)
+        best = P.argmax(axis=1)
+        conf = P[np.arange(len(P)), best]
+        rows = []
+        for i, mid in enumerate(data[MESSAGE_ID]):
+            dim_p = {str(d): float(Q[i, j]) for j, d in enumerate(self.dimension_classes_)}
+            rows.append(
+                {
+                    MESSAGE_ID: mid,
+                    "area": str(self.classes_[best[i]]),
+                    "area_confidence": float(conf[i]),
+                    "area_probabilities": {str(c): float(P[i, j]) for j, c in enumerate(self.classes_)},
+                    "dimensions": [d for d, p in dim_p.items() if p >= self.dimension_threshold],
+                    "dimension_probabilities": dim_p,
+                    "needs_review": bool(conf[i] < self.review_threshold),
+                }
+            )
+        return pd.DataFrame(rows)

@@ -1,0 +1,52 @@
+"""Turn z-scores into alarms: a sensitivity threshold and direction awareness."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.metrics import f1_score
+from sklearn.utils.validation import check_is_fitted
+
+
+class ThresholdRule(BaseEstimator):
+    """Flag ``|z| > threshold``; with direction awareness, only moves in the bad direction.
+
+    A fall of a higher-is-better indicator (or a rise of a lower-is-better one) alerts;
+    an improvement does not. ``fit`` can tune the threshold on labelled points by F1.
+
+    Parameters
+    ----------
+    threshold : float
+        The |z| above which a value alarms (the sensitivity knob: higher = fewer alarms).
+    direction_aware : bool
+        Ignore improvements when a series' direction is known.
+    grid : tuple of float or None
+        Candidate thresholds for ``fit`` with labels; None keeps ``threshold``.
+    """
+
+    def __init__(self, *, threshold=3.5, direction_aware=True, grid=(2.5, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0, 8.0)):
+        self.threshold = threshold
+        self.direction_aware = direction_aware
+        self.grid = grid
+
+    def fit(self, z, y=None, directions=None):
+        z = np.asarray(z, dtype=float)
+        self.threshold_ = float(self.threshold)
+        if y is not None and self.grid:
+            y = np.asarray(y, dtype=bool)
+            scores = {t: f1_score(y, self._flag(z, t, directions), zero_division=0.0) for t in self.grid}
+            self.threshold_ = float(max(scores, key=lambda t: (scores[t], t)))
+            self.fit_f1_ = float(scores[self.threshold_])
+        return self
+
+    def _flag(self, z, threshold, directions):
+        z = np.nan_to_num(np.asarray(z, dtype=float))
+        flag = np.abs(z) > threshold
+        if self.direction_aware and directions is not None:
+            d = np.asarray(directions, dtype=object)
+            flag &= ~((d == "higher") & (z > 0)) & ~((d == "lower") & (z < 0))
+        return flag
+
+    def predict(self, z, directions=None) -> np.ndarray:
+        check_is_fitted(self)
+        return self._flag(z, self.threshold_, directions)

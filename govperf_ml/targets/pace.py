@@ -1,0 +1,177 @@
+"""The linear-pace rule for targets (what OKR tools do), turned into a probability.
+
+At the assessment time the rule draws the planned straight line from the baseline at the
+start to the target at the deadline and rates the progress made so far: on track (green)
+at ≥ 95 % of the planned progress, at risk (amber) from 75 % to 95 %, off track (red)
+below. ``fit`` learns the observed miss rate of each status on past target episodes, so
+the rule answers with a probability of missing the target as well as a colour.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from govperf_ml.contracts import (
+    AGGREGATION, DEADLINE, DIRECTION, DS, ID, START, TARGET, Y, DataContractError, short,
+    validate_series, validate_targets,
+)
+from govperf_ml.targets.episodes import aggregate, build_episodes, period_values, periods_between
+
+STATUSES = ("green", "amber", "red")
+OUTPUT_COLUMNS = [
+    "target_id", ID, "as_of", "p_miss", "status", "progress_ratio", "current", "projected", "projected_lo",
+    "projected_hi", "required_rate", "current_rate", "reason_en", "reason_zh",
+]
+_STATUS_ZH = {"green": "绿灯（进度正常）", "amber": "黄灯（存在风险）", "red": "红灯（严重滞后）"}
+
+
+def _fmt(x: float) -> str:
+    return "n/a" if x is None or not np.isfinite(x) else f"{x:,.3g}"
+
+
+class LinearPaceRule(BaseEstimator):
+    """Rate progress against the straight line from the baseline to the target.
+
+    Parameters
+    ----------
+    on_track : float
+        Share of the planned progress at or above which a target is green.
+    at_risk : float
+        Share below which it is red (amber in between).
+    run_rate_window : int
+        How many recent periods set the current run rate.
+    """
+
+    def __init__(self, *, on_track=0.95, at_risk=0.75, run_rate_window=6):
+        self.on_track = on_track
+        self.at_risk = at_risk
+        self.run_rate_window = run_rate_window
+
+    # ------------------------------------------------------------------ fit
+    def fit(self, history: pd.DataFrame, targets: pd.DataFrame):
+        """Learn the miss rate of each status on past targets (deadline already observed)."""
+        if not 0 < self.at_risk <= self.on_track:
+            raise ValueError("need 0 < at_risk <= on_track")
+        hist = validate_series(history)
+        tg = validate_targets(targets)
+        episodes = build_episodes(hist, tg)
+        self.miss_rate_ = {"green": 0.2, "amber": 0.5, "red": 0.8}  # used only without episodes
+        self.counts_ = {s: [0, 0] for s in STATUSES}
+        if not episodes.empty:
+            rated = self._assess_episodes(hist, episodes)
+            for status, missed in zip(rated["status"], episodes["missed"]):
+                self.counts_[status][0] += int(missed)
+                self.counts_[status][1] += 1
+            # Laplace smoothing keeps rates away from 0 and 1 on small samples
+            self.miss_rate_ = {s: (m + 1) / (n + 2) for s, (m, n) in self.counts_.items()}
+        self.n_episodes_ = int(len(episodes))
+        return self
+
+    def _assess_episodes(self, hist: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
+        groups = {uid: g for uid, g in hist.groupby(ID, sort=False)}
+        rows = [self._one(t, groups.get(t[ID]), t["as_of"]) for t in episodes.to_dict("records")]
+        return pd.DataFrame(rows)
+
+    # ------------------------------------------------------------------ assess
+    def assess(self, history: pd.DataFrame, targets: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
+        """Risk of missing each target, as seen at ``as_of`` (default: each series' last value)."""
+        check_is_fitted(self)
+        hist = validate_series(history)
+        tg = validate_targets(targets)
+        unknown = sorted(set(tg[ID]) - set(hist[ID]))
+        if unknown:
+            raise DataContractError(
+                f"targets: no history for series {short(unknown)}", field=ID, ids=unknown
+            )
+        as_of = pd.Timestamp(as_of) if as_of is not None else None
+        groups = {uid: g for uid, g in hist.groupby(ID, sort=False)}
+        rows = [self._one(t, groups[t[ID]], as_of) for t in tg.to_dict("records")]
+        return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+
+    def _one(self, t: dict, g: pd.DataFrame, as_of) -> dict:
+        S, D, T = t[START], t[DEADLINE], float(t[TARGET])
+        direction, agg = t[DIRECTION], t[AGGREGATION]
+        c = min(as_of if as_of is not None else g[DS].max(), D)
+        seen = g[(g[DS] <= c)].dropna(subset=[Y])
+        if seen.empty:
+            raise DataContractError(
+                f"targets: series {short([t[ID]])} has no value up to {c.date()}", field=ID, ids=[t[ID]]
+            )
+        before = seen[seen[DS] <= S]
+        so_far = period_values(seen, S, c)
+        b = float(before[Y].iloc[-1]) if not before.empty else float(seen[Y].iloc[0])
+        f = float(np.clip((c - S) / (D - S), 0.0, 1.0))
+        sign = 1.0 if direction == "higher" else -1.0
+        last = float(seen[Y].iloc[-1])
+        if agg == "sum":
+            current = float(so_far.sum())
+            planned = T * f
+            ratio = 1.0 if planned == 0 else (current / planned if sign > 0 else (planned / current if current > 0 else 1.0))
+        else:
+            current = aggregate(so_far, agg) if not so_far.empty else last
+            need = T - b
+            if sign * need > 0 and f > 0:
+                ratio = (current - b) / (need * f)
+            elif sign * need > 0:
+                ratio = 1.0
+            else:  # the plan is no change or a fall: compare with the target directly
+                ratio = 1.0 if sign * (current - T) >= 0 else (current / T if sign > 0 and T else T / current if current else 0.0)
+        status = "green" if ratio >= self.on_track else "amber" if ratio >= self.at_risk else "red"
+
+        # run rate and projection to the deadline
+        recent = seen[Y].to_numpy(dtype=float)[-self.run_rate_window :]
+        slope, resid_sd = 0.0, float(np.std(recent)) if len(recent) > 1 else abs(last) * 0.05
+        if len(recent) >= 3:
+            x = np.arange(len(recent))
+            slope, icpt = np.polyfit(x, recent, 1)
+            resid_sd = float(np.std(recent - (icpt + slope * x), ddof=1)) if len(recent) > 3 else resid_sd
+        r = periods_between(c, D, g[DS])
+        n_so_far = len(so_far)
+        if agg == "last":
+            projected = last + slope * r
+            required = (T - last) / r if r >= 1 else T - last
+            current_rate = slope
+            spread = resid_sd * np.sqrt(max(r, 1.0))
+        elif agg == "mean":
+            future_mean = last + slope * (r + 1) / 2
+            projected = (so_far.sum() + r * future_mean) / max(n_so_far + r, 1)
+            required = ((n_so_far + r) * T - so_far.sum()) / r if r >= 1 else T
+            current_rate = float(np.mean(recent))
+            spread = resid_sd * r / max(n_so_far + r, 1) * np.sqrt(max(r, 1.0))
+        else:
+            per_period = float(np.mean(recent))
+            projected = current + per_period * r
+            required = (T - current) / r if r >= 1 else T - current
+            current_rate = per_period
+            spread = resid_sd * np.sqrt(max(r, 1.0))
+        z80 = 1.2816
+        p = float(self.miss_rate_[status])
+        reason_en = (
+            f"With {f:.0%} of the period gone, the {agg} value {_fmt(current)} has made {ratio:.0%} of the "
+            f"planned progress towards {_fmt(T)} (pace rule: {status}); reaching it needs "
+            f"{_fmt(required)} per remaining period against a current {_fmt(current_rate)}."
+        )
+        reason_zh = (
+            f"考核期已过 {f:.0%}，当前{ {'last': '最新值', 'mean': '均值', 'sum': '累计值'}[agg] } {_fmt(current)}，"
+            f"完成计划进度的 {ratio:.0%}，目标 {_fmt(T)}（进度规则：{_STATUS_ZH[status]}）；"
+            f"要达标，剩余每期需 {_fmt(required)}，目前为 {_fmt(current_rate)}。"
+        )
+        return {
+            "target_id": t["target_id"],
+            ID: t[ID],
+            "as_of": c,
+            "p_miss": p,
+            "status": status,
+            "progress_ratio": float(ratio),
+            "current": current,
+            "projected": float(projected),
+            "projected_lo": float(projected - z80 * spread),
+            "projected_hi": float(projected + z80 * spread),
+            "required_rate": float(required),
+            "current_rate": float(current_rate),
+            "reason_en": reason_en,
+            "reason_zh": reason_zh,
+        }

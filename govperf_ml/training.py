@@ -1,0 +1,239 @@
+"""Training steps: pure functions that build, fit and backtest one capability's model.
+
+Each returns a :class:`TrainResult` with the fitted estimator, its parameters and its
+backtest metrics as plain values; only the CLI's training entry point hands them to the
+registry (MLflow). The same functions train on the bundled sample city or on a user's
+own CSV files.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import train_test_split
+
+from govperf_ml.anomaly import AnomalyPipeline
+from govperf_ml.contracts import AREA, DEADLINE, DIRECTION, DS, ID, Y, validate_feedback, validate_series, validate_targets
+from govperf_ml.feedback import TfidfFeedbackClassifier
+from govperf_ml.forecasting import SeasonalNaiveForecaster
+from govperf_ml.targets import LinearPaceRule, build_episodes
+
+
+@dataclass
+class TrainResult:
+    capability: str
+    estimator: Any
+    params: dict
+    metrics: dict
+    gate_metric: str
+    greater_is_better: bool
+    promote_on_tie: bool = False
+    info: dict = field(default_factory=dict)
+
+
+def _prf(pred: np.ndarray, true: np.ndarray) -> dict:
+    tp = int((pred & true).sum())
+    fp = int((pred & ~true).sum())
+    fn = int((~pred & true).sum())
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+
+
+# ---------------------------------------------------------------------------- anomaly
+def train_anomaly(
+    series: pd.DataFrame,
+    labels: pd.DataFrame | None = None,
+    directions: dict | None = None,
+    *,
+    holdout_periods: int = 12,
+    estimator: AnomalyPipeline | None = None,
+) -> TrainResult:
+    """Tune the detector on all but the last ``holdout_periods`` of each series; score the rest.
+
+    The backtest metric is point-level F1 of the flagged values against the labelled
+    anomalies of the holdout periods (detectors are causal, so the holdout is scored
+    with the whole history before it, as in production).
+    """
+    data = validate_series(series)
+    est = estimator or AnomalyPipeline()
+    ds_sorted = np.sort(data[DS].unique())
+    cutoff = ds_sorted[-holdout_periods - 1] if len(ds_sorted) > holdout_periods + 8 else ds_sorted[len(ds_sorted) // 2]
+    train = data[data[DS] <= cutoff]
+    train_labels = labels[pd.to_datetime(labels[DS]) <= cutoff] if labels is not None else None
+    est.fit(train, train_labels, directions=directions)
+    scored = est.score(data, directions=directions)
+    hold = scored[DS] > cutoff
+    metrics: dict = {"threshold": float(est.rule_.threshold_)}
+    if labels is not None:
+        lab = pd.MultiIndex.from_frame(labels[[ID, DS]].assign(**{DS: pd.to_datetime(labels[DS])}))
+        true = pd.MultiIndex.from_frame(scored[[ID, DS]]).isin(lab)
+        m = _prf(scored["is_anomaly"].to_numpy()[hold], true[hold])
+        metrics.update({f"holdout_{k}": float(v) for k, v in m.items()})
+    else:
+        metrics["holdout_f1"] = float("nan")
+    metrics["holdout_alert_rate"] = float(scored["is_anomaly"][hold].mean())
+    return TrainResult(
+        "anomaly",
+        est,
+        {**{f"detector.{k}": v for k, v in est.detector_.get_params().items()}, "rule.threshold": est.rule_.threshold_,
+         "holdout_periods": holdout_periods, "n_series": int(data[ID].nunique())},
+        metrics,
+        gate_metric="holdout_f1",
+        greater_is_better=True,
+    )
+
+
+# ---------------------------------------------------------------------------- forecast
+def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, level=(80, 95), freq=None) -> pd.DataFrame:
+    """Rolling-origin backtest: forecast h steps from n_windows cutoffs, join the actuals."""
+    ds_sorted = np.sort(data[DS].unique())
+    out = []
+    for w in range(n_windows, 0, -1):
+        cutoff = ds_sorted[-w * h - 1]
+        hist = data[data[DS] <= cutoff]
+        fc = est.forecast(hist, h=h, level=level, freq=freq)
+        fc["cutoff"] = cutoff
+        out.append(fc.merge(data[[ID, DS, Y]], on=[ID, DS], how="inner"))
+    return pd.concat(out, ignore_index=True)
+
+
+def forecast_metrics(bt: pd.DataFrame, alias: str, history: pd.DataFrame, season: int, level=(80, 95)) -> dict:
+    y, f = bt[Y].to_numpy(float), bt[alias].to_numpy(float)
+    smape = float(np.nanmean(200 * np.abs(y - f) / np.maximum(np.abs(y) + np.abs(f), 1e-9)))
+    # MASE scale: in-sample seasonal naive MAE of each series
+    scale = history.groupby(ID)[Y].apply(lambda s: np.nanmean(np.abs(s.to_numpy(float)[season:] - s.to_numpy(float)[:-season])))
+    err = (bt.assign(ae=np.abs(y - f)).groupby(ID)["ae"].mean() / scale).replace([np.inf], np.nan)
+    out = {"smape": smape, "mase": float(np.nanmean(err))}
+    for lv in level:
+        lo, hi = bt[f"{alias}-lo-{lv}"].to_numpy(float), bt[f"{alias}-hi-{lv}"].to_numpy(float)
+        out[f"coverage{lv}"] = float(np.mean((y >= lo) & (y <= hi)))
+    return out
+
+
+def train_forecast(
+    demand: pd.DataFrame,
+    *,
+    h: int = 28,
+    n_windows: int = 3,
+    estimator: SeasonalNaiveForecaster | None = None,
+) -> TrainResult:
+    """Fit the forecaster and backtest it with ``n_windows`` rolling origins of ``h`` steps."""
+    data = validate_series(demand)
+    est = estimator or SeasonalNaiveForecaster()
+    est.fit(data)
+    bt = backtest_forecaster(est, data, h=h, n_windows=n_windows)
+    from govperf_ml.features.time import season_length
+
+    season = est.season_length or season_length(est.freq_)
+    metrics = forecast_metrics(bt, est.alias, data, season)
+    return TrainResult(
+        "forecast",
+        est,
+        {**est.get_params(), "freq": est.freq_, "backtest_h": h, "backtest_windows": n_windows,
+         "n_series": int(data[ID].nunique())},
+        metrics,
+        gate_metric="mase",
+        greater_is_better=False,
+    )
+
+
+# ---------------------------------------------------------------------------- targets
+def brier(p: np.ndarray, y: np.ndarray) -> float:
+    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
+
+
+def train_targets(
+    series: pd.DataFrame,
+    targets: pd.DataFrame,
+    *,
+    estimator: LinearPaceRule | None = None,
+) -> TrainResult:
+    """Fit on targets whose deadline falls before the last year; backtest on the last year.
+
+    The backtest assesses each held-out target at 25 %, 50 % and 75 % of its period
+    and scores the probability of missing it (Brier score, lower is better).
+    """
+    hist = validate_series(series)
+    tg = validate_targets(targets)
+    last_deadline = tg[DEADLINE].max()
+    split = last_deadline - pd.DateOffset(years=1)
+    train_t, test_t = tg[tg[DEADLINE] <= split], tg[tg[DEADLINE] > split]
+    est = estimator or LinearPaceRule()
+    est.fit(hist, train_t)
+    episodes = build_episodes(hist, test_t)
+    metrics: dict = {"n_train_episodes": float(est.n_episodes_), "n_test_episodes": float(len(episodes))}
+    if not episodes.empty:
+        rows = []
+        for as_of, grp in episodes.groupby("as_of"):
+            res = est.assess(hist[hist[DS] <= as_of], grp.drop(columns=["achieved", "missed", "as_of"]), as_of=as_of)
+            rows.append(res.merge(grp[["target_id", "missed"]], on="target_id"))
+        res = pd.concat(rows, ignore_index=True)
+        y = res["missed"].to_numpy(float)
+        metrics.update({
+            "brier": brier(res["p_miss"], y),
+            "miss_rate": float(y.mean()),
+            "brier_climatology": brier(np.full_like(y, y.mean()), y),
+            "red_precision": float(res.loc[res["status"] == "red", "missed"].mean()) if (res["status"] == "red").any() else float("nan"),
+        })
+    else:
+        metrics["brier"] = float("nan")
+    return TrainResult(
+        "targets",
+        est,
+        {**est.get_params(), "n_targets": int(len(tg)), "split": str(split.date())},
+        metrics,
+        gate_metric="brier",
+        greater_is_better=False,
+        info={"miss_rate": est.miss_rate_},
+    )
+
+
+# ---------------------------------------------------------------------------- feedback
+def train_feedback(
+    messages: pd.DataFrame,
+    *,
+    corrections: pd.DataFrame | None = None,
+    test_size: float = 0.2,
+    seed: int = 0,
+    estimator: TfidfFeedbackClassifier | None = None,
+) -> TrainResult:
+    """Fit on a stratified 80 % (plus handlers' corrections); score macro-F1 on the fixed 20 %.
+
+    The held-out split depends only on the seed and the corpus, so successive versions are
+    compared on the same messages.
+    """
+    data = validate_feedback(messages, require_labels=True)
+    train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
+    if corrections is not None and len(corrections):
+        corr = validate_feedback(corrections, require_labels=True)
+        train = pd.concat([train[~train["message_id"].isin(corr["message_id"])], corr], ignore_index=True)
+    est = estimator or TfidfFeedbackClassifier()
+    est.fit(train)
+    pred = est.predict(test["text"].tolist())
+    metrics = {
+        "holdout_macro_f1": float(f1_score(test[AREA], pred, average="macro")),
+        "holdout_accuracy": float(accuracy_score(test[AREA], pred)),
+        "n_train": float(len(train)),
+        "n_test": float(len(test)),
+    }
+    if est.dim_model_ is not None and "dimensions" in test.columns:
+        Q = est.predict_dimensions_proba(test["text"].tolist()) >= est.dimension_threshold
+        T = np.array([[d in dims for d in est.dimension_classes_] for dims in test["dimensions"]])
+        metrics["holdout_dim_micro_f1"] = float(f1_score(T, Q, average="micro", zero_division=0))
+        metrics["holdout_dim_macro_f1"] = float(f1_score(T, Q, average="macro", zero_division=0))
+    return TrainResult(
+        "feedback",
+        est,
+        {**est.get_params(), "test_size": test_size, "seed": seed,
+         "n_corrections": int(len(corrections)) if corrections is not None else 0},
+        metrics,
+        gate_metric="holdout_macro_f1",
+        greater_is_better=True,
+        promote_on_tie=True,  # a retrain on corrections is kept unless it gets worse
+    )
