@@ -94,7 +94,8 @@ class SeasonalNaiveForecaster(BaseEstimator):
             lo = np.empty(h)
             hi = np.empty(h)
             for kk in np.unique(k):
-                err = hist[kk * m :] - hist[: len(hist) - kk * m]
+                lag = kk * m
+                err = hist[lag:] - hist[:-lag] if len(hist) > lag else hist[:0]
                 if len(err) >= 5:
                     ql, qh = np.quantile(err, [a, 1 - a])
                 else:  # too short: fall back on a scaled spread of one-step differences

@@ -31,6 +31,22 @@ def is_missed(value: float, target: float, direction: str) -> bool:
     return bool(value < target) if direction == "higher" else bool(value > target)
 
 
+def spacing(ds: pd.Series) -> pd.Timedelta:
+    """The median spacing of a series' timestamps (a month for monthly data)."""
+    if len(ds) < 2:
+        return pd.Timedelta(days=30)
+    return pd.Timedelta(np.median(np.diff(np.sort(ds.to_numpy())).astype("timedelta64[ns]").astype(np.int64)), "ns")
+
+
+def covers(g: pd.DataFrame, when: pd.Timestamp) -> bool:
+    """Whether the series has reached the period that contains ``when``.
+
+    Monthly values are stamped at the month start, so the December value (2025-12-01)
+    covers a deadline of 2025-12-31.
+    """
+    return bool(g[DS].max() + spacing(g[DS]) > when)
+
+
 def aggregate_outcome(history: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
     """For targets whose deadline has passed: the achieved value and whether it was missed.
 
@@ -40,7 +56,7 @@ def aggregate_outcome(history: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFr
     rows = []
     for t in targets.itertuples(index=False):
         g = groups.get(getattr(t, ID))
-        if g is None or g[DS].max() < getattr(t, DEADLINE):
+        if g is None or not covers(g, getattr(t, DEADLINE)):
             continue
         vals = period_values(g, getattr(t, START), getattr(t, DEADLINE))
         if vals.empty:
@@ -74,5 +90,5 @@ def build_episodes(history: pd.DataFrame, targets: pd.DataFrame, *, fractions=(0
 
 def periods_between(start: pd.Timestamp, end: pd.Timestamp, ds: pd.Series) -> float:
     """How many of the series' periods lie in (start, end], from its median spacing."""
-    spacing = np.median(np.diff(ds.sort_values().to_numpy()).astype("timedelta64[s]").astype(float)) if len(ds) > 1 else 86400 * 30
-    return max(0.0, (end - start).total_seconds() / max(spacing, 1.0))
+    step = spacing(ds).total_seconds()
+    return max(0.0, (end - start).total_seconds() / max(step, 1.0))

@@ -1,0 +1,68 @@
+"""The command line end to end on the sample city, in a temporary MLflow store."""
+
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from govperf_ml.cli import app
+
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    home = tmp_path_factory.mktemp("home")
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GOVPERF_HOME", str(home))
+    mp.delenv("MLFLOW_TRACKING_URI", raising=False)
+    mp.delenv("GOVPERF_MLFLOW_TRACKING_URI", raising=False)
+    res = runner.invoke(app, ["train", "all"])
+    assert res.exit_code == 0, res.output
+    yield home
+    mp.undo()
+
+
+def test_train_registers_all_and_only_missing_is_noop(trained):
+    res = runner.invoke(app, ["models"])
+    assert res.exit_code == 0
+    for cap in ("anomaly", "forecast", "targets", "feedback"):
+        assert cap in res.output
+    again = runner.invoke(app, ["train", "all", "--only-missing"])
+    assert again.exit_code == 0 and "nothing to train" in again.output
+
+
+def test_score_each_capability_from_files(trained, tmp_path):
+    files = tmp_path / "city"
+    assert runner.invoke(app, ["sample-city", "--out", str(files)]).exit_code == 0
+    series = pd.read_csv(files / "series.csv")
+    one = series[series["unique_id"] == series["unique_id"].iloc[0]]
+    one.to_csv(tmp_path / "one.csv", index=False)
+    out = tmp_path / "scored.csv"
+    res = runner.invoke(app, ["score", "anomaly", "-i", str(tmp_path / "one.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    scored = pd.read_csv(out)
+    assert len(scored) == len(one) and scored["model_version"].str.startswith("govperf-anomaly/").all()
+
+    demand = pd.read_csv(files / "demand.csv")
+    demand[demand["unique_id"] == demand["unique_id"].iloc[0]].to_csv(tmp_path / "d.csv", index=False)
+    res = runner.invoke(app, ["score", "forecast", "-i", str(tmp_path / "d.csv"), "--h", "7", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 7
+
+    res = runner.invoke(app, ["score", "targets", "-i", str(files / "series.csv"), "--targets", str(files / "targets.csv"),
+                              "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert pd.read_csv(out)["status"].isin(["green", "amber", "red"]).all()
+
+    pd.DataFrame({"text": ["垃圾站臭气熏天，电话13812345678"]}).to_csv(tmp_path / "m.csv", index=False)
+    res = runner.invoke(app, ["score", "feedback", "-i", str(tmp_path / "m.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    tagged = pd.read_csv(out)
+    assert "13812345678" not in tagged.to_csv()
+
+
+def test_bad_input_is_one_clear_line(trained, tmp_path):
+    pd.DataFrame({"unique_id": ["a"], "ds": ["yesterday"], "y": [1]}).to_csv(tmp_path / "bad.csv", index=False)
+    res = runner.invoke(app, ["score", "anomaly", "-i", str(tmp_path / "bad.csv")])
+    assert res.exit_code == 2
+    assert "'ds'" in res.output and "Traceback" not in res.output
