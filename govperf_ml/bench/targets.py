@@ -1,0 +1,111 @@
+"""Targets bench: target episodes built from real series with a fixed protocol.
+
+For each series (train and test joined, length n) and M4 horizon h: start times
+S = n-2h, n-3h, n-4h (skipped with fewer than 3h values up to S); baseline b = mean of the
+h values up to and including S; deadline D = S+2h; assessment at c = S+h. For every
+g in {-0.05, 0, +0.05, +0.10}: a higher-is-better target b(1+g) and a lower-is-better
+target b(1-g), both on the mean of the h values in (c, D]. Only values up to c are seen.
+
+Models: the linear-pace rule (green ≥ 95 % of planned progress, amber ≥ 75 %, red below)
+turned into a probability by its observed miss rate per status, and a persistence rule
+(the current level, mean of (S, c], already meets the target or not, as a probability by
+its observed miss rate). Rates are learned with grouped 5-fold cross-validation by series.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+from sklearn.model_selection import GroupKFold
+
+from govperf_ml.bench import BenchResult
+from govperf_ml.contracts import DataContractError
+from govperf_ml.evaluation import m4
+from govperf_ml.evaluation.metrics import (
+    brier_score, brier_skill_score, expected_calibration_error, log_loss, reliability_table, roc_auc,
+)
+
+GAPS = (-0.05, 0.0, 0.05, 0.10)
+
+
+def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int) -> pd.DataFrame:
+    full = pd.concat([train, test]).sort_values(["unique_id", "ds"])
+    rows = []
+    for uid, g in full.groupby("unique_id", sort=False):
+        y = g["y"].to_numpy(float)
+        n = len(y)
+        for k in (2, 3, 4):
+            S = n - k * h  # index of the last value seen at the start (0-based: y[S-1])
+            if S < 3 * h:
+                continue
+            b = y[S - h : S].mean()
+            current = y[S : S + h].mean()  # (S, c]
+            outcome = y[S + h : S + 2 * h].mean()  # (c, D]
+            for gap in GAPS:
+                for direction, target in (("higher", b * (1 + gap)), ("lower", b * (1 - gap))):
+                    rows.append({"unique_id": uid, "S": S, "gap": gap, "direction": direction, "b": b,
+                                 "target": target, "current": current, "recent": y[S + h - min(h, 4) : S + h],
+                                 "missed": outcome < target if direction == "higher" else outcome > target})
+    return pd.DataFrame(rows)
+
+
+def pace_status(ep: pd.DataFrame) -> np.ndarray:
+    sign = np.where(ep["direction"] == "higher", 1.0, -1.0)
+    need = ep["target"] - ep["b"]
+    planned = need * 0.5  # c is half-way from S to D
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = np.where(sign * need > 0, (ep["current"] - ep["b"]) / planned,
+                         np.where(sign * (ep["current"] - ep["target"]) >= 0, 1.0, 0.0))
+    return np.where(ratio >= 0.95, "green", np.where(ratio >= 0.75, "amber", "red"))
+
+
+def persistence_status(ep: pd.DataFrame) -> np.ndarray:
+    sign = np.where(ep["direction"] == "higher", 1.0, -1.0)
+    return np.where(sign * (ep["current"] - ep["target"]) >= 0, "meets", "misses")
+
+
+def rate_by_status(status: np.ndarray, missed: np.ndarray, groups: np.ndarray, n_splits=5) -> np.ndarray:
+    """Out-of-fold probability: the miss rate of each status on the other series."""
+    p = np.empty(len(status))
+    for tr, te in GroupKFold(n_splits=n_splits).split(status, missed, groups):
+        rates = pd.Series(missed[tr]).groupby(status[tr]).agg(["sum", "count"])
+        rate = (rates["sum"] + 1) / (rates["count"] + 2)
+        p[te] = pd.Series(status[te]).map(rate).fillna(missed[tr].mean()).to_numpy()
+    return p
+
+
+def scores(p: np.ndarray, y: np.ndarray, p_ref: np.ndarray) -> dict:
+    return {"brier": brier_score(p, y), "brier_skill_vs_pace": brier_skill_score(p, y, p_ref), "log_loss": log_loss(p, y),
+            "auc": roc_auc(p, y), "ece": expected_calibration_error(p, y, n_bins=10)}
+
+
+def run(data: Path, *, freq: str = "weekly", quick: bool = False) -> BenchResult:
+    freq = freq.lower()
+    if freq not in m4.M4_FREQS:
+        raise DataContractError(f"--freq must be one of {sorted(m4.M4_FREQS)}; got {freq!r}", field="freq")
+    h, _ = m4.M4_FREQS[freq]
+    try:
+        train, test = m4.load_m4(data, freq)
+    except FileNotFoundError as err:
+        raise DataContractError(f"--data {data}: {err}", field="data") from None
+    if quick:
+        ids = train["unique_id"].unique()[:60]
+        train, test = train[train.unique_id.isin(ids)], test[test.unique_id.isin(ids)]
+    ep = build_episodes(train, test, h)
+    if ep.empty:
+        raise DataContractError("no target episode could be built: series too short for the protocol", field="data")
+    y = ep["missed"].to_numpy(bool)
+    groups = ep["unique_id"].to_numpy()
+    p_pace = rate_by_status(pace_status(ep), y, groups)
+    p_persist = rate_by_status(persistence_status(ep), y, groups)
+    models = {"linear pace (OKR rule, ours for now)": p_pace, "persistence": p_persist}
+    table = pd.DataFrame([{"model": k, **scores(v, y, p_pace)} for k, v in models.items()])
+    rel = reliability_table(p_pace, y, n_bins=10)
+    ours = table.iloc[0]
+    summary = {"brier": round(ours["brier"], 4), "brier_skill_vs_pace": round(ours["brier_skill_vs_pace"], 4),
+               "auc": round(ours["auc"], 4), "ece": round(ours["ece"], 4), "episodes": int(len(ep))}
+    notes = [f"{len(ep)} episodes from {ep['unique_id'].nunique()} series; miss rate {y.mean():.3f}"]
+    return BenchResult([(f"Target episodes, M4 {freq} (h={h}); grouped 5-fold CV by series", table),
+                        ("Reliability of the linear-pace probability (10 bins)", rel)], summary, notes)
