@@ -23,7 +23,10 @@ from rich.table import Table
 
 from govperf_ml.contracts import DataContractError
 
-app = typer.Typer(add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0])
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help=__doc__.split("\n")[0],
+    pretty_exceptions_show_locals=False,  # locals may hold citizens' messages
+)
 console = Console(stderr=True)
 out = Console()
 

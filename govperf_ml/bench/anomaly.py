@@ -40,7 +40,9 @@ OURS = "robust seasonal z-score (foundation, ours)"
 
 
 def _slug(name: str) -> str:
-    return name.split(" (")[0].replace(" ", "_").replace("-", "_")
+    """NAB's results layout names detectors in camelCase (no '_': NAB splits on it)."""
+    words = name.split(" (")[0].replace("-", " ").split()
+    return words[0].lower() + "".join(w.capitalize() for w in words[1:])
 
 
 def nab_table(folder: Path, results: Path | None, quick: bool) -> tuple[pd.DataFrame, dict]:
