@@ -1,0 +1,1 @@
+"""The govperf-ml HTTP service (FastAPI): the only package that imports fastapi."""

@@ -1,0 +1,51 @@
+"""Engine and session factory for a database URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+def ensure_sqlite_folder(database_url: str) -> None:
+    """Create the folder of a file-based SQLite database (e.g. ``var/``)."""
+    url = make_url(database_url)
+    if url.get_backend_name() != "sqlite":
+        return
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return
+    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+
+
+def make_engine(database_url: str, **kwargs) -> Engine:
+    """An engine for ``database_url``: SQLite (file) by default, PostgreSQL by URL.
+
+    SQLite connections get foreign keys on, WAL journaling and a busy timeout, and may
+    be used from FastAPI's worker threads.
+    """
+    ensure_sqlite_folder(database_url)
+    url = make_url(database_url)
+    if url.get_backend_name() == "sqlite":
+        connect_args = {"check_same_thread": False, "timeout": 30}
+        connect_args.update(kwargs.pop("connect_args", {}))
+        engine = create_engine(url, connect_args=connect_args, **kwargs)
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # pragma: no cover - trivial
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            if url.database not in (None, "", ":memory:"):
+                cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.close()
+
+        return engine
+    kwargs.setdefault("pool_pre_ping", True)
+    return create_engine(url, **kwargs)
+
+
+def make_session_factory(engine: Engine) -> sessionmaker[Session]:
+    """Sessions that keep loaded attributes after commit (responses are built after)."""
+    return sessionmaker(engine, expire_on_commit=False, autoflush=True)

@@ -1,0 +1,210 @@
+"""ORM tables (SQLAlchemy 2.0, typed ``Mapped[...]``).
+
+Only portable column types are used, so the same models run on SQLite (the default)
+and PostgreSQL. Period timestamps (``ds``) are naive; bookkeeping timestamps are UTC,
+stored naive and returned timezone-aware (:class:`UtcDateTime`).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+ALERT_KINDS = ("performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk")
+SEVERITIES = ("low", "medium", "high")
+ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
+FEEDBACK_STATUSES = ("pending_review", "auto_tagged", "confirmed", "corrected")
+
+# Deterministic constraint names, so migrations can refer to them on every backend.
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _one_of(column: str, values: tuple[str, ...], name: str) -> CheckConstraint:
+    allowed = ", ".join(f"'{v}'" for v in values)
+    return CheckConstraint(f"{column} IN ({allowed})", name=name)
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UtcDateTime(TypeDecorator):
+    """A UTC timestamp: stored naive (portable), returned with ``tzinfo=UTC``."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is not None and value.tzinfo is not None:
+            value = value.astimezone(UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        return value.replace(tzinfo=UTC) if value is not None else None
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {dict[str, Any]: JSON, list[str]: JSON}
+
+
+class Counter(Base):
+    """Named counters. ``alert_seq`` hands out alert cursor values under a row lock,
+    so cursor order is commit order."""
+
+    __tablename__ = "counters"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[int] = mapped_column(Integer, nullable=False, default=0)
+
+
+class Observation(Base):
+    """One indicator value for one unit and period, as sent by the scoring core."""
+
+    __tablename__ = "observations"
+    __table_args__ = (
+        UniqueConstraint("unique_id", "ds"),
+        Index("ix_observations_org_unit_indicator", "org_unit", "indicator"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    org_unit: Mapped[str] = mapped_column(String(200))
+    indicator: Mapped[str] = mapped_column(String(200))
+    unique_id: Mapped[str] = mapped_column(String(401))
+    ds: Mapped[datetime] = mapped_column(DateTime)
+    value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    direction: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+
+class Alert(Base):
+    """A risk alert for one series, period and kind.
+
+    ``seq`` is taken from the ``alert_seq`` counter when the alert is created and again
+    whenever its status changes, so ``after_seq`` paging is a feed of new and changed
+    alerts.
+    """
+
+    __tablename__ = "alerts"
+    __table_args__ = (
+        UniqueConstraint("unique_id", "ds", "kind"),
+        Index("ix_alerts_org_unit_indicator", "org_unit", "indicator"),
+        Index("ix_alerts_status", "status"),
+        _one_of("kind", ALERT_KINDS, "kind"),
+        _one_of("severity", SEVERITIES, "severity"),
+        _one_of("status", ALERT_STATUSES, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer, unique=True)
+    unique_id: Mapped[str] = mapped_column(String(401))
+    org_unit: Mapped[str] = mapped_column(String(200))
+    indicator: Mapped[str] = mapped_column(String(200))
+    ds: Mapped[datetime] = mapped_column(DateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    severity: Mapped[str] = mapped_column(String(16))
+    observed: Mapped[float | None] = mapped_column(Float, nullable=True)
+    expected: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lower: Mapped[float | None] = mapped_column(Float, nullable=True)
+    upper: Mapped[float | None] = mapped_column(Float, nullable=True)
+    score: Mapped[float | None] = mapped_column(Float, nullable=True)
+    detectors: Mapped[list[str]] = mapped_column(JSON, default=list)
+    reason_en: Mapped[str] = mapped_column(Text, default="")
+    reason_zh: Mapped[str] = mapped_column(Text, default="")
+    model_version: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16), default="open")
+    status_reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    events: Mapped[list[AlertEvent]] = relationship(
+        back_populates="alert", order_by="AlertEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class AlertEvent(Base):
+    """One status change of an alert (its creation included)."""
+
+    __tablename__ = "alert_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    from_status: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    to_status: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(Text, nullable=True)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    actor_key: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    alert: Mapped[Alert] = relationship(back_populates="events")
+
+
+class FeedbackMessage(Base):
+    """A citizen message with its predicted tags. Holds the PII-masked text only."""
+
+    __tablename__ = "feedback_messages"
+    __table_args__ = (
+        Index("ix_feedback_messages_status", "status"),
+        _one_of("status", FEEDBACK_STATUSES, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(128), unique=True)
+    masked_text: Mapped[str] = mapped_column(Text)
+    channel: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    received_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    org_unit: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    area: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    area_confidence: Mapped[float | None] = mapped_column(Float, nullable=True)
+    area_probabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    dimension_probabilities: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    needs_review: Mapped[bool] = mapped_column(Boolean, default=False)
+    model_version: Mapped[str] = mapped_column(String(200))
+    status: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, onupdate=utcnow)
+
+    corrections: Mapped[list[FeedbackCorrection]] = relationship(
+        back_populates="message", order_by="FeedbackCorrection.id", cascade="all, delete-orphan"
+    )
+
+
+class FeedbackCorrection(Base):
+    """A handler's confirmed or corrected labels for a message (training data)."""
+
+    __tablename__ = "feedback_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    message_id: Mapped[str] = mapped_column(ForeignKey("feedback_messages.message_id", ondelete="CASCADE"), index=True)
+    area: Mapped[str] = mapped_column(String(64))
+    dimensions: Mapped[list[str]] = mapped_column(JSON, default=list)
+    handler_role: Mapped[str] = mapped_column(String(32))
+    handler_key: Mapped[str] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+    message: Mapped[FeedbackMessage] = relationship(back_populates="corrections")

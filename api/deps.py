@@ -1,0 +1,92 @@
+"""Typed dependencies shared by the routers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Annotated, Any, Protocol
+
+from fastapi import Depends, Query, Request
+from sqlalchemy.orm import Session
+
+from api.errors import ModelUnavailable
+from api.settings import Settings, get_settings
+
+CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
+
+
+class ServedModel(Protocol):
+    """What the service needs from ``govperf_ml.registry.LoadedModel``."""
+
+    capability: str
+    name: str
+    version: str
+    run_id: str
+    estimator: Any
+    metrics: dict
+
+    @property
+    def label(self) -> str: ...
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    """One request, one transaction.
+
+    Commits when the route returns and rolls back on any exception, before the
+    response is sent (``scope="function"``), so a failed commit is never answered
+    with a success and nothing is ever half-written.
+    """
+    factory = request.app.state.session_factory
+    with factory() as session:
+        try:
+            yield session
+            session.commit()
+        except BaseException:
+            session.rollback()
+            raise
+
+
+SessionDep = Annotated[Session, Depends(get_session, scope="function")]
+
+
+def get_models(request: Request) -> dict[str, ServedModel]:
+    return getattr(request.app.state, "models", None) or {}
+
+
+def model_dep(capability: str) -> Callable[[Request], ServedModel]:
+    """A dependency returning the loaded champion for ``capability`` (else 503)."""
+    if capability not in CAPABILITIES:
+        raise ValueError(f"unknown capability {capability!r}")
+
+    def dependency(request: Request) -> ServedModel:
+        model = get_models(request).get(capability)
+        if model is None:
+            raise ModelUnavailable(capability)
+        return model
+
+    dependency.__name__ = f"{capability}_model"
+    return dependency
+
+
+AnomalyModel = Annotated[ServedModel, Depends(model_dep("anomaly"))]
+ForecastModel = Annotated[ServedModel, Depends(model_dep("forecast"))]
+TargetsModel = Annotated[ServedModel, Depends(model_dep("targets"))]
+FeedbackModel = Annotated[ServedModel, Depends(model_dep("feedback"))]
+ModelsDep = Annotated[dict[str, ServedModel], Depends(get_models)]
+
+
+class Page:
+    """``limit``/``offset`` query parameters."""
+
+    def __init__(
+        self,
+        limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
+        offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+    ):
+        self.limit = limit
+        self.offset = offset
+
+
+PageDep = Annotated[Page, Depends()]

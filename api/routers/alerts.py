@@ -1,0 +1,90 @@
+"""Alerts for supervisors and the scoring core: list, read, change status."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query
+from fastapi import status as http
+
+from api.auth import AlertReader, AlertWriter
+from api.db import Alert
+from api.deps import PageDep, SessionDep
+from api.schemas.alerts import (
+    AlertDetail,
+    AlertKind,
+    AlertPublic,
+    AlertsPublic,
+    AlertStatus,
+    AlertStatusUpdate,
+    Severity,
+)
+from api.schemas.common import period
+from api.services import alerts as service
+
+router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
+
+NOT_FOUND = {404: {"description": "No alert with this id"}}
+
+
+@router.get(
+    "",
+    response_model=AlertsPublic,
+    summary="List alerts",
+    description=(
+        "Alerts in ascending `seq` order. `seq` is renewed whenever an alert is created or changes "
+        "status, so polling with `after_seq=<next_cursor>` returns every new or changed alert once."
+    ),
+)
+def list_alerts(
+    _: AlertReader,
+    session: SessionDep,
+    page: PageDep,
+    org_unit: str | None = None,
+    indicator: str | None = None,
+    kind: AlertKind | None = None,
+    severity: Severity | None = None,
+    status: AlertStatus | None = None,
+    since: Annotated[datetime | None, Query(description="ds on or after")] = None,
+    until: Annotated[datetime | None, Query(description="ds on or before")] = None,
+    after_seq: Annotated[int | None, Query(ge=0, description="Cursor: only alerts with a larger seq")] = None,
+) -> AlertsPublic:
+    stmt = service.alerts_query(
+        org_unit=org_unit,
+        indicator=indicator,
+        kind=kind,
+        severity=severity,
+        status=status,
+        since=period(since) if since else None,
+        until=period(until) if until else None,
+        after_seq=after_seq,
+    )
+    total = service.count(session, stmt)
+    rows = session.execute(stmt.order_by(Alert.seq).limit(page.limit).offset(page.offset)).scalars().all()
+    data = [AlertPublic.model_validate(a) for a in rows]
+    return AlertsPublic(data=data, count=total, next_cursor=data[-1].seq if data else after_seq)
+
+
+@router.get("/{alert_id}", response_model=AlertDetail, responses=NOT_FOUND, summary="One alert with its history")
+def get_alert(alert_id: int, _: AlertReader, session: SessionDep) -> AlertDetail:
+    alert = service.get_alert(session, alert_id)
+    if alert is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")
+    return AlertDetail.model_validate(alert)
+
+
+@router.patch(
+    "/{alert_id}",
+    response_model=AlertDetail,
+    responses={**NOT_FOUND, 409: {"description": "The status change is not allowed"}},
+    summary="Acknowledge, resolve or dismiss an alert",
+    description="open → acknowledged → resolved | dismissed, or open → resolved | dismissed. "
+    "Dismissing needs a reason. Each change is recorded in the alert's events.",
+)
+def update_alert(alert_id: int, principal: AlertWriter, body: AlertStatusUpdate, session: SessionDep) -> AlertDetail:
+    alert = service.get_alert(session, alert_id, for_update=True)
+    if alert is None:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")
+    service.change_status(session, alert, body.status, body.reason, principal)
+    return AlertDetail.model_validate(alert)

@@ -1,0 +1,46 @@
+"""Stateless anomaly scoring of series sent in the request."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from api.auth import AlertWriter
+from api.db import ALERT_KINDS, SEVERITIES
+from api.deps import AnomalyModel
+from api.schemas.anomalies import AnomalyScoreRequest, AnomalyScoreResponse, ScoredPoint
+from api.schemas.common import finite, py_datetime, series_frame, text
+
+router = APIRouter(prefix="/v1/anomalies", tags=["anomalies"])
+
+
+def scored_points(scored) -> list[ScoredPoint]:
+    """The estimator's scored frame as response rows."""
+    points = []
+    for row in scored.to_dict("records"):
+        flagged = bool(row.get("is_anomaly")) if row.get("is_anomaly") is not None else False
+        kind = row.get("kind")
+        severity = row.get("severity")
+        points.append(
+            ScoredPoint(
+                unique_id=str(row["unique_id"]),
+                ds=py_datetime(row["ds"]),
+                y=finite(row.get("y")),
+                expected=finite(row.get("expected")),
+                lower=finite(row.get("lo")),
+                upper=finite(row.get("hi")),
+                score=finite(row.get("anomaly_score")),
+                is_anomaly=flagged,
+                kind=kind if flagged and kind in ALERT_KINDS else None,
+                severity=severity if flagged and severity in SEVERITIES else None,
+                reason_en=text(row.get("reason_en")),
+                reason_zh=text(row.get("reason_zh")),
+            )
+        )
+    return points
+
+
+@router.post("/score", response_model=AnomalyScoreResponse, summary="Score series for anomalies")
+def score(_: AlertWriter, body: AnomalyScoreRequest, model: AnomalyModel) -> AnomalyScoreResponse:
+    scored = model.estimator.score(series_frame(body.series), directions=body.directions)
+    points = scored_points(scored)
+    return AnomalyScoreResponse(model_version=model.label, points=points, anomalies=sum(p.is_anomaly for p in points))

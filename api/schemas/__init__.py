@@ -1,0 +1,1 @@
+"""Request and response models, one per purpose, grouped by router."""

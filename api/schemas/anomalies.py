@@ -1,0 +1,59 @@
+"""Anomaly scoring and observation ingestion."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from pydantic import Field
+
+from api.schemas.alerts import AlertKind, AlertPublic, Severity
+from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
+
+
+class AnomalyScoreRequest(Schema):
+    series: list[SeriesPoint] = Field(min_length=1, max_length=MAX_POINTS)
+    directions: dict[Id, Direction] | None = Field(
+        None, description="Which way is better per series; unknown series are two-sided"
+    )
+
+
+class ScoredPoint(Public):
+    unique_id: str
+    ds: datetime
+    y: float | None
+    expected: float | None
+    lower: float | None
+    upper: float | None
+    score: float | None = Field(description="Anomaly score (higher is more anomalous)")
+    is_anomaly: bool
+    kind: AlertKind | None
+    severity: Severity | None
+    reason_en: str
+    reason_zh: str
+
+
+class AnomalyScoreResponse(Public):
+    model_version: str
+    points: list[ScoredPoint]
+    anomalies: int = Field(description="Number of points flagged")
+
+
+class ObservationIn(Schema):
+    org_unit: Name
+    indicator: Name
+    ds: date | datetime = Field(description="The period the value belongs to (a UTC offset is ignored)")
+    value: FiniteFloat | None = Field(description="null marks a missing submission")
+    direction: Direction | None = None
+
+
+class ObservationsBatch(Schema):
+    observations: list[ObservationIn] = Field(min_length=1, max_length=10_000)
+
+
+class ObservationsResult(Public):
+    inserted: int
+    updated: int
+    unchanged: int
+    series_rescored: int
+    model_version: str
+    alerts: list[AlertPublic] = Field(description="Alerts created by this batch")

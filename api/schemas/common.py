@@ -1,0 +1,99 @@
+"""Shared pieces of the request and response models."""
+
+from __future__ import annotations
+
+import math
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, Literal
+
+import pandas as pd
+from pydantic import BaseModel, ConfigDict, Field
+
+Direction = Literal["higher", "lower"]
+Id = Annotated[str, Field(min_length=1, max_length=401)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+
+MAX_POINTS = 200_000
+
+
+class Schema(BaseModel):
+    """Base for request bodies: unknown fields are an error, not silently dropped."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class Public(BaseModel):
+    """Base for responses (built from ORM rows or plain dicts)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+
+class SeriesPoint(Schema):
+    """One value of one series (long format, like the library's frames)."""
+
+    unique_id: Id
+    ds: datetime = Field(description="The period (a date or date-time; a UTC offset is ignored)")
+    y: FiniteFloat | None = Field(None, description="null marks a missing submission")
+
+
+def naive_utc(value: datetime) -> datetime:
+    """A naive timestamp: aware ones are converted to UTC first (as the library does)."""
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC).replace(tzinfo=None)
+    return value
+
+
+def period(value: date | datetime) -> datetime:
+    """A period label (``ds``) as a naive timestamp.
+
+    A UTC offset is dropped, not applied: ``2024-01-01T00:00+08:00`` is the January
+    period, not 16:00 on 31 December.
+    """
+    if isinstance(value, datetime):
+        return value.replace(tzinfo=None)
+    return datetime(value.year, value.month, value.day)
+
+
+def series_frame(points: list[SeriesPoint]) -> pd.DataFrame:
+    """The long frame (unique_id, ds, y) the library expects."""
+    return pd.DataFrame(
+        {
+            "unique_id": [p.unique_id for p in points],
+            "ds": pd.to_datetime([period(p.ds) for p in points]),
+            "y": [p.y if p.y is not None else math.nan for p in points],
+        }
+    )
+
+
+def finite(value: Any) -> float | None:
+    """A JSON-safe float: NaN, infinities and missing values become null."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    try:
+        out = float(value)
+    except (TypeError, ValueError):
+        return None
+    return out if math.isfinite(out) else None
+
+
+def py_datetime(value: Any) -> datetime:
+    return pd.Timestamp(value).to_pydatetime()
+
+
+def text(value: Any) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    return str(value)
+
+
+def float_dict(value: Any) -> dict[str, float | None]:
+    if not isinstance(value, dict):
+        return {}
+    return {str(k): finite(v) for k, v in value.items()}
+
+
+def str_list(value: Any) -> list[str]:
+    if value is None or isinstance(value, (float, str)):
+        return [value] if isinstance(value, str) and value else []
+    return [str(v) for v in value]

@@ -1,0 +1,90 @@
+"""Citizen feedback: classification, the review queue and handlers' corrections.
+
+Responses carry the masked text only; the raw text is never stored or returned.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import Field
+
+from api.schemas.common import Name, Public, Schema
+
+Channel = Literal["hotline_12345", "message_board", "mayor_mailbox", "survey", "other"]
+FeedbackStatus = Literal["pending_review", "auto_tagged", "confirmed", "corrected"]
+
+
+class MessageIn(Schema):
+    message_id: str | None = Field(
+        None,
+        min_length=1,
+        max_length=128,
+        pattern=r"^[A-Za-z0-9._:@/-]+$",
+        description="The caller's id; one is made when absent",
+    )
+    text: str = Field(min_length=1, max_length=20_000)
+    channel: Channel | None = None
+    received_at: datetime | None = None
+    org_unit: Name | None = None
+
+
+class ClassifyRequest(Schema):
+    messages: list[MessageIn] = Field(min_length=1, max_length=500)
+
+
+class Classification(Public):
+    message_id: str
+    masked_text: str
+    area: str | None
+    area_confidence: float | None
+    area_probabilities: dict[str, float | None]
+    dimensions: list[str]
+    dimension_probabilities: dict[str, float | None]
+    needs_review: bool
+    status: FeedbackStatus
+    model_version: str
+
+
+class ClassifyResponse(Public):
+    model_version: str
+    messages: list[Classification]
+
+
+class FeedbackPublic(Public):
+    """A stored message as complaint handlers see it in the review queue."""
+
+    message_id: str
+    masked_text: str
+    channel: str | None
+    received_at: datetime | None
+    org_unit: str | None
+    area: str | None
+    area_confidence: float | None
+    area_probabilities: dict[str, float | None]
+    dimensions: list[str]
+    dimension_probabilities: dict[str, float | None]
+    needs_review: bool
+    status: FeedbackStatus
+    model_version: str
+    created_at: datetime
+
+
+class ReviewQueue(Public):
+    data: list[FeedbackPublic]
+    count: int
+
+
+class CorrectionCreate(Schema):
+    area: str = Field(min_length=1, max_length=64)
+    dimensions: list[str] = Field(default_factory=list, max_length=20)
+
+
+class CorrectionPublic(Public):
+    message_id: str
+    area: str
+    dimensions: list[str]
+    status: FeedbackStatus = Field(description="confirmed (model was right) or corrected")
+    handler_role: str
+    created_at: datetime

@@ -1,0 +1,41 @@
+"""Demand forecasts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import Field, field_validator
+
+from api.schemas.common import MAX_POINTS, Public, Schema, SeriesPoint
+
+
+class ForecastRequest(Schema):
+    series: list[SeriesPoint] = Field(min_length=1, max_length=MAX_POINTS)
+    h: int = Field(ge=1, le=1000, description="Periods ahead")
+    level: list[int] = Field(default=[80, 95], max_length=5, description="Interval levels in percent")
+    freq: str | None = Field(None, max_length=16, description="Pandas frequency; inferred when absent")
+
+    @field_validator("level")
+    @classmethod
+    def _levels(cls, value: list[int]) -> list[int]:
+        bad = [v for v in value if not 0 < v < 100]
+        if bad:
+            raise ValueError(f"levels must be between 1 and 99, got {bad}")
+        return sorted(set(value))
+
+
+class Interval(Public):
+    lo: float | None
+    hi: float | None
+
+
+class ForecastPoint(Public):
+    unique_id: str
+    ds: datetime
+    mean: float | None
+    intervals: dict[str, Interval]
+
+
+class ForecastResponse(Public):
+    model_version: str
+    forecasts: list[ForecastPoint]

@@ -1,0 +1,1 @@
+"""Database work behind the routers (no HTTP here)."""

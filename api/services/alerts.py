@@ -1,0 +1,178 @@
+"""Alert creation, the cursor sequence and status transitions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy.orm import Session, selectinload
+
+from api.auth import Principal
+from api.db import ALERT_KINDS, SEVERITIES, Alert, AlertEvent, Counter
+from api.errors import Conflict
+from api.schemas.common import finite, py_datetime, str_list, text
+
+ALERT_SEQ = "alert_seq"
+
+# status -> the statuses it may move to
+TRANSITIONS: dict[str, frozenset[str]] = {
+    "open": frozenset({"acknowledged", "resolved", "dismissed"}),
+    "acknowledged": frozenset({"resolved", "dismissed"}),
+    "resolved": frozenset(),
+    "dismissed": frozenset(),
+}
+
+
+def next_seq(session: Session, n: int = 1) -> int:
+    """Reserve ``n`` cursor values and return the first.
+
+    The counter row is updated in the request's transaction, so it stays locked until
+    commit: concurrent writers take turns and a reader paging by ``after_seq`` never
+    sees a smaller seq commit after a larger one.
+    """
+    stmt = update(Counter).where(Counter.name == ALERT_SEQ).values(value=Counter.value + n).returning(Counter.value)
+    last = session.execute(stmt).scalar_one_or_none()
+    if last is None:  # a database created without the migration's seed row
+        session.add(Counter(name=ALERT_SEQ, value=n))
+        session.flush()
+        last = n
+    return last - n + 1
+
+
+def _severity(value) -> str:
+    value = text(value).lower()
+    return value if value in SEVERITIES else "medium"
+
+
+def create_alerts(
+    session: Session,
+    scored: pd.DataFrame,
+    *,
+    series_meta: dict[str, tuple[str, str]],
+    model_version: str,
+    principal: Principal,
+) -> list[Alert]:
+    """Insert an alert for every anomalous scored point that has none yet.
+
+    ``scored`` is the anomaly estimator's output; ``series_meta`` maps unique_id to
+    (org_unit, indicator). Points of a kind the service does not know are skipped.
+    """
+    flagged = scored[scored["is_anomaly"].fillna(False).astype(bool)]
+    flagged = flagged[flagged["kind"].isin(ALERT_KINDS)]
+    if flagged.empty:
+        return []
+    next_seq(session, 0)  # take the counter lock before looking for existing alerts
+    keys = [(str(r.unique_id), py_datetime(r.ds), str(r.kind)) for r in flagged.itertuples(index=False)]
+    existing: set[tuple[str, datetime, str]] = set()
+    for chunk in _chunks(keys, 300):
+        rows = session.execute(
+            select(Alert.unique_id, Alert.ds, Alert.kind).where(
+                tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk)
+            )
+        )
+        existing.update((u, d, k) for u, d, k in rows)
+    new_rows = [(key, row) for key, row in zip(keys, flagged.to_dict("records"), strict=True) if key not in existing]
+    if not new_rows:
+        return []
+    start = next_seq(session, len(new_rows))
+    alerts: list[Alert] = []
+    for offset, ((unique_id, ds, kind), row) in enumerate(new_rows):
+        org_unit, indicator = series_meta[unique_id]
+        alert = Alert(
+            seq=start + offset,
+            unique_id=unique_id,
+            org_unit=org_unit,
+            indicator=indicator,
+            ds=ds,
+            kind=kind,
+            severity=_severity(row.get("severity")),
+            observed=finite(row.get("y")),
+            expected=finite(row.get("expected")),
+            lower=finite(row.get("lo")),
+            upper=finite(row.get("hi")),
+            score=finite(row.get("anomaly_score")),
+            detectors=str_list(row.get("detectors")),
+            reason_en=text(row.get("reason_en")),
+            reason_zh=text(row.get("reason_zh")),
+            model_version=model_version,
+            status="open",
+        )
+        alert.events.append(
+            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
+        )
+        session.add(alert)
+        alerts.append(alert)
+    session.flush()
+    return alerts
+
+
+def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
+    for i in range(0, len(items), size):
+        yield items[i : i + size]
+
+
+def alerts_query(
+    *,
+    org_unit: str | None = None,
+    indicator: str | None = None,
+    kind: str | None = None,
+    severity: str | None = None,
+    status: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
+    after_seq: int | None = None,
+) -> Select:
+    stmt = select(Alert)
+    for column, value in (
+        (Alert.org_unit, org_unit),
+        (Alert.indicator, indicator),
+        (Alert.kind, kind),
+        (Alert.severity, severity),
+        (Alert.status, status),
+    ):
+        if value is not None:
+            stmt = stmt.where(column == value)
+    if since is not None:
+        stmt = stmt.where(Alert.ds >= since)
+    if until is not None:
+        stmt = stmt.where(Alert.ds <= until)
+    if after_seq is not None:
+        stmt = stmt.where(Alert.seq > after_seq)
+    return stmt
+
+
+def count(session: Session, stmt: Select) -> int:
+    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> Alert | None:
+    stmt = select(Alert).where(Alert.id == alert_id).options(selectinload(Alert.events))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def change_status(session: Session, alert: Alert, new_status: str, reason: str | None, principal: Principal) -> Alert:
+    """Move an alert along open -> acknowledged -> resolved | dismissed (409 otherwise)."""
+    allowed = TRANSITIONS[alert.status]
+    if new_status not in allowed:
+        raise Conflict(
+            f"alert {alert.id} is {alert.status!r}; it can move to "
+            f"{sorted(allowed) if allowed else 'no other status'}, not {new_status!r}"
+        )
+    alert.events.append(
+        AlertEvent(
+            from_status=alert.status,
+            to_status=new_status,
+            reason=reason,
+            actor_role=principal.role,
+            actor_key=principal.key_id,
+        )
+    )
+    alert.status = new_status
+    alert.status_reason = reason
+    alert.seq = next_seq(session)
+    session.flush()
+    return alert

@@ -1,0 +1,131 @@
+"""Idempotent upsert of indicator observations and the re-scoring that follows."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+from sqlalchemy import select, tuple_
+from sqlalchemy.orm import Session
+
+from api.db import Observation
+from api.schemas.anomalies import ObservationIn
+from api.schemas.common import period
+from govperf_ml.contracts import DataContractError, short
+
+SEPARATOR = "|"  # as in govperf_ml.sample_city: "<org_unit>|<indicator>"
+
+
+def series_id(org_unit: str, indicator: str) -> str:
+    """The series id of an (org_unit, indicator) pair, as used in alerts and models."""
+    return f"{org_unit}{SEPARATOR}{indicator}"
+
+
+@dataclass
+class UpsertResult:
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    changed_series: set[str] = field(default_factory=set)
+
+
+def _same(a: float | None, b: float | None) -> bool:
+    a_missing = a is None or math.isnan(a)
+    b_missing = b is None or math.isnan(b)
+    if a_missing or b_missing:
+        return a_missing and b_missing
+    return a == b
+
+
+def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
+    """Insert new (org_unit, indicator, ds) values and update changed ones.
+
+    Re-sending the same batch changes nothing. A key twice in one batch is an error.
+    """
+    rows: dict[tuple[str, datetime], ObservationIn] = {}
+    dupes: list[str] = []
+    for obs in batch:
+        key = (series_id(obs.org_unit, obs.indicator), period(obs.ds))
+        if key in rows:
+            dupes.append(f"{key[0]}@{key[1]:%Y-%m-%d %H:%M}")
+        rows[key] = obs
+    if dupes:
+        raise DataContractError(
+            f"observations: the same (org_unit, indicator, ds) is sent twice: {short(dupes)}",
+            field="observations",
+            ids=dupes,
+        )
+    existing: dict[tuple[str, datetime], Observation] = {}
+    keys = list(rows)
+    for i in range(0, len(keys), 400):
+        chunk = keys[i : i + 400]
+        found = session.execute(
+            select(Observation).where(tuple_(Observation.unique_id, Observation.ds).in_(chunk))
+        ).scalars()
+        existing.update(((o.unique_id, o.ds), o) for o in found)
+
+    result = UpsertResult()
+    for (unique_id, ds), obs in rows.items():
+        current = existing.get((unique_id, ds))
+        if current is None:
+            session.add(
+                Observation(
+                    org_unit=obs.org_unit,
+                    indicator=obs.indicator,
+                    unique_id=unique_id,
+                    ds=ds,
+                    value=obs.value,
+                    direction=obs.direction,
+                )
+            )
+            result.inserted += 1
+            result.changed_series.add(unique_id)
+            continue
+        direction_changed = obs.direction is not None and obs.direction != current.direction
+        if _same(current.value, obs.value) and not direction_changed:
+            result.unchanged += 1
+            continue
+        current.value = obs.value
+        if obs.direction is not None:
+            current.direction = obs.direction
+        result.updated += 1
+        result.changed_series.add(unique_id)
+    session.flush()
+    return result
+
+
+def history(session: Session, unique_ids: set[str]) -> tuple[pd.DataFrame, dict[str, str], dict[str, tuple[str, str]]]:
+    """The stored history of ``unique_ids``: the long frame, directions and metadata."""
+    ids = sorted(unique_ids)
+    records = []
+    for i in range(0, len(ids), 500):
+        records.extend(
+            session.execute(
+                select(
+                    Observation.unique_id,
+                    Observation.ds,
+                    Observation.value,
+                    Observation.direction,
+                    Observation.org_unit,
+                    Observation.indicator,
+                )
+                .where(Observation.unique_id.in_(ids[i : i + 500]))
+                .order_by(Observation.unique_id, Observation.ds)
+            ).all()
+        )
+    frame = pd.DataFrame(
+        {
+            "unique_id": [r.unique_id for r in records],
+            "ds": pd.to_datetime([r.ds for r in records]),
+            "y": [r.value if r.value is not None else math.nan for r in records],
+        }
+    )
+    directions: dict[str, str] = {}
+    meta: dict[str, tuple[str, str]] = {}
+    for r in records:  # ordered by ds: the latest stated direction wins
+        if r.direction:
+            directions[r.unique_id] = r.direction
+        meta[r.unique_id] = (r.org_unit, r.indicator)
+    return frame, directions, meta

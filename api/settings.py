@@ -1,0 +1,72 @@
+"""Service settings, read from the environment (prefix ``GOVPERF_``).
+
+Nothing here is a module-level singleton: :func:`get_settings` builds the settings once
+and caches them, and tests replace it with ``app.dependency_overrides[get_settings]`` or
+pass a :class:`Settings` to :func:`api.main.create_app`.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ROLES = ("scoring_core", "supervisor", "analyst", "handler")
+
+
+class Settings(BaseSettings):
+    """Configuration of the HTTP service.
+
+    Every field can be set with an environment variable ``GOVPERF_<FIELD>``; lists and
+    dicts are given as JSON, e.g.
+    ``GOVPERF_API_KEYS='{"a-secret-of-16-chars-or-more": "supervisor"}'``.
+    """
+
+    model_config = SettingsConfigDict(env_prefix="GOVPERF_", extra="ignore", frozen=True)
+
+    database_url: str = Field(
+        "sqlite:///var/govperf.db",
+        description="SQLAlchemy URL; a relative SQLite path is relative to the working "
+        "directory and its folder is created. PostgreSQL: postgresql+psycopg://...",
+    )
+    mlflow_tracking_uri: str | None = Field(
+        None, description="MLflow tracking/registry URI; None uses the library's default store."
+    )
+    api_keys_file: Path = Field(
+        Path("var/api_keys.json"), description="JSON file of sha256-hashed API keys and their roles."
+    )
+    api_keys: dict[str, str] | None = Field(
+        None,
+        description="API keys from the environment as JSON {key: role}; replaces the keys "
+        "file when set. A key may also be given hashed as 'sha256:<hex>'.",
+    )
+    review_threshold: float = Field(
+        0.6,
+        ge=0.0,
+        le=1.0,
+        description="Feedback with area confidence below this goes to the review queue (as do "
+        "messages the model itself flags).",
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    cors_origins: list[str] = Field(default_factory=list)
+
+    @field_validator("api_keys")
+    @classmethod
+    def _known_roles(cls, value: dict[str, str] | None) -> dict[str, str] | None:
+        if value is None:
+            return None
+        for key, role in value.items():
+            if role not in ROLES:
+                raise ValueError(f"unknown role {role!r}; roles are {list(ROLES)}")
+            if not key or len(key) < 16:
+                raise ValueError("API keys must be at least 16 characters long")
+        return value
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (cached). Override in tests via dependency_overrides."""
+    return Settings()

@@ -1,0 +1,210 @@
+"""The service end to end with really trained models, loaded from MLflow by the lifespan.
+
+The models are trained on a tiny seeded synthetic panel with ``govperf_ml.training`` and
+registered with ``govperf_ml.registry`` in a temporary MLflow store, so this covers the
+path ``govperf serve`` takes: registry -> load_champions -> app.state.models.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from fastapi.testclient import TestClient
+
+from api.auth import ensure_api_keys
+from api.main import create_app
+from api.settings import Settings
+
+UNITS = ("d1", "d2", "d3")
+INDICATOR = "on_time_rate"
+
+
+def _panel(rng) -> pd.DataFrame:
+    months = pd.date_range("2021-01-01", periods=36, freq="MS")
+    rows = []
+    for unit in UNITS:
+        y = 80 + rng.normal(0, 1, len(months))
+        y[30] = 40  # a collapse of on-time completion
+        rows += [{"unique_id": f"{unit}|{INDICATOR}", "ds": d, "y": v} for d, v in zip(months, y, strict=True)]
+    return pd.DataFrame(rows)
+
+
+def _messages() -> pd.DataFrame:
+    texts = {
+        "transport": ["公交车经常晚点", "地铁太挤了", "the bus is always late", "道路拥堵严重"],
+        "health": ["医院挂号太难", "看病太贵", "long hospital queue", "医生态度很差"],
+        "education_culture_sports": ["学校乱收费", "孩子入学难", "school fees too high", "图书馆总是关门"],
+    }
+    rows, i = [], 0
+    for area, items in texts.items():
+        for rep in range(4):
+            for text in items:
+                rows.append(
+                    {
+                        "message_id": f"m{i}",
+                        "text": f"{text} {rep}",
+                        "area": area,
+                        "dimensions": "timeliness" if i % 2 else "fees",
+                    }
+                )
+                i += 1
+    return pd.DataFrame(rows)
+
+
+@pytest.fixture(scope="module")
+def tracking_uri(tmp_path_factory) -> str:
+    from govperf_ml import registry, training
+
+    rng = np.random.default_rng(0)
+    series = _panel(rng)
+    labels = series.loc[series["y"] < 50, ["unique_id", "ds"]]
+    days = pd.date_range("2024-01-01", periods=120, freq="D")
+    demand = pd.DataFrame(
+        [
+            {"unique_id": hall, "ds": d, "y": 100 + 10 * (d.dayofweek < 5) + rng.normal(0, 2)}
+            for hall in ("h1", "h2")
+            for d in days
+        ]
+    )
+    targets = pd.DataFrame(
+        [
+            {
+                "unique_id": f"{u}|{INDICATOR}",
+                "target": 81,
+                "deadline": f"{year}-12-31",
+                "direction": "higher",
+                "aggregation": "mean",
+            }
+            for u in UNITS
+            for year in (2021, 2022, 2023)
+        ]
+    )
+    uri = f"sqlite:///{tmp_path_factory.mktemp('mlflow') / 'mlflow.db'}"
+    results = [
+        training.train_anomaly(series, labels, {f"{u}|{INDICATOR}": "higher" for u in UNITS}),
+        training.train_forecast(demand, h=7, n_windows=2),
+        training.train_targets(series, targets),
+        training.train_feedback(_messages()),
+    ]
+    for r in results:
+        registry.log_and_register(
+            r.capability,
+            r.estimator,
+            params=r.params,
+            metrics=r.metrics,
+            gate_metric=r.gate_metric,
+            greater_is_better=r.greater_is_better,
+            uri=uri,
+        )
+    return uri
+
+
+@pytest.fixture(scope="module")
+def real(tracking_uri, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("service")
+    settings = Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{folder / 'govperf.db'}",
+        api_keys_file=folder / "api_keys.json",
+        mlflow_tracking_uri=tracking_uri,
+    )
+    keys = ensure_api_keys(settings.api_keys_file)
+    with TestClient(create_app(settings), raise_server_exceptions=False) as client:  # no models=: via MLflow
+        client.keys = {role: {"X-API-Key": key} for role, key in keys.items()}
+        yield client
+
+
+def test_champions_are_loaded_from_mlflow(real):
+    assert real.get("/readyz").status_code == 200
+    models = real.get("/v1/models", headers=real.keys["analyst"]).json()["data"]
+    assert {m["capability"]: m["model_version"] for m in models} == {
+        "anomaly": "govperf-anomaly/1",
+        "forecast": "govperf-forecast/1",
+        "targets": "govperf-targets/1",
+        "feedback": "govperf-feedback/1",
+    }
+    assert all(m["metrics"] for m in models)
+
+
+def test_observations_raise_an_alert_once(real):
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    values = [80.0 + (i % 3) * 0.5 for i in range(24)]
+    values[20] = 35.0
+    batch = [
+        {"org_unit": "d9", "indicator": INDICATOR, "ds": d.strftime("%Y-%m-%d"), "value": v, "direction": "higher"}
+        for d, v in zip(months, values, strict=True)
+    ]
+    first = real.post("/v1/observations", headers=real.keys["scoring_core"], json={"observations": batch})
+    assert first.status_code == 200, first.text
+    alerts = first.json()["alerts"]
+    assert any(a["ds"].startswith("2023-09-01") for a in alerts)
+    assert all(a["model_version"] == "govperf-anomaly/1" and a["reason_en"] for a in alerts)
+    again = real.post("/v1/observations", headers=real.keys["scoring_core"], json={"observations": batch})
+    assert again.json()["unchanged"] == 24 and again.json()["alerts"] == []
+    listed = real.get("/v1/alerts", headers=real.keys["supervisor"], params={"org_unit": "d9"}).json()
+    assert listed["count"] == len(alerts)
+
+
+def test_score_forecast_targets(real):
+    months = pd.date_range("2022-01-01", periods=24, freq="MS")
+    series = [{"unique_id": "x", "ds": d.strftime("%Y-%m-%d"), "y": 80.0 + (i % 4)} for i, d in enumerate(months)]
+    r = real.post("/v1/anomalies/score", headers=real.keys["supervisor"], json={"series": series})
+    assert r.status_code == 200 and len(r.json()["points"]) == 24
+
+    days = pd.date_range("2024-01-01", periods=60, freq="D")
+    demand = [{"unique_id": "h1", "ds": d.strftime("%Y-%m-%d"), "y": 100.0 + 10 * (d.dayofweek < 5)} for d in days]
+    r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": demand, "h": 14})
+    assert r.status_code == 200, r.text
+    rows = r.json()["forecasts"]
+    assert len(rows) == 14 and r.json()["model_version"] == "govperf-forecast/1"
+    for p in rows:
+        assert p["intervals"]["95"]["lo"] <= p["intervals"]["80"]["lo"] <= p["mean"] <= p["intervals"]["80"]["hi"]
+
+    body = {
+        "series": series,
+        "targets": [
+            {
+                "unique_id": "x",
+                "target": 90,
+                "deadline": "2024-06-30",
+                "direction": "higher",
+                "aggregation": "last",
+                "start": "2023-07-01",
+            }
+        ],
+        "as_of": "2023-12-31",
+    }
+    r = real.post("/v1/targets/risk", headers=real.keys["analyst"], json=body)
+    assert r.status_code == 200, r.text
+    (risk,) = r.json()["assessments"]
+    assert 0 <= risk["p_miss"] <= 1 and risk["status"] and risk["reason_en"]
+
+
+def test_library_contract_errors_are_422(real):
+    point = {"unique_id": "x", "ds": "2024-01-01", "y": 1.0}
+    r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": [point, point], "h": 3})
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["type"] == "data_contract" and err["loc"][0] == "body" and err["ids"] == ["x"]
+
+
+def test_feedback_round_trip(real):
+    raw = "我叫李四，手机13800138000，公交车经常晚点"
+    r = real.post(
+        "/v1/feedback/classify",
+        headers=real.keys["handler"],
+        json={"messages": [{"message_id": "real-1", "text": raw}]},
+    )
+    assert r.status_code == 200, r.text
+    (msg,) = r.json()["messages"]
+    assert "13800138000" not in r.text and "[PHONE]" in msg["masked_text"]
+    assert msg["area"] == "transport" and 0 <= msg["area_confidence"] <= 1
+    r = real.post(
+        "/v1/feedback/real-1/corrections",
+        headers=real.keys["handler"],
+        json={"area": "transport", "dimensions": ["timeliness"]},
+    )
+    assert r.status_code == 201
+    r = real.post("/v1/feedback/real-1/corrections", headers=real.keys["handler"], json={"area": "urban_construction"})
+    assert r.status_code == 422  # not a class this model was trained on
