@@ -211,6 +211,7 @@ def serve(
     import uvicorn
 
     from api.auth import ensure_api_keys
+    from api.log_config import uvicorn_log_config
     from api.settings import get_settings
 
     settings = get_settings()
@@ -224,7 +225,9 @@ def serve(
     host = host or settings.host
     port = port or settings.port
     console.print(f"Serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_level="info")
+    # the service writes its own access line (with a request id), so uvicorn's is off
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(),
+                access_log=False)
 
 
 def _champion(cap: str):

@@ -82,7 +82,8 @@ def sample_city_table(seed: int = 0) -> pd.DataFrame:
     scored = AnomalyPipeline().fit(city.series).score(city.series, directions=dirs)
     flagged = scored[scored["is_anomaly"]]
     key = pd.MultiIndex.from_frame(flagged[["unique_id", "ds"]])
-    lab = city.anomalies.assign(ds=pd.to_datetime(city.anomalies["ds"]))
+    lab = city.anomalies[city.anomalies["unique_id"].isin(city.series["unique_id"])]  # monthly KPIs only
+    lab = lab.assign(ds=pd.to_datetime(lab["ds"]))
     lab["hit"] = pd.MultiIndex.from_frame(lab[["unique_id", "ds"]]).isin(key)
     per_event = lab.groupby(["kind", "event_id"])["hit"].any().reset_index()
     table = per_event.groupby("kind")["hit"].agg(events="size", detected="sum").reset_index()

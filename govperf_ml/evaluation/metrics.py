@@ -160,7 +160,7 @@ def event_f1(
         for _, event in (span_groups[sid].iterrows() if sid in span_groups else []):
             inside = (ds >= event["min"]) & (ds <= event["max"])
             if tolerance and len(ds):
-                first = int(np.searchsorted(ds, event["min"], side="left"))
+                first = int(pd.Index(ds).searchsorted(event["min"], side="left"))
                 inside[first : first + tolerance + 1] = True
             covered |= inside
             if (flag & inside).any():

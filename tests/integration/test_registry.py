@@ -57,10 +57,10 @@ def test_gate_promotes_only_better(results, mlflow_home):
     worse = training.TrainResult(**{**res.__dict__, "metrics": {**res.metrics, "mase": res.metrics["mase"] + 1}})
     second = _register(worse)
     assert first.promoted and not second.promoted
-    assert registry.champion_version("forecast").version == first.version
+    assert str(registry.champion_version("forecast").version) == first.version
     better = training.TrainResult(**{**res.__dict__, "metrics": {**res.metrics, "mase": res.metrics["mase"] - 0.1}})
     third = _register(better)
-    assert third.promoted and registry.champion_version("forecast").version == third.version
+    assert third.promoted and str(registry.champion_version("forecast").version) == third.version
     listing = registry.list_models()
     assert listing[listing.capability == "forecast"]["champion"].tolist() == [False, False, True]
 

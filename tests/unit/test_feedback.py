@@ -51,7 +51,7 @@ def test_classifier_fit_classify():
     assert 0 <= row["area_confidence"] <= 1
     assert abs(sum(row["area_probabilities"].values()) - 1) < 1e-6
     assert "timeliness" in row["dimensions"]
-    assert isinstance(row["needs_review"], bool)
+    assert row["needs_review"] in (True, False)
 
 
 def test_classifier_needs_two_areas():

@@ -190,7 +190,7 @@ def test_write_nab_results_layout(nab_folder, tmp_path):
     assert frame["label"].sum() == 20 + 30
     assert frame["label"].iloc[100] == 1 and frame["label"].iloc[99] == 0
     assert frame["timestamp"].iloc[0] == "2020-01-01 00:00:00"
-    np.testing.assert_array_equal(frame["anomaly_score"].to_numpy(), scores["catA/two.csv"])
+    np.testing.assert_allclose(frame["anomaly_score"].to_numpy(), scores["catA/two.csv"], rtol=1e-12)
     with pytest.raises(ValueError, match="_"):
         write_nab_results(out, "my_det", data, scores, windows)
 
