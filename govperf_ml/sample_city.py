@@ -274,6 +274,9 @@ def make_sample_city(
         ],
         columns=["ds", "org_unit", "indicator", "effect", "description"],
     )
+    series, series_clean, demand, demand_clean, anomalies, changes = (
+        _ns_dates(f) for f in (series, series_clean, demand, demand_clean, anomalies, changes)
+    )
     return SampleCity(
         seed=int(seed),
         districts=districts,
@@ -289,6 +292,12 @@ def make_sample_city(
         changes=changes,
         feedback=load_feedback_corpus(),
     )
+
+
+def _ns_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """One datetime resolution everywhere (pandas 3 picks µs or ns by constructor)."""
+    cols = [c for c in frame.columns if pd.api.types.is_datetime64_any_dtype(frame[c])]
+    return frame.astype({c: "datetime64[ns]" for c in cols}) if cols else frame
 
 
 def write_sample_city(city: SampleCity, folder) -> dict[str, Path]:
