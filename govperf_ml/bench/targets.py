@@ -6,10 +6,13 @@ h values up to and including S; deadline D = S+2h; assessment at c = S+h. For ev
 g in {-0.05, 0, +0.05, +0.10}: a higher-is-better target b(1+g) and a lower-is-better
 target b(1-g), both on the mean of the h values in (c, D]. Only values up to c are seen.
 
-Models: the linear-pace rule (green ≥ 95 % of planned progress, amber ≥ 75 %, red below)
-turned into a probability by its observed miss rate per status, and a persistence rule
-(the current level, mean of (S, c], already meets the target or not, as a probability by
-its observed miss rate). Rates are learned with grouped 5-fold cross-validation by series.
+Models: ours (the served TargetRiskModel: scale-free features of the assessment, with an
+empirical forecast of the period mean, into a LightGBM classifier), its uncalibrated
+empirical probability alone, the linear-pace rule (green ≥ 95 % of planned progress,
+amber ≥ 75 %, red below) turned into a probability by its observed miss rate per status,
+and a persistence rule (the current level, mean of (S, c], meets the target or not, by its
+observed miss rate). Everything learned is learned with grouped 5-fold cross-validation by
+series, so no series is scored by a model that saw it.
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ from sklearn.model_selection import GroupKFold
 from govperf_ml.bench import BenchResult
 from govperf_ml.contracts import DataContractError
 from govperf_ml.evaluation import m4
+from govperf_ml.targets.features import assessment_features
+from govperf_ml.targets.risk import TargetRiskModel
 from govperf_ml.evaluation.metrics import (
     brier_score, brier_skill_score, expected_calibration_error, log_loss, reliability_table, roc_auc,
 )
@@ -30,7 +35,7 @@ from govperf_ml.evaluation.metrics import (
 GAPS = (-0.05, 0.0, 0.05, 0.10)
 
 
-def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int) -> pd.DataFrame:
+def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int, m: int = 1) -> pd.DataFrame:
     full = pd.concat([train, test]).sort_values(["unique_id", "ds"])
     rows = []
     for uid, g in full.groupby("unique_id", sort=False):
@@ -43,10 +48,14 @@ def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int) -> pd.DataFr
             b = y[S - h : S].mean()
             current = y[S : S + h].mean()  # (S, c]
             outcome = y[S + h : S + 2 * h].mean()  # (c, D]
+            seen = y[: S + h]  # only values up to c
             for gap in GAPS:
                 for direction, target in (("higher", b * (1 + gap)), ("lower", b * (1 - gap))):
+                    feats = assessment_features(seen, target=target, direction=direction, aggregation="mean",
+                                                baseline=b, period_len=h, gap=0, done=np.empty(0), elapsed=0.5,
+                                                season=m)
                     rows.append({"unique_id": uid, "S": S, "gap": gap, "direction": direction, "b": b,
-                                 "target": target, "current": current, "recent": y[S + h - min(h, 4) : S + h],
+                                 "target": target, "current": current, **feats,
                                  "missed": outcome < target if direction == "higher" else outcome > target})
     return pd.DataFrame(rows)
 
@@ -76,6 +85,15 @@ def rate_by_status(status: np.ndarray, missed: np.ndarray, groups: np.ndarray, n
     return p
 
 
+def ours_oof(ep: pd.DataFrame, y: np.ndarray, groups: np.ndarray, n_splits=5) -> np.ndarray:
+    """Out-of-fold probabilities of the served risk model's classifier."""
+    p = np.empty(len(y))
+    for tr, te in GroupKFold(n_splits=n_splits).split(ep, y, groups):
+        model = TargetRiskModel().fit_features(ep.iloc[tr], y[tr])
+        p[te] = model.predict_features(ep.iloc[te])
+    return p
+
+
 def scores(p: np.ndarray, y: np.ndarray, p_ref: np.ndarray) -> dict:
     return {"brier": brier_score(p, y), "brier_skill_vs_pace": brier_skill_score(p, y, p_ref), "log_loss": log_loss(p, y),
             "auc": roc_auc(p, y), "ece": expected_calibration_error(p, y, n_bins=10)}
@@ -85,7 +103,7 @@ def run(data: Path, *, freq: str = "weekly", quick: bool = False) -> BenchResult
     freq = freq.lower()
     if freq not in m4.M4_FREQS:
         raise DataContractError(f"--freq must be one of {sorted(m4.M4_FREQS)}; got {freq!r}", field="freq")
-    h, _ = m4.M4_FREQS[freq]
+    h, m = m4.M4_FREQS[freq]
     try:
         train, test = m4.load_m4(data, freq)
     except FileNotFoundError as err:
@@ -93,19 +111,21 @@ def run(data: Path, *, freq: str = "weekly", quick: bool = False) -> BenchResult
     if quick:
         ids = train["unique_id"].unique()[:60]
         train, test = train[train.unique_id.isin(ids)], test[test.unique_id.isin(ids)]
-    ep = build_episodes(train, test, h)
+    ep = build_episodes(train, test, h, m)
     if ep.empty:
         raise DataContractError("no target episode could be built: series too short for the protocol", field="data")
     y = ep["missed"].to_numpy(bool)
     groups = ep["unique_id"].to_numpy()
     p_pace = rate_by_status(pace_status(ep), y, groups)
     p_persist = rate_by_status(persistence_status(ep), y, groups)
-    models = {"linear pace (OKR rule, ours for now)": p_pace, "persistence": p_persist}
+    p_ours = ours_oof(ep, y.astype(int), groups)
+    models = {"govperf risk model (ours)": p_ours, "empirical probability (ours, uncalibrated)": ep["p_empirical"].to_numpy(),
+              "linear pace (OKR rule)": p_pace, "persistence": p_persist}
     table = pd.DataFrame([{"model": k, **scores(v, y, p_pace)} for k, v in models.items()])
-    rel = reliability_table(p_pace, y, n_bins=10)
+    rel = reliability_table(p_ours, y, n_bins=10)
     ours = table.iloc[0]
     summary = {"brier": round(ours["brier"], 4), "brier_skill_vs_pace": round(ours["brier_skill_vs_pace"], 4),
                "auc": round(ours["auc"], 4), "ece": round(ours["ece"], 4), "episodes": int(len(ep))}
     notes = [f"{len(ep)} episodes from {ep['unique_id'].nunique()} series; miss rate {y.mean():.3f}"]
     return BenchResult([(f"Target episodes, M4 {freq} (h={h}); grouped 5-fold CV by series", table),
-                        ("Reliability of the linear-pace probability (10 bins)", rel)], summary, notes)
+                        ("Reliability of our probability (10 bins)", rel)], summary, notes)

@@ -18,7 +18,7 @@ from govperf_ml.contracts import (
     AGGREGATION, DEADLINE, DIRECTION, DS, ID, START, TARGET, Y, DataContractError, short,
     validate_series, validate_targets,
 )
-from govperf_ml.targets.episodes import aggregate, build_episodes, period_values, periods_between
+from govperf_ml.targets.episodes import aggregate, build_episodes, periods_between
 
 STATUSES = ("green", "amber", "red")
 OUTPUT_COLUMNS = [
@@ -79,6 +79,10 @@ class LinearPaceRule(BaseEstimator):
     def assess(self, history: pd.DataFrame, targets: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
         """Risk of missing each target, as seen at ``as_of`` (default: each series' last value)."""
         check_is_fitted(self)
+        return self.progress(history, targets, as_of=as_of)
+
+    def progress(self, history: pd.DataFrame, targets: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
+        """Progress, status, projection and rates; ``p_miss`` is NaN until the rule is fitted."""
         hist = validate_series(history)
         tg = validate_targets(targets)
         unknown = sorted(set(tg[ID]) - set(hist[ID]))
@@ -94,18 +98,21 @@ class LinearPaceRule(BaseEstimator):
     def _one(self, t: dict, g: pd.DataFrame, as_of) -> dict:
         S, D, T = t[START], t[DEADLINE], float(t[TARGET])
         direction, agg = t[DIRECTION], t[AGGREGATION]
-        c = min(as_of if as_of is not None else g[DS].max(), D)
-        seen = g[(g[DS] <= c)].dropna(subset=[Y])
-        if seen.empty:
+        ds_all = g[DS].to_numpy()
+        c = min(as_of if as_of is not None else pd.Timestamp(ds_all.max()), D)
+        y_all = g[Y].to_numpy(dtype=float)
+        keep = (ds_all <= np.datetime64(c)) & ~np.isnan(y_all)
+        ds_seen, y_seen = ds_all[keep], y_all[keep]
+        if not len(y_seen):
             raise DataContractError(
                 f"targets: series {short([t[ID]])} has no value up to {c.date()}", field=ID, ids=[t[ID]]
             )
-        before = seen[seen[DS] <= S]
-        so_far = period_values(seen, S, c)
-        b = float(before[Y].iloc[-1]) if not before.empty else float(seen[Y].iloc[0])
+        n_before = int(np.searchsorted(ds_seen, np.datetime64(S), side="right"))
+        so_far = pd.Series(y_seen[n_before:])
+        b = float(y_seen[n_before - 1]) if n_before else float(y_seen[0])
         f = float(np.clip((c - S) / (D - S), 0.0, 1.0))
         sign = 1.0 if direction == "higher" else -1.0
-        last = float(seen[Y].iloc[-1])
+        last = float(y_seen[-1])
         if agg == "sum":
             current = float(so_far.sum())
             planned = T * f
@@ -122,7 +129,7 @@ class LinearPaceRule(BaseEstimator):
         status = "green" if ratio >= self.on_track else "amber" if ratio >= self.at_risk else "red"
 
         # run rate and projection to the deadline
-        recent = seen[Y].to_numpy(dtype=float)[-self.run_rate_window :]
+        recent = y_seen[-self.run_rate_window :]
         slope, resid_sd = 0.0, float(np.std(recent)) if len(recent) > 1 else abs(last) * 0.05
         if len(recent) >= 3:
             x = np.arange(len(recent))
@@ -148,7 +155,7 @@ class LinearPaceRule(BaseEstimator):
             current_rate = per_period
             spread = resid_sd * np.sqrt(max(r, 1.0))
         z80 = 1.2816
-        p = float(self.miss_rate_[status])
+        p = float(self.miss_rate_[status]) if hasattr(self, "miss_rate_") else float("nan")
         reason_en = (
             f"With {f:.0%} of the period gone, the {agg} value {_fmt(current)} has made {ratio:.0%} of the "
             f"planned progress towards {_fmt(T)} (pace rule: {status}); reaching it needs "

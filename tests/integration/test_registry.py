@@ -5,6 +5,7 @@ import pandas as pd
 import pytest
 
 from govperf_ml import registry, training
+from govperf_ml.targets.risk import TargetRiskModel
 
 
 @pytest.fixture(scope="module")
@@ -16,7 +17,8 @@ def results(city):
     return {
         "anomaly": training.train_anomaly(few, labels, dirs),
         "forecast": training.train_forecast(demand),
-        "targets": training.train_targets(city.series, city.targets),
+        "targets": training.train_targets(city.series, city.targets,
+                                          estimator=TargetRiskModel(max_synthetic=300, n_estimators=60)),
         "feedback": training.train_feedback(city.feedback),
     }
 

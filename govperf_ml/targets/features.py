@@ -1,0 +1,125 @@
+"""Features of one target assessment, from the values seen up to the assessment time.
+
+All features are scale-free (relative to the recent level), so one model learns from
+series of any size. The central one is an empirical probability of missing: over every
+past origin of the same series, how often did the mean of the following ``period_len``
+values (after ``gap`` periods), relative to the mean of the season before the origin,
+move the level to the wrong side of the target? That is a non-parametric forecast of
+the period mean's distribution, with the series' own drift, seasonality and noise.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+FEATURES = (
+    "p_empirical", "z_gap", "gap_to_target", "gap_current", "gap_recent", "pace_ratio", "elapsed",
+    "volatility", "trend", "drift", "higher", "agg_sum", "agg_last",
+)
+
+
+def _windows_mean(y: np.ndarray, width: int) -> np.ndarray:
+    """Mean of each run of ``width`` consecutive values (valid positions only)."""
+    if width <= 0 or len(y) < width:
+        return np.empty(0)
+    c = np.cumsum(np.r_[0.0, y])
+    return (c[width:] - c[:-width]) / width
+
+
+def empirical_ratios(y: np.ndarray, *, base_len: int, gap: int, period_len: int, max_origins: int = 400) -> np.ndarray:
+    """Ratios mean(next period) / mean(base window) over past origins of the series."""
+    base = _windows_mean(y, base_len)  # base[i] = mean(y[i : i+base_len]); origin at i+base_len-1
+    fut = _windows_mean(y, period_len)  # fut[j] = mean(y[j : j+period_len])
+    n_orig = len(y) - base_len - gap - period_len + 1
+    if n_orig <= 0:
+        return np.empty(0)
+    b = base[:n_orig]
+    f = fut[base_len + gap : base_len + gap + n_orig]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        r = f / b
+    r = r[np.isfinite(r)]
+    return r[-max_origins:]
+
+
+def assessment_features(
+    y: np.ndarray,
+    *,
+    target: float,
+    direction: str,
+    aggregation: str,
+    baseline: float,
+    period_len: int,
+    gap: int,
+    done: np.ndarray,
+    elapsed: float,
+    season: int,
+) -> dict:
+    """Features of one assessment.
+
+    Parameters
+    ----------
+    y : observed values up to the assessment time (NaN dropped), oldest first.
+    target, direction, aggregation : the target.
+    baseline : the level when the target was set (start of the planned path).
+    period_len : number of values the target aggregates that are still to come.
+    gap : periods between the assessment time and the first of those values.
+    done : values of the target period already observed (their aggregate counts too).
+    elapsed : share of the plan's time already gone (0..1).
+    season : season length of the series (1 if none).
+    """
+    sign = 1.0 if direction == "higher" else -1.0
+    y = np.asarray(y, dtype=float)
+    m = int(max(1, min(season, len(y))))
+    level = float(np.mean(y[-m:]))
+    scale = abs(level) if level != 0 else (np.mean(np.abs(y)) or 1.0)
+    recent = float(np.mean(y[-min(len(y), max(1, min(period_len, 4))) :]))
+    n_done = len(done)
+    total = n_done + period_len
+    ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1))
+    if len(ratios) < 5:  # too short a history: a random walk guess from recent changes
+        d = np.diff(y) / scale if len(y) > 2 else np.array([0.05])
+        sd = float(np.std(d)) * np.sqrt(gap + period_len) if len(d) else 0.05
+        ratios = 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200)
+    fut_mean = level * ratios  # distribution of the mean of the values still to come
+    if aggregation == "mean":
+        achieved = (np.sum(done) + period_len * fut_mean) / max(total, 1)
+    elif aggregation == "sum":
+        achieved = np.sum(done) + period_len * fut_mean
+    else:  # last: the last value is near the period mean of the last values to come
+        achieved = fut_mean
+    miss = sign * (achieved - target) < 0
+    p_emp = float((miss.sum() + 0.5) / (len(miss) + 1.0))
+    centre = float(np.median(achieved))
+    spread = float(np.subtract(*np.percentile(achieved, [84, 16])) / 2) or 1e-9 * scale
+    pace_need = target - baseline
+    if aggregation == "sum":
+        planned = target * elapsed
+        current_agg = float(np.sum(done))
+        pace = current_agg / planned if planned else 1.0
+        if sign < 0:
+            pace = planned / current_agg if current_agg else 1.0
+    else:
+        current_agg = float(np.mean(done)) if n_done else recent
+        pace = (current_agg - baseline) / (pace_need * elapsed) if sign * pace_need > 0 and elapsed > 0 else (
+            1.0 if sign * (current_agg - target) >= 0 else 0.0)
+    t_len = min(len(y), 3 * m)
+    trend = float(np.polyfit(np.arange(t_len), y[-t_len:], 1)[0] / scale) if t_len >= 3 else 0.0
+    base_ratio = np.median(ratios)
+    return {
+        "p_empirical": p_emp,
+        "z_gap": float(sign * (centre - target) / spread),
+        "gap_to_target": float(sign * (level - target) / scale),
+        "gap_current": float(sign * (current_agg - target) / scale) if aggregation != "sum" else float(sign * (centre - target) / scale),
+        "gap_recent": float(sign * (recent - target) / scale),
+        "pace_ratio": float(np.clip(pace, -5, 5)),
+        "elapsed": float(elapsed),
+        "volatility": float(np.std(ratios)),
+        "trend": float(sign * trend),
+        "drift": float(sign * (base_ratio - 1)),
+        "higher": float(sign > 0),
+        "agg_sum": float(aggregation == "sum"),
+        "agg_last": float(aggregation == "last"),
+        "projected": centre,
+        "projected_lo": float(np.percentile(achieved, 10)),
+        "projected_hi": float(np.percentile(achieved, 90)),
+    }
