@@ -19,7 +19,7 @@ from api.db import make_engine, make_session_factory, migrate
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
 from api.middleware import RequestContext
-from api.routers import alerts, anomalies, feedback, forecasts, health, observations, targets
+from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, targets
 from api.routers import models as model_routes
 from api.settings import Settings, get_settings
 
@@ -94,11 +94,11 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         app.add_middleware(
             CORSMiddleware,
             allow_origins=cors,
-            allow_methods=["GET", "POST", "PATCH"],
+            allow_methods=["GET", "POST", "PUT", "PATCH"],
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(RequestContext)
     install_error_handlers(app)
-    for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback):
+    for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
         app.include_router(module.router)
     return app

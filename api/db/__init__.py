@@ -12,6 +12,7 @@ from api.db.models import (
     ALERT_KINDS,
     ALERT_STATUSES,
     FEEDBACK_STATUSES,
+    RISK_STATUSES,
     SEVERITIES,
     Alert,
     AlertEvent,
@@ -20,6 +21,7 @@ from api.db.models import (
     FeedbackCorrection,
     FeedbackMessage,
     Observation,
+    Target,
 )
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -48,6 +50,7 @@ __all__ = [
     "ALERT_KINDS",
     "ALERT_STATUSES",
     "FEEDBACK_STATUSES",
+    "RISK_STATUSES",
     "SEVERITIES",
     "Alert",
     "AlertEvent",
@@ -56,6 +59,7 @@ __all__ = [
     "FeedbackCorrection",
     "FeedbackMessage",
     "Observation",
+    "Target",
     "alembic_config",
     "downgrade",
     "make_engine",

@@ -7,13 +7,14 @@ stored naive and returned timezone-aware (:class:`UtcDateTime`).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     Boolean,
     CheckConstraint,
+    Date,
     DateTime,
     Float,
     ForeignKey,
@@ -31,6 +32,9 @@ ALERT_KINDS = ("performance_anomaly", "data_quality", "suspected_misreporting", 
 SEVERITIES = ("low", "medium", "high")
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 FEEDBACK_STATUSES = ("pending_review", "auto_tagged", "confirmed", "corrected")
+DIRECTIONS = ("higher", "lower")
+AGGREGATIONS = ("last", "mean", "sum")
+RISK_STATUSES = ("green", "amber", "red")
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
 NAMING = {
@@ -208,3 +212,51 @@ class FeedbackCorrection(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
     message: Mapped[FeedbackMessage] = relationship(back_populates="corrections")
+
+
+class Target(Base):
+    """A stored target of one series, with its latest risk assessment.
+
+    The target is set by ``PUT /v1/targets`` (upsert by ``target_id``). The ``risk_*``
+    columns hold the latest assessment by the targets champion: written when the target
+    is created or changed and whenever observations of its series arrive; all null
+    until the series has observations.
+    """
+
+    __tablename__ = "targets"
+    __table_args__ = (
+        Index("ix_targets_unique_id", "unique_id"),
+        Index("ix_targets_org_unit_indicator", "org_unit", "indicator"),
+        Index("ix_targets_risk_status", "risk_status"),
+        _one_of("direction", DIRECTIONS, "direction"),
+        _one_of("aggregation", AGGREGATIONS, "aggregation"),
+        _one_of("risk_status", RISK_STATUSES, "risk_status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(420), unique=True)
+    unique_id: Mapped[str] = mapped_column(String(401))
+    org_unit: Mapped[str] = mapped_column(String(200))
+    indicator: Mapped[str] = mapped_column(String(200))
+    target: Mapped[float] = mapped_column(Float)
+    start: Mapped[date] = mapped_column(Date)
+    deadline: Mapped[date] = mapped_column(Date)
+    direction: Mapped[str] = mapped_column(String(16))
+    aggregation: Mapped[str] = mapped_column(String(8))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # when the definition last changed (set by the upsert; a new assessment leaves it)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # the latest assessment
+    risk_status: Mapped[str | None] = mapped_column(String(8), nullable=True)
+    p_miss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    projected: Mapped[float | None] = mapped_column(Float, nullable=True)
+    projected_lo: Mapped[float | None] = mapped_column(Float, nullable=True)
+    projected_hi: Mapped[float | None] = mapped_column(Float, nullable=True)
+    required_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    current_rate: Mapped[float | None] = mapped_column(Float, nullable=True)
+    current_value: Mapped[float | None] = mapped_column(Float, nullable=True)
+    as_of: Mapped[datetime | None] = mapped_column(DateTime, nullable=True)
+    reason_en: Mapped[str | None] = mapped_column(Text, nullable=True)
+    reason_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
+    model_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

@@ -7,11 +7,12 @@ import logging
 from fastapi import APIRouter
 
 from api.auth import AlertWriter
-from api.deps import AnomalyModel, SessionDep
+from api.deps import AnomalyModel, ModelsDep, SessionDep
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch, ObservationsResult
 from api.services import alerts as alert_service
 from api.services import observations as obs_service
+from api.services import targets as target_service
 
 router = APIRouter(prefix="/v1/observations", tags=["observations"])
 logger = logging.getLogger("govperf.api")
@@ -25,7 +26,10 @@ logger = logging.getLogger("govperf.api")
         "Idempotent by (org_unit, indicator, ds): re-sending a batch changes nothing. The series "
         "whose values changed are re-scored over their stored history with the anomaly champion, "
         "and an alert is created for every anomalous point that has none yet (one per series, "
-        "period and kind). All of it happens in one transaction. The series id is "
+        "period and kind). The stored targets of those series (`PUT /v1/targets`) are re-assessed "
+        "with the targets champion, and a target whose status moves into red raises a `target_risk` "
+        "alert. All of it happens in one transaction. Without a targets model the observations are "
+        "still ingested and the targets keep their last assessment. The series id is "
         "`<org_unit>|<indicator>`."
     ),
 )
@@ -33,22 +37,39 @@ def ingest(
     principal: AlertWriter,
     body: ObservationsBatch,
     model: AnomalyModel,
+    models: ModelsDep,
     session: SessionDep,
 ) -> ObservationsResult:
     result = obs_service.upsert(session, body.observations)
     new_alerts = []
+    reassessed = 0
+    targets_model = models.get("targets")
     if result.changed_series:
         frame, directions, meta = obs_service.history(session, result.changed_series)
         scored = model.estimator.score(frame, directions=directions)
         new_alerts = alert_service.create_alerts(
             session, scored, series_meta=meta, model_version=model.label, principal=principal
         )
+        if targets_model is not None:
+            _, assessed = target_service.reassess_series(
+                session, targets_model, result.first_changed, principal=principal, history=frame
+            )
+            reassessed = assessed.assessed
+            new_alerts += assessed.alerts
+        elif target_service.has_targets(session, result.changed_series):
+            logger.warning(
+                "the targets model is not loaded: stored targets of %d changed series keep their last "
+                "assessment (run `govperf train targets`)",
+                len(result.changed_series),
+            )
     logger.info(
-        "observations: %d inserted, %d updated, %d unchanged, %d series re-scored, %d new alerts",
+        "observations: %d inserted, %d updated, %d unchanged, %d series re-scored, %d targets re-assessed, "
+        "%d new alerts",
         result.inserted,
         result.updated,
         result.unchanged,
         len(result.changed_series),
+        reassessed,
         len(new_alerts),
     )
     return ObservationsResult(
@@ -56,6 +77,8 @@ def ingest(
         updated=result.updated,
         unchanged=result.unchanged,
         series_rescored=len(result.changed_series),
+        targets_reassessed=reassessed,
         model_version=model.label,
+        targets_model_version=targets_model.label if targets_model is not None else None,
         alerts=[AlertPublic.model_validate(a) for a in new_alerts],
     )

@@ -55,5 +55,7 @@ class ObservationsResult(Public):
     updated: int
     unchanged: int
     series_rescored: int
+    targets_reassessed: int = Field(0, description="Stored targets of the changed series assessed again")
     model_version: str
-    alerts: list[AlertPublic] = Field(description="Alerts created by this batch")
+    targets_model_version: str | None = Field(None, description="null when no targets model is loaded")
+    alerts: list[AlertPublic] = Field(description="Alerts created by this batch (target_risk ones included)")

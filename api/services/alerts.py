@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
@@ -15,6 +17,10 @@ from api.errors import Conflict
 from api.schemas.common import finite, py_datetime, str_list, text
 
 ALERT_SEQ = "alert_seq"
+TARGET_RISK = "target_risk"
+HIGH_P_MISS = 0.8  # a target_risk alert is high severity from this probability of missing on
+
+logger = logging.getLogger("govperf.api")
 
 # status -> the statuses it may move to
 TRANSITIONS: dict[str, frozenset[str]] = {
@@ -96,6 +102,106 @@ def create_alerts(
             detectors=str_list(row.get("detectors")),
             reason_en=text(row.get("reason_en")),
             reason_zh=text(row.get("reason_zh")),
+            model_version=model_version,
+            status="open",
+        )
+        alert.events.append(
+            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
+        )
+        session.add(alert)
+        alerts.append(alert)
+    session.flush()
+    return alerts
+
+
+@dataclass(frozen=True)
+class TargetCrossing:
+    """A stored target whose status has just moved into red."""
+
+    target_id: str
+    unique_id: str
+    org_unit: str
+    indicator: str
+    ds: datetime  # the period the assessment is as of
+    p_miss: float | None
+    current: float | None
+    projected: float | None
+    projected_lo: float | None
+    projected_hi: float | None
+    reason_en: str
+    reason_zh: str
+
+
+def target_detector(target_id: str) -> str:
+    """The ``detectors`` entry naming the target of a ``target_risk`` alert."""
+    return f"target:{target_id}"
+
+
+def create_target_alerts(
+    session: Session, crossings: Sequence[TargetCrossing], *, model_version: str, principal: Principal
+) -> list[Alert]:
+    """One ``target_risk`` alert per target that has crossed into red.
+
+    The alert's key is (series, the assessment's period, ``target_risk``), so a target
+    that recovers and later falls back into red (at a later period) gets a new alert.
+    Two targets of one series crossing at the same period share one alert: the second
+    target is added to its ``detectors`` while it is open or acknowledged.
+    """
+    if not crossings:
+        return []
+    next_seq(session, 0)  # take the counter lock before looking for existing alerts
+    keys = list(dict.fromkeys((c.unique_id, c.ds, TARGET_RISK) for c in crossings))
+    existing: dict[tuple[str, datetime, str], Alert] = {}
+    for chunk in _chunks(keys, 300):
+        found = session.execute(select(Alert).where(tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk))).scalars()
+        existing.update(((a.unique_id, a.ds, a.kind), a) for a in found)
+    fresh: list[TargetCrossing] = []
+    for c in crossings:
+        key = (c.unique_id, c.ds, TARGET_RISK)
+        alert = existing.get(key)
+        if alert is None:
+            fresh.append(c)  # several targets of one series and period share one new alert
+            continue
+        tag = target_detector(c.target_id)
+        if tag in alert.detectors:
+            continue  # this target's alert for this period exists already
+        if alert.status in ("open", "acknowledged"):
+            alert.detectors = [*alert.detectors, tag]
+        else:
+            logger.warning(
+                "target %s crossed into red as of %s, but the target_risk alert %d of that series and "
+                "period is already %s; no new alert",
+                c.target_id,
+                f"{c.ds:%Y-%m-%d}",
+                alert.id,
+                alert.status,
+            )
+    by_key: dict[tuple[str, datetime], list[TargetCrossing]] = {}
+    for c in fresh:
+        by_key.setdefault((c.unique_id, c.ds), []).append(c)
+    if not by_key:
+        session.flush()
+        return []
+    start = next_seq(session, len(by_key))
+    alerts: list[Alert] = []
+    for offset, group in enumerate(by_key.values()):
+        c = group[0]
+        alert = Alert(
+            seq=start + offset,
+            unique_id=c.unique_id,
+            org_unit=c.org_unit,
+            indicator=c.indicator,
+            ds=c.ds,
+            kind=TARGET_RISK,
+            severity="high" if c.p_miss is not None and c.p_miss >= HIGH_P_MISS else "medium",
+            observed=c.current,
+            expected=c.projected,
+            lower=c.projected_lo,
+            upper=c.projected_hi,
+            score=c.p_miss,
+            detectors=[target_detector(g.target_id) for g in group],
+            reason_en=f"Target {c.target_id}: {c.reason_en}".strip(),
+            reason_zh=f"目标 {c.target_id}：{c.reason_zh}".strip(),
             model_version=model_version,
             status="open",
         )

@@ -29,6 +29,13 @@ class UpsertResult:
     updated: int = 0
     unchanged: int = 0
     changed_series: set[str] = field(default_factory=set)
+    first_changed: dict[str, datetime] = field(default_factory=dict)
+    """The earliest new or changed period of each changed series."""
+
+    def mark_changed(self, unique_id: str, ds: datetime) -> None:
+        self.changed_series.add(unique_id)
+        if unique_id not in self.first_changed or ds < self.first_changed[unique_id]:
+            self.first_changed[unique_id] = ds
 
 
 def _same(a: float | None, b: float | None) -> bool:
@@ -81,7 +88,7 @@ def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
                 )
             )
             result.inserted += 1
-            result.changed_series.add(unique_id)
+            result.mark_changed(unique_id, ds)
             continue
         direction_changed = obs.direction is not None and obs.direction != current.direction
         if _same(current.value, obs.value) and not direction_changed:
@@ -91,7 +98,7 @@ def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
         if obs.direction is not None:
             current.direction = obs.direction
         result.updated += 1
-        result.changed_series.add(unique_id)
+        result.mark_changed(unique_id, ds)
     session.flush()
     return result
 

@@ -44,7 +44,9 @@ def test_observations_upsert_is_idempotent(client, auth, helpers, db):
         "updated": 0,
         "unchanged": 0,
         "series_rescored": 1,
+        "targets_reassessed": 0,
         "model_version": "govperf-anomaly/3",
+        "targets_model_version": "govperf-targets/3",
         "alerts": None,
     }
     (alert,) = first.json()["alerts"]

@@ -1,4 +1,4 @@
-"""Alembic: the initial revision creates every table, matches the ORM, and downgrades."""
+"""Alembic: the revisions create every table, match the ORM, and downgrade."""
 
 from __future__ import annotations
 
@@ -8,7 +8,15 @@ from alembic.migration import MigrationContext
 
 from api.db import Base, downgrade, make_engine, migrate
 
-TABLES = {"observations", "alerts", "alert_events", "feedback_messages", "feedback_corrections", "counters"}
+TABLES = {
+    "observations",
+    "alerts",
+    "alert_events",
+    "feedback_messages",
+    "feedback_corrections",
+    "counters",
+    "targets",
+}
 
 
 def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
@@ -21,7 +29,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0001"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
@@ -53,6 +61,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     command.upgrade(alembic_config("postgresql://u@localhost/govperf"), "head", sql=True)
     sql = capsys.readouterr().out
     assert "CREATE TABLE alerts" in sql and "CREATE TABLE feedback_corrections" in sql
+    assert "CREATE TABLE targets" in sql
     assert "INSERT INTO counters" in sql
 
 

@@ -1,0 +1,186 @@
+"""Load the seeded sample city into the service database, for demos.
+
+:func:`load_sample_city` stores the sample city's yearly targets and its monthly
+observations up to a cut-off (``months`` into the last target year), as if the service had
+been running until then: the observations are scored for anomalies, the targets are
+assessed, and alerts are raised as the ingest would have raised them (for targets still
+open at the cut-off). A demo then posts
+the next month (:func:`observations_of`, ``GET /v1/admin/sample-city/observations``) to
+``POST /v1/observations`` and watches ``target_risk`` alerts appear. Loading is idempotent
+and never deletes: loading again with the same ``months`` changes nothing, with more
+months it ingests the extra months like the ingest endpoint would.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import lru_cache
+
+import pandas as pd
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from api.auth import SCORING_CORE, Principal
+from api.db import Alert, Target
+from api.schemas.anomalies import ObservationIn
+from api.schemas.common import py_datetime
+from api.schemas.targets import TargetUpsert
+from api.services import alerts as alert_service
+from api.services import observations as obs_service
+from api.services import targets as target_service
+
+logger = logging.getLogger("govperf.api")
+
+LOADER = Principal(role=SCORING_CORE, key_id="sample-city")
+
+
+@lru_cache(maxsize=2)
+def sample_city(seed: int = 0, n_districts: int = 12):
+    """The sample city (generated once per process and arguments; it takes a few seconds)."""
+    from govperf_ml.sample_city import make_sample_city
+
+    return make_sample_city(seed=seed, n_districts=n_districts)
+
+
+def cut_off(city, months: int) -> pd.Timestamp:
+    """The last period loaded: month ``months`` of the year of the latest target deadline."""
+    if not 1 <= int(months) <= 12:
+        raise ValueError(f"months must be between 1 and 12, got {months}")
+    year = int(pd.to_datetime(city.targets["deadline"]).max().year)
+    return pd.Timestamp(year=year, month=int(months), day=1)
+
+
+def _observations(city, frame: pd.DataFrame) -> list[ObservationIn]:
+    direction = dict(zip(city.indicators["unique_id"], city.indicators["direction"], strict=True))
+    out = []
+    for uid, ds, y in zip(frame["unique_id"], frame["ds"], frame["y"], strict=True):
+        org_unit, _, indicator = str(uid).partition(obs_service.SEPARATOR)
+        out.append(
+            ObservationIn(
+                org_unit=org_unit,
+                indicator=indicator,
+                ds=py_datetime(ds),
+                value=None if y is None or math.isnan(y) else float(y),
+                direction=direction.get(uid),
+            )
+        )
+    return out
+
+
+def observations_of(city, ds) -> list[ObservationIn]:
+    """The sample city's observations of one period (a month start), for the ingest."""
+    when = pd.Timestamp(ds).to_period("M").start_time
+    return _observations(city, city.series[city.series["ds"] == when])
+
+
+def _targets(city, through: pd.Timestamp) -> list[TargetUpsert]:
+    tg = city.targets[pd.to_datetime(city.targets["start"]) <= through]
+    return [
+        TargetUpsert(
+            target_id=str(t["target_id"]),
+            unique_id=str(t["unique_id"]),
+            target=float(t["target"]),
+            start=pd.Timestamp(t["start"]).date(),
+            deadline=pd.Timestamp(t["deadline"]).date(),
+            direction=t["direction"],
+            aggregation=t["aggregation"],
+        )
+        for t in tg.to_dict("records")
+    ]
+
+
+@dataclass
+class SampleCityLoad:
+    through: datetime
+    next_period: datetime | None
+    observations: obs_service.UpsertResult
+    targets: target_service.UpsertResult
+    assessed: int = 0
+    alerts: list[Alert] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)  # capabilities not loaded
+
+    def status_counts(self, session: Session) -> dict[str, int]:
+        """Stored targets by latest status (all of them, not only the sample city's)."""
+        rows = session.execute(select(Target.risk_status, func.count()).group_by(Target.risk_status)).all()
+        return {(status or "unassessed"): n for status, n in rows}
+
+    @staticmethod
+    def alert_cursor(session: Session) -> int | None:
+        """The largest alert ``seq`` now: poll ``after_seq`` from here to see only later alerts."""
+        return session.execute(select(func.max(Alert.seq))).scalar_one()
+
+
+def load_sample_city(
+    session: Session,
+    models: dict,
+    *,
+    months: int = 6,
+    seed: int = 0,
+    n_districts: int = 12,
+    principal: Principal = LOADER,
+    raise_alerts: bool = True,
+) -> SampleCityLoad:
+    """Store the sample city's targets and its observations up to month ``months`` of the
+    last target year, in the caller's transaction.
+
+    Parameters
+    ----------
+    models
+        capability -> loaded model (``app.state.models``). Without ``anomaly`` the history
+        is stored unscored; without ``targets`` the targets are stored unassessed.
+    months
+        1..12: observations are loaded up to that month of the year of the latest target
+        deadline (the sample city's last year), e.g. 6 -> through June.
+    seed, n_districts
+        Passed to ``govperf_ml.sample_city.make_sample_city`` (the demo uses the defaults).
+    raise_alerts
+        Raise the alerts the service would have raised along the way (anomalies in the
+        history, open targets already red; targets whose deadline passed before the
+        cut-off get their final status but no alert); False loads a quiet baseline.
+    """
+    city = sample_city(seed, n_districts)
+    through = cut_off(city, months)
+    series = city.series[city.series["ds"] <= through]
+    obs = obs_service.upsert(session, _observations(city, series))
+    after = through + pd.DateOffset(months=1)
+    result = SampleCityLoad(
+        through=py_datetime(through),
+        next_period=py_datetime(after) if after <= city.series["ds"].max() else None,
+        observations=obs,
+        targets=target_service.UpsertResult(),
+    )
+    anomaly = models.get("anomaly")
+    if anomaly is None:
+        result.skipped.append("anomaly")
+    elif obs.changed_series and raise_alerts:
+        frame, directions, meta = obs_service.history(session, obs.changed_series)
+        scored = anomaly.estimator.score(frame, directions=directions)
+        result.alerts += alert_service.create_alerts(
+            session, scored, series_meta=meta, model_version=anomaly.label, principal=principal
+        )
+    result.targets = target_service.upsert(session, _targets(city, through))
+    model = models.get("targets")
+    if model is None:
+        result.skipped.append("targets")
+        for target in result.targets.changed:
+            target_service.clear_risk(target)
+    else:
+        todo: dict[int, Target] = {id(t): t for t in result.targets.changed}
+        if obs.first_changed:
+            todo.update((id(t), t) for t in target_service.affected_targets(session, obs.first_changed))
+        # targets whose deadline passed before the cut-off are assessed (their final status)
+        # but raise no alert: a demo wants the risks that can still be acted on
+        closed = through.date()
+        for open_ in (False, True):
+            group = [t for t in todo.values() if (t.deadline >= closed) is open_]
+            assessed = target_service.assess(
+                session, model, group, principal=principal, raise_alerts=raise_alerts and open_
+            )
+            result.assessed += assessed.assessed
+            result.alerts += assessed.alerts
+    if result.skipped:
+        logger.warning("sample city loaded without the %s model(s)", ", ".join(result.skipped))
+    return result
