@@ -26,6 +26,8 @@ import pandas as pd
 from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
+from govperf_ml import __version__
+
 CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
 MODEL_NAMES = {c: f"govperf-{c}" for c in CAPABILITIES}
 CHAMPION = "champion"
@@ -168,7 +170,7 @@ def log_and_register(
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with mlflow.start_run(experiment_id=exp_id, run_name=f"train-{capability}") as run:
-            mlflow.set_tags({"capability": capability, **(tags or {})})
+            mlflow.set_tags({"capability": capability, "govperf_version": __version__, **(tags or {})})
             mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
             mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and not _nan(v)})
             info = mlflow.pyfunc.log_model(
@@ -223,7 +225,14 @@ def load_champion(capability: str, *, uri: str | None = None) -> LoadedModel | N
         warnings.simplefilter("ignore")
         pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL_NAMES[capability]}@{CHAMPION}")
     wrapped = pyfunc.unwrap_python_model()
-    metrics = client.get_run(mv.run_id).data.metrics
+    run = client.get_run(mv.run_id)
+    metrics = run.data.metrics
+    trained_with = run.data.tags.get("govperf_version")
+    if trained_with != __version__:
+        logging.getLogger("govperf.registry").warning(
+            "%s v%s was trained with govperf-ml %s, this is %s: retrain with `govperf train %s` if it fails",
+            MODEL_NAMES[capability], mv.version, trained_with or "an unknown version", __version__, capability,
+        )
     return LoadedModel(
         capability=capability,
         name=MODEL_NAMES[capability],
