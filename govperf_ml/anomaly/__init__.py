@@ -1,6 +1,23 @@
 """Anomaly detectors: each returns raw scores only; decisions live in ``postprocess``."""
 
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
+from govperf_ml.anomaly.quality import (
+    EndOfPeriodJumpDetector,
+    FlatLineDetector,
+    PeerDetector,
+    ScaleChangeDetector,
+    SmoothnessDetector,
+)
+from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.anomaly.pipeline import AnomalyPipeline
 
-__all__ = ["SeasonalRobustZScore", "AnomalyPipeline"]
+__all__ = [
+    "SeasonalRobustZScore",
+    "StreamingEnsemble",
+    "FlatLineDetector",
+    "ScaleChangeDetector",
+    "EndOfPeriodJumpDetector",
+    "SmoothnessDetector",
+    "PeerDetector",
+    "AnomalyPipeline",
+]

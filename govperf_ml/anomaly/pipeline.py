@@ -12,6 +12,13 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.alerts.explain import explain, severity_of
+from govperf_ml.anomaly.quality import (
+    EndOfPeriodJumpDetector,
+    FlatLineDetector,
+    PeerDetector,
+    ScaleChangeDetector,
+    SmoothnessDetector,
+)
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
 from govperf_ml.postprocess.threshold import ThresholdRule
@@ -29,12 +36,19 @@ class AnomalyPipeline(BaseEstimator):
     zero_ratio : float
         A 0 where the expected value exceeds this many robust scales is a blank entered
         as zero (a data-quality problem, not a performance collapse).
+    checks : dict or None
+        ``{name: detector}`` of panel checks (see :mod:`govperf_ml.anomaly.quality`) run
+        beside the main detector; None uses :func:`default_checks`, ``{}`` runs none.
+        Their flags become alerts of kind data_quality (flat_line, scale_change),
+        suspected_misreporting (end_of_period_jump, smooth: improvements only when the
+        direction is known) or peer_outlier (peer).
     """
 
-    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0):
+    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None):
         self.detector = detector
         self.rule = rule
         self.zero_ratio = zero_ratio
+        self.checks = checks
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
         """Fit the detector and tune the rule's threshold on labelled points if given.
@@ -43,6 +57,8 @@ class AnomalyPipeline(BaseEstimator):
         """
         self.detector_ = clone(self.detector) if self.detector is not None else SeasonalRobustZScore()
         self.detector_.fit(df)
+        checks = default_checks() if self.checks is None else self.checks
+        self.checks_ = {name: clone(det).fit(df) for name, det in checks.items()}
         self.rule_ = clone(self.rule) if self.rule is not None else ThresholdRule()
         if labels is not None:
             scored = self.detector_.score_frame(df)
@@ -83,27 +99,81 @@ class AnomalyPipeline(BaseEstimator):
                 "anomaly_score": s["anomaly_score"],
             }
         )
-        kind = np.where(missing | zero, "data_quality", np.where(flag, "performance_anomaly", ""))
+        reason = np.where(missing, "missing", np.where(zero, "blank_as_zero", ""))
+        check_z = {}
+        if getattr(self, "checks_", None):  # models pickled before the checks existed have none
+            wide = s.pivot(index=DS, columns=ID, values=Y).sort_index()
+            rows, cols = wide.index.get_indexer(s[DS]), wide.columns.get_indexer(s[ID])
+        for name, det in getattr(self, "checks_", {}).items():
+            res = det.score_wide(wide)
+            score = np.nan_to_num(res["anomaly_score"].to_numpy()[rows, cols], nan=0.0)
+            fired = score >= det.threshold
+            cz = res["z"].to_numpy()[rows, cols] if "z" in res else score
+            check_z[name] = cz
+            if name in _IMPROVEMENT_ONLY:
+                better = ((dirs == "higher") & (cz > 0)) | ((dirs == "lower") & (cz < 0))
+                fired &= np.where(pd.isna(dirs), True, better)
+            if name in _QUALITY:  # data errors explain a deviation: they take precedence
+                reason = np.where((reason == "") & fired, name, reason)
+            else:
+                reason = np.where((reason == "") & fired & ~flag, name, reason)
+        reason = np.where((reason == "") & flag, "deviation", reason)
+        kind = np.array([_KIND_OF.get(r, "") for r in reason], dtype=object)
         out["is_anomaly"] = kind != ""
         out["kind"] = pd.Series(kind).replace("", None).to_numpy()
         out["severity"] = [
-            ("medium" if k == "data_quality" else severity_of(zz)) if k else None for k, zz in zip(kind, z)
+            (severity_of(zz) if k == "performance_anomaly" else "medium") if k else None for k, zz in zip(kind, z)
         ]
         reasons = [
-            explain(
-                "missing" if m else "blank_as_zero" if zr else "deviation",
-                observed=row_y,
-                expected=e,
-                lo=lo,
-                hi=hi,
-                z=zz,
-            )
-            if k
+            explain(r, observed=row_y, expected=e, lo=lo, hi=hi, z=zz,
+                    detail=check_z.get(r, np.zeros(1))[i] if r in check_z else None)
+            if r
             else ("", "")
-            for k, m, zr, row_y, e, lo, hi, zz in zip(
-                kind, missing, zero, out[Y], out["expected"], out["lo"], out["hi"], z
+            for i, (r, row_y, e, lo, hi, zz) in enumerate(
+                zip(reason, out[Y], out["expected"], out["lo"], out["hi"], z)
             )
         ]
         out["reason_en"] = [r[0] for r in reasons]
         out["reason_zh"] = [r[1] for r in reasons]
         return out[OUTPUT_COLUMNS]
+
+
+_QUALITY = ("scale_change", "flat_line")
+_IMPROVEMENT_ONLY = ("end_of_period_jump",)
+_KIND_OF = {
+    "missing": "data_quality",
+    "blank_as_zero": "data_quality",
+    "scale_change": "data_quality",
+    "flat_line": "data_quality",
+    "deviation": "performance_anomaly",
+    "end_of_period_jump": "suspected_misreporting",
+    "smooth": "suspected_misreporting",
+    "peer": "peer_outlier",
+}
+
+
+def default_checks() -> dict:
+    """The panel checks the served pipeline runs beside its main detector.
+
+    Data-quality and peer checks only: on the sample city they raise both event recall
+    (0.49 → 0.63) and flagged-point precision (0.67 → 0.75). The misreporting checks
+    (:func:`misreporting_checks`) add recall at 0.16 precision, too many false accusations
+    to raise by default; pass them in ``checks=`` to opt in.
+    """
+    return {
+        "scale_change": ScaleChangeDetector(),
+        "flat_line": FlatLineDetector(),
+        "peer": PeerDetector(threshold=6.0, min_gap=4.0),
+    }
+
+
+def misreporting_checks() -> dict:
+    """Suspected-misreporting signals: end-of-period jumps and implausibly smooth series."""
+    return {"end_of_period_jump": EndOfPeriodJumpDetector(), "smooth": SmoothnessDetector()}
+
+
+def all_checks() -> dict:
+    """Every check; earlier checks take precedence when two fire on one value."""
+    dq, mis = default_checks(), misreporting_checks()
+    return {"scale_change": dq["scale_change"], "flat_line": dq["flat_line"],
+            "end_of_period_jump": mis["end_of_period_jump"], "peer": dq["peer"], "smooth": mis["smooth"]}

@@ -19,6 +19,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from govperf_ml.anomaly._rolling import expanding_median, rolling_median, shift1
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.features.time import infer_freq, season_keys, season_length
 
@@ -63,12 +64,93 @@ class SeasonalRobustZScore(BaseEstimator):
         """Score every row: returns unique_id, ds, y, expected, scale, z, anomaly_score."""
         check_is_fitted(self)
         data = validate_series(df, id_col=id_col, time_col=time_col, target_col=target_col)
-        parts = [self._score_one(uid, g, time_col, target_col) for uid, g in data.groupby(id_col, sort=False)]
+        # series that share one time axis are scored together, column-wise (the same
+        # arithmetic as the per-series path, thousands of series per second)
+        fast = self._score_panel(data, id_col, time_col, target_col)
+        if fast is not None:
+            return fast.rename(columns={"__id": id_col, "__ds": time_col, "__y": target_col})
+        groups = list(data.groupby(id_col, sort=False))
+        by_axis: dict[bytes, list] = {}
+        for uid, g in groups:
+            by_axis.setdefault(g[time_col].to_numpy().tobytes(), []).append((uid, g))
+        parts = []
+        for members in by_axis.values():
+            if len(members) == 1:
+                uid, g = members[0]
+                parts.append(self._score_one(uid, g, time_col, target_col))
+            else:
+                parts.append(self._score_wide(members, time_col, target_col))
         out = pd.concat(parts, ignore_index=True)
+        order = {uid: i for i, (uid, _) in enumerate(groups)}
+        out = out.sort_values(["__id", "__ds"], key=lambda c: c.map(order) if c.name == "__id" else c, kind="stable")
+        out = out.reset_index(drop=True)
         return out.rename(columns={"__id": id_col, "__ds": time_col, "__y": target_col})
 
     def anomaly_score(self, df: pd.DataFrame, **kw) -> np.ndarray:
         return self.score_frame(df, **kw)["anomaly_score"].to_numpy()
+
+    def _score_panel(self, data, id_col, time_col, target_col) -> pd.DataFrame | None:
+        """The common case in one go: every series has the same time axis (else None)."""
+        ids = data[id_col].to_numpy()
+        codes, uniq = pd.factorize(ids)
+        k = len(uniq)
+        if k < 2 or len(data) % k:
+            return None
+        n = len(data) // k
+        if not (np.all(codes.reshape(k, n) == np.arange(k)[:, None])):
+            return None
+        ds = data[time_col].to_numpy().reshape(k, n)
+        if not (ds == ds[0]).all():
+            return None
+        y = data[target_col].to_numpy(dtype=float).reshape(k, n).T
+        return self._score_wide_arrays(list(uniq), pd.Series(ds[0]), y)
+
+    def _score_wide(self, members, time_col: str, target_col: str) -> pd.DataFrame:
+        """``_score_one`` for many series on one time axis: one column per series."""
+        ds = members[0][1][time_col].reset_index(drop=True)
+        ids = [uid for uid, _ in members]
+        y = np.column_stack([g[target_col].to_numpy(dtype=float) for _, g in members])
+        return self._score_wide_arrays(ids, ds, y)
+
+    def _score_wide_arrays(self, ids, ds: pd.Series, y: np.ndarray) -> pd.DataFrame:
+        freq = self.freq or infer_freq(ds)
+        m = max(season_length(freq), 4)
+        keys = np.asarray(season_keys(ds, freq, holiday_aware=self.holiday_aware))
+        level = shift1(rolling_median(y, m, max(2, m // 3)))
+        dev = y - level
+        seasonal = np.zeros_like(y)
+        if not (m <= 4 or freq in ("W", "Y")):
+            for k in pd.unique(keys):
+                rows = np.flatnonzero(keys == k)
+                med = expanding_median(shift1(dev[rows]), 1)
+                seasonal[rows] = np.nan_to_num(med, nan=0.0)
+        expected = level + seasonal
+        resid = y - expected
+        abs_dev = np.abs(resid - shift1(rolling_median(resid, self.scale_window, 3)))
+        scale = MAD_TO_SIGMA * shift1(rolling_median(abs_dev, self.scale_window, 3))
+        floor = self.rel_scale_floor * np.abs(level) + 1e-9
+        with np.errstate(invalid="ignore"):
+            scale = np.where(np.isnan(scale) | np.isnan(floor), np.nan, np.maximum(scale, floor))
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = resid / scale
+        n_seen = shift1(np.cumsum(~np.isnan(y), axis=0))
+        n_seen = np.nan_to_num(n_seen, nan=0.0)
+        warm = (n_seen >= self.min_history) & np.isfinite(z)
+        z = np.where(warm, z, 0.0)
+        expected = pd.DataFrame(expected)
+        n, k = y.shape
+        return pd.DataFrame(
+            {
+                "__id": np.repeat(np.asarray(ids, dtype=object), n),
+                "__ds": np.tile(ds.to_numpy(), k),
+                "__y": y.T.ravel(),
+                "expected": expected.to_numpy().T.ravel(),
+                "scale": scale.T.ravel(),
+                "z": z.T.ravel(),
+                "anomaly_score": np.abs(z).T.ravel(),
+                "warm": warm.T.ravel(),
+            }
+        )
 
     def _score_one(self, uid, g: pd.DataFrame, time_col: str, target_col: str) -> pd.DataFrame:
         ds = g[time_col].reset_index(drop=True)

@@ -1,0 +1,109 @@
+"""The streaming NAB detector and its post-processing: causal, order-free, monotone, catches what it should."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from govperf_ml.anomaly._rolling import expanding_median, rolling_median
+from govperf_ml.anomaly.stream import StreamingEnsemble, knn_distance, window_z
+from govperf_ml.postprocess.likelihood import AnomalyLikelihood, SuppressRepeats, log_tail, suppress_repeats
+
+
+def _stream(n=1500, seed=0, spike_at=None, shift_at=None):
+    rng = np.random.default_rng(seed)
+    t = np.arange(n)
+    x = 10 + 3 * np.sin(2 * np.pi * t / 50) + rng.normal(0, 0.3, n)
+    if spike_at is not None:
+        x[spike_at] += 8
+    if shift_at is not None:
+        x[shift_at:] += 5
+    return x
+
+
+def _small():
+    return StreamingEnsemble(memory=300, long_window=2000, min_history=200, suppress=50).fit()
+
+
+def test_causal_future_values_do_not_change_past_scores():
+    x = _stream(spike_at=1200)
+    det = _small()
+    full = det.score_values(x)
+    part = det.score_values(x[:1000])
+    for key in ("log_tail", "anomaly_score", "alarm_score"):
+        np.testing.assert_allclose(part[key], full[key][:1000])
+
+
+def test_catches_injected_spike_and_level_shift():
+    det = _small()
+    for kw, at in (({"spike_at": 1100}, 1100), ({"shift_at": 1100}, 1100)):
+        r = det.score_values(_stream(**kw))
+        alarms = np.flatnonzero(r["alarm_score"] > 0)
+        assert any(at <= a <= at + 10 for a in alarms), alarms
+        assert r["log_tail"][at : at + 10].max() > 5  # far beyond 1-in-100,000
+
+
+def test_quiet_stream_rarely_alarms_and_probability_in_unit_interval():
+    r = _small().score_values(_stream(seed=3))
+    assert (r["alarm_score"] > 0).sum() <= 3
+    assert ((r["probability"] >= 0) & (r["probability"] <= 1)).all()
+    assert ((r["anomaly_score"] >= 0) & (r["anomaly_score"] < 1)).all()
+
+
+def test_score_frame_does_not_depend_on_row_order():
+    x = _stream(n=800, spike_at=700)
+    df = pd.DataFrame({"unique_id": "a", "ds": pd.date_range("2024-01-01", periods=len(x), freq="5min"), "y": x})
+    det = StreamingEnsemble(memory=200, long_window=500, min_history=100).fit()
+    a = det.score_frame(df)
+    b = det.score_frame(df.sample(frac=1.0, random_state=0))
+    pd.testing.assert_frame_equal(a, b)
+
+
+def test_stricter_base_never_adds_alarms():
+    s = np.random.default_rng(1).random(3000)
+    for lo, hi in ((0.5, 0.7), (0.9, 0.95)):
+        a = suppress_repeats(s, base=lo, window=20) > 0
+        b = suppress_repeats(s, base=hi, window=20) > 0
+        # every strict alarm lies within the window after a lenient one (or is one)
+        lenient = np.flatnonzero(a)
+        for i in np.flatnonzero(b):
+            assert ((i - lenient >= 0) & (i - lenient <= 20)).any()
+        assert b.sum() <= (s >= hi).sum()
+    plain = SuppressRepeats(base=0.5, window=0).fit().transform(s)
+    np.testing.assert_array_equal(plain > 0, s >= 0.5)
+
+
+def test_suppression_keeps_the_first_alarm_of_an_event():
+    s = np.zeros(100)
+    s[[10, 11, 12, 40, 80]] = 0.9
+    out = suppress_repeats(s, base=0.5, window=30)
+    assert list(np.flatnonzero(out)) == [10, 80]
+
+
+def test_likelihood_is_causal_and_flags_a_burst():
+    rng = np.random.default_rng(0)
+    raw = np.abs(rng.normal(size=2000))
+    raw[1500:1510] += 4
+    lt = AnomalyLikelihood(long_window=1000, min_history=100).fit().transform(raw)
+    assert lt[:100].max() == 0 and lt[1500:1512].max() > 5 and np.median(lt[200:1400]) < 1
+    np.testing.assert_allclose(log_tail(raw[:1200], long_window=1000, min_history=100), lt[:1200])
+    p = AnomalyLikelihood(long_window=1000, min_history=100).fit().probability(raw)
+    assert ((p >= 0) & (p <= 1)).all()
+
+
+def test_members_are_causal():
+    x = _stream()
+    np.testing.assert_allclose(knn_distance(x[:900], memory=300), knn_distance(x, memory=300)[:900])
+    np.testing.assert_allclose(window_z(x[:900]), window_z(x)[:900])
+
+
+def test_bad_parameters_fail_in_fit():
+    with pytest.raises(ValueError, match="base"):
+        StreamingEnsemble(base=1.5).fit()
+
+
+def test_numpy_rolling_medians_match_pandas():
+    rng = np.random.default_rng(0)
+    a = rng.normal(size=(40, 5))
+    a[rng.random(a.shape) < 0.2] = np.nan
+    np.testing.assert_allclose(rolling_median(a, 7, 3), pd.DataFrame(a).rolling(7, min_periods=3).median(), equal_nan=True)
+    np.testing.assert_allclose(expanding_median(a, 2), pd.DataFrame(a).expanding(2).median(), equal_nan=True)
