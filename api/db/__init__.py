@@ -20,6 +20,7 @@ from api.db.models import (
     Counter,
     FeedbackCorrection,
     FeedbackMessage,
+    Forecast,
     Observation,
     Target,
 )
@@ -58,6 +59,7 @@ __all__ = [
     "Counter",
     "FeedbackCorrection",
     "FeedbackMessage",
+    "Forecast",
     "Observation",
     "Target",
     "alembic_config",

@@ -260,3 +260,37 @@ class Target(Base):
     reason_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class Forecast(Base):
+    """One stored point forecast of one series and period, with its 80/95 % intervals.
+
+    A forecast *run* is one series forecast by one model version from one ``cutoff``
+    (the last period of the history it saw); ``h_step`` counts the periods after the
+    cutoff (1..h). Storing is idempotent on (unique_id, ds, model_version, cutoff): a
+    run stored again adds nothing and replaces nothing. ``org_unit`` and ``channel`` are
+    the two halves of ``unique_id`` (``<org_unit>|<channel>``, the sample city's naming),
+    kept for filtering.
+    """
+
+    __tablename__ = "forecasts"
+    __table_args__ = (
+        UniqueConstraint("unique_id", "ds", "model_version", "cutoff"),
+        Index("ix_forecasts_unique_id_cutoff", "unique_id", "cutoff"),
+        Index("ix_forecasts_org_unit_channel", "org_unit", "channel"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    unique_id: Mapped[str] = mapped_column(String(401))
+    org_unit: Mapped[str] = mapped_column(String(200))
+    channel: Mapped[str] = mapped_column(String(200))
+    ds: Mapped[datetime] = mapped_column(DateTime)
+    h_step: Mapped[int] = mapped_column(Integer)
+    mean: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lo_80: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hi_80: Mapped[float | None] = mapped_column(Float, nullable=True)
+    lo_95: Mapped[float | None] = mapped_column(Float, nullable=True)
+    hi_95: Mapped[float | None] = mapped_column(Float, nullable=True)
+    cutoff: Mapped[datetime] = mapped_column(DateTime)
+    model_version: Mapped[str] = mapped_column(String(200))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

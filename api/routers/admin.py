@@ -9,8 +9,14 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query
 
 from api.auth import SCORING_CORE, Principal, require_roles
-from api.deps import ModelsDep, SessionDep
-from api.schemas.admin import SampleCityRequest, SampleCityResult, UpsertCounts
+from api.deps import ForecastModel, ModelsDep, SessionDep
+from api.schemas.admin import (
+    SampleCityForecastsRequest,
+    SampleCityForecastsResult,
+    SampleCityRequest,
+    SampleCityResult,
+    UpsertCounts,
+)
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch
 from api.services import sample as service
@@ -24,6 +30,20 @@ def _counts(result) -> UpsertCounts:
     return UpsertCounts(inserted=result.inserted, updated=result.updated, unchanged=result.unchanged)
 
 
+def _forecasts(result: service.SampleForecasts | None) -> SampleCityForecastsResult | None:
+    if result is None:
+        return None
+    return SampleCityForecastsResult(
+        model_version=result.model_version,
+        cutoff=result.cutoff,
+        h=result.h,
+        series=result.stored.series,
+        inserted=result.stored.inserted,
+        existing=result.stored.existing,
+        reconciliation=result.reconciliation,
+    )
+
+
 @router.post(
     "/sample-city",
     response_model=SampleCityResult,
@@ -32,7 +52,9 @@ def _counts(result) -> UpsertCounts:
         "Stores the seeded sample city's yearly targets and its monthly observations up to month "
         "`months` of its last target year, as if the service had been running: the history is "
         "scored for anomalies, the targets are assessed, and alerts are raised (open targets already "
-        "red included; past-deadline targets get their final status without an alert). Idempotent "
+        "red included; past-deadline targets get their final status without an alert); the daily demand "
+        "series are forecast 28 days ahead and stored (`GET /v1/forecasts`) when the forecast model is "
+        "loaded. Idempotent "
         "and never deletes; a larger `months` later ingests the extra months. "
         "Then post the next month's observations (`GET /v1/admin/sample-city/observations?ds=<next_period>` "
         "gives the batch) to `POST /v1/observations` and list "
@@ -57,7 +79,30 @@ def load_sample_city(
         alerts_by_kind=dict(kinds),
         models_missing=loaded.skipped,
         alerts=[AlertPublic.model_validate(a) for a in loaded.alerts if a.kind == "target_risk"],
+        forecasts=_forecasts(loaded.forecasts),
     )
+
+
+@router.post(
+    "/sample-city/forecasts",
+    response_model=SampleCityForecastsResult,
+    responses={503: {"description": "The forecast model is not loaded"}},
+    summary="Forecast and store every sample-city demand series",
+    description=(
+        "Forecasts every daily demand series of the sample city (hotline calls and service-hall "
+        "applications per district, and the city totals `CITY|<channel>`) `h` days ahead from its full "
+        "history with the forecast champion, with 80/95 % intervals; districts are reconciled with "
+        "their city totals (OLS) so they add up, and the forecasts are stored for "
+        "`GET /v1/forecasts`. Idempotent: with the same model version and cutoff nothing is "
+        "replaced or duplicated (a larger `h` adds only the later days). 503 while the forecast "
+        "model is not loaded."
+    ),
+)
+def forecast_sample_city(
+    _: Admin, session: SessionDep, model: ForecastModel, body: SampleCityForecastsRequest | None = None
+) -> SampleCityForecastsResult:
+    body = body or SampleCityForecastsRequest()
+    return _forecasts(service.forecast_sample_city(session, model, h=body.h))
 
 
 @router.get(

@@ -1,13 +1,23 @@
-"""Demand forecasts with prediction intervals."""
+"""Demand forecasts with prediction intervals: stateless, and stored ones read back."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from datetime import date
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Query
 
 from api.auth import Planner
-from api.deps import ForecastModel
+from api.deps import ForecastModel, PageDep, SessionDep
 from api.schemas.common import finite, py_datetime, series_frame
-from api.schemas.forecasts import ForecastPoint, ForecastRequest, ForecastResponse, Interval
+from api.schemas.forecasts import (
+    ForecastPoint,
+    ForecastRequest,
+    ForecastResponse,
+    Interval,
+    StoredForecasts,
+)
+from api.services import forecasts as service
 
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
 
@@ -34,3 +44,44 @@ def forecast(_: Planner, body: ForecastRequest, model: ForecastModel) -> Forecas
         for row in frame.to_dict("records")
     ]
     return ForecastResponse(model_version=model.label, forecasts=points)
+
+
+@router.get(
+    "",
+    response_model=StoredForecasts,
+    summary="Stored forecasts (the sample city's demand series), latest run by default",
+    description=(
+        "Forecasts stored by `POST /v1/admin/sample-city/forecasts` (and the sample-city loader), "
+        "ordered by series and period. Series are named `<org_unit>|<channel>` (e.g. `D01|hotline`, "
+        "`CITY|service_hall` for the city totals). By default only each series' latest run is listed "
+        "(its latest cutoff; among model versions forecasting from it, the one stored last); "
+        "`cutoff=all` lists every stored run. Served from the database: works while the forecast "
+        "model is not loaded."
+    ),
+)
+def list_forecasts(
+    _: Planner,
+    session: SessionDep,
+    page: PageDep,
+    unique_id: Annotated[list[str] | None, Query(description="Series id; repeat for several")] = None,
+    org_unit: Annotated[str | None, Query(description="e.g. `D01`, or `CITY` for the city totals")] = None,
+    channel: Annotated[str | None, Query(description="e.g. `hotline`, `service_hall`")] = None,
+    model_version: Annotated[str | None, Query(description="Only this model version's runs")] = None,
+    ds_from: Annotated[date | None, Query(alias="from", description="Periods on or after this day")] = None,
+    ds_to: Annotated[date | None, Query(alias="to", description="Periods on or before this day")] = None,
+    cutoff: Annotated[
+        Literal["latest", "all"], Query(description="`latest`: each series' latest run only; `all`: every run")
+    ] = "latest",
+) -> StoredForecasts:
+    stmt = service.forecasts_query(
+        unique_ids=unique_id,
+        org_unit=org_unit,
+        channel=channel,
+        model_version=model_version,
+        ds_from=ds_from,
+        ds_to=ds_to,
+        cutoff=cutoff,
+    )
+    total = service.count(session, stmt)
+    rows = service.page(session, stmt, limit=page.limit, offset=page.offset)
+    return StoredForecasts(data=[service.public(r) for r in rows], count=total)

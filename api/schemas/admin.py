@@ -16,6 +16,24 @@ class SampleCityRequest(Schema):
     )
 
 
+class SampleCityForecastsRequest(Schema):
+    h: int = Field(28, ge=1, le=366, description="Days ahead to forecast every demand series")
+
+
+class SampleCityForecastsResult(Public):
+    model_version: str = Field(description="The forecast champion that produced the forecasts")
+    cutoff: datetime = Field(description="The last day of the history (the forecasts start the day after)")
+    h: int
+    series: int = Field(description="Demand series forecast")
+    inserted: int = Field(description="Forecast rows stored by this call")
+    existing: int = Field(
+        description="Rows already stored for this model version and cutoff, left as they were (idempotent)"
+    )
+    reconciliation: str | None = Field(
+        description="How districts were made to add up to their city totals (`ols`); null: not reconciled"
+    )
+
+
 class UpsertCounts(Public):
     inserted: int
     updated: int
@@ -39,3 +57,8 @@ class SampleCityResult(Public):
     alerts_by_kind: dict[str, int]
     models_missing: list[str] = Field(description="Capabilities not loaded: that step was skipped")
     alerts: list[AlertPublic] = Field(description="The target_risk alerts raised by this load")
+    forecasts: SampleCityForecastsResult | None = Field(
+        None,
+        description="The demand forecasts stored by this load (28 days from the full demand history); "
+        "null when the forecast model is not loaded",
+    )

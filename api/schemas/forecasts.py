@@ -39,3 +39,26 @@ class ForecastPoint(Public):
 class ForecastResponse(Public):
     model_version: str
     forecasts: list[ForecastPoint]
+
+
+# ---------------------------------------------------------------------------------------
+# Stored forecasts (GET /v1/forecasts)
+# ---------------------------------------------------------------------------------------
+class StoredForecast(Public):
+    """One stored forecast: a series' value ``h_step`` periods after ``cutoff``."""
+
+    unique_id: str
+    org_unit: str
+    channel: str
+    ds: datetime
+    h_step: int = Field(description="Periods after the cutoff (1..h)")
+    mean: float | None
+    intervals: dict[str, Interval] = Field(description='Keyed by level: {"80": {lo, hi}, "95": {lo, hi}}')
+    model_version: str
+    cutoff: datetime = Field(description="The last period of the history the model saw")
+    created_at: datetime
+
+
+class StoredForecasts(Public):
+    data: list[StoredForecast]
+    count: int = Field(description="Forecasts matching the filters (all pages)")

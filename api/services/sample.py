@@ -4,7 +4,9 @@
 observations up to a cut-off (``months`` into the last target year), as if the service had
 been running until then: the observations are scored for anomalies, the targets are
 assessed, and alerts are raised as the ingest would have raised them (for targets still
-open at the cut-off). A demo then posts
+open at the cut-off), and, when the forecast model is loaded, every daily demand series
+is forecast 28 days ahead from its full history (:func:`forecast_sample_city`, also
+``POST /v1/admin/sample-city/forecasts``; read back with ``GET /v1/forecasts``). A demo then posts
 the next month (:func:`observations_of`, ``GET /v1/admin/sample-city/observations``) to
 ``POST /v1/observations`` and watches ``target_risk`` alerts appear. Loading is idempotent
 and never deletes: loading again with the same ``months`` changes nothing, with more
@@ -29,6 +31,7 @@ from api.schemas.anomalies import ObservationIn
 from api.schemas.common import py_datetime
 from api.schemas.targets import TargetUpsert
 from api.services import alerts as alert_service
+from api.services import forecasts as forecast_service
 from api.services import observations as obs_service
 from api.services import targets as target_service
 
@@ -92,6 +95,82 @@ def _targets(city, through: pd.Timestamp) -> list[TargetUpsert]:
     ]
 
 
+# ---------------------------------------------------------------------------------------
+# Demand forecasts
+# ---------------------------------------------------------------------------------------
+RECONCILIATION = "ols"
+
+
+@dataclass
+class SampleForecasts:
+    model_version: str
+    cutoff: datetime
+    h: int
+    stored: forecast_service.StoreResult
+    reconciliation: str | None  # None: stored unreconciled
+
+
+def reconciler():
+    """``govperf_ml.forecasting.reconcile.reconcile``, or None where the library lacks it."""
+    try:
+        from govperf_ml.forecasting.reconcile import reconcile
+    except ImportError as err:
+        logger.warning("forecast reconciliation is not available (%s): storing unreconciled forecasts", err)
+        return None
+    return reconcile
+
+
+def demand_hierarchy(city) -> pd.DataFrame:
+    """(unique_id, parent) of the demand series: districts under their city total; the
+    city totals (an empty parent in the sample city) have none."""
+    meta = city.demand_meta
+    parent = meta["parent"].where(meta["parent"].notna() & (meta["parent"].astype(str) != ""), None)
+    return pd.DataFrame({"unique_id": meta["unique_id"].astype(str), "parent": parent.astype(object)})
+
+
+def forecast_sample_city(
+    session: Session, model, *, h: int = 28, seed: int = 0, n_districts: int = 12
+) -> SampleForecasts:
+    """Forecast every sample-city demand series ``h`` days from its full history with
+    ``model`` (the forecast champion), make the districts add up to their city totals
+    (OLS reconciliation, where the library has it) and store the forecasts, in the
+    caller's transaction. Idempotent: the same model version and cutoff store nothing new.
+    """
+    if not 1 <= int(h) <= 366:
+        raise ValueError(f"h must be between 1 and 366, got {h}")
+    city = sample_city(seed, n_districts)
+    history = city.demand[["unique_id", "ds", "y"]]
+    freqs = city.demand_meta["frequency"].dropna().unique() if "frequency" in city.demand_meta else []
+    freq = str(freqs[0]) if len(freqs) == 1 else None
+    estimator = model.estimator
+    frame = estimator.forecast(history, h=int(h), level=forecast_service.LEVELS, freq=freq)
+    alias = forecast_service.forecast_alias(estimator, frame)
+    method = None
+    reconcile = reconciler()
+    if reconcile is not None:
+        frame = reconcile(frame, demand_hierarchy(city), method=RECONCILIATION)
+        method = RECONCILIATION
+    cutoffs = history.groupby("unique_id")["ds"].max()
+    stored = forecast_service.store(
+        session, frame, alias=alias, cutoffs=cutoffs.to_dict(), model_version=model.label
+    )
+    logger.info(
+        "sample-city forecasts by %s: %d series, %d rows stored, %d already there (reconciliation: %s)",
+        model.label,
+        stored.series,
+        stored.inserted,
+        stored.existing,
+        method or "none",
+    )
+    return SampleForecasts(
+        model_version=model.label,
+        cutoff=py_datetime(cutoffs.max()),
+        h=int(h),
+        stored=stored,
+        reconciliation=method,
+    )
+
+
 @dataclass
 class SampleCityLoad:
     through: datetime
@@ -101,6 +180,7 @@ class SampleCityLoad:
     assessed: int = 0
     alerts: list[Alert] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # capabilities not loaded
+    forecasts: SampleForecasts | None = None
 
     def status_counts(self, session: Session) -> dict[str, int]:
         """Stored targets by latest status (all of them, not only the sample city's)."""
@@ -130,7 +210,8 @@ def load_sample_city(
     ----------
     models
         capability -> loaded model (``app.state.models``). Without ``anomaly`` the history
-        is stored unscored; without ``targets`` the targets are stored unassessed.
+        is stored unscored; without ``targets`` the targets are stored unassessed; without
+        ``forecast`` no demand forecasts are stored.
     months
         1..12: observations are loaded up to that month of the year of the latest target
         deadline (the sample city's last year), e.g. 6 -> through June.
@@ -181,6 +262,11 @@ def load_sample_city(
             )
             result.assessed += assessed.assessed
             result.alerts += assessed.alerts
+    forecaster = models.get("forecast")
+    if forecaster is None:
+        result.skipped.append("forecast")
+    else:
+        result.forecasts = forecast_sample_city(session, forecaster, h=28, seed=seed, n_districts=n_districts)
     if result.skipped:
         logger.warning("sample city loaded without the %s model(s)", ", ".join(result.skipped))
     return result

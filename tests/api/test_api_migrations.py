@@ -16,6 +16,7 @@ TABLES = {
     "feedback_corrections",
     "counters",
     "targets",
+    "forecasts",
 }
 
 
@@ -29,7 +30,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0002"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0003"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
@@ -61,7 +62,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     command.upgrade(alembic_config("postgresql://u@localhost/govperf"), "head", sql=True)
     sql = capsys.readouterr().out
     assert "CREATE TABLE alerts" in sql and "CREATE TABLE feedback_corrections" in sql
-    assert "CREATE TABLE targets" in sql
+    assert "CREATE TABLE targets" in sql and "CREATE TABLE forecasts" in sql
     assert "INSERT INTO counters" in sql
 
 

@@ -37,7 +37,7 @@ def test_0002_upgrade_and_downgrade(tmp_path):
     tables, _, version = _inspect(url)
     assert "targets" not in tables and version == "0001"
 
-    migrate(url)
+    migrate(url, "0002")
     tables, indexes, version = _inspect(url)
     assert "targets" in tables and version == "0002"
     assert indexes == {"ix_targets_unique_id", "ix_targets_org_unit_indicator", "ix_targets_risk_status"}
@@ -66,7 +66,7 @@ def test_0002_upgrade_and_downgrade(tmp_path):
             assert conn.execute(sa.text("SELECT count(*) FROM observations")).scalar() == 1
     finally:
         engine.dispose()
-    migrate(url)  # and up again
+    migrate(url, "0002")  # and up again
     assert _inspect(url)[2] == "0002"
 
 

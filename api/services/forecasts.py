@@ -1,0 +1,226 @@
+"""Stored forecasts: idempotent storing of a forecaster's output, and reading it back.
+
+A forecast *run* is one series forecast by one model version from one cutoff (the last
+period of its history). Storing is keyed on (unique_id, ds, model_version, cutoff): rows
+already stored are left exactly as they were, so storing a run again adds and replaces
+nothing, and a longer horizon later only adds the new periods. Everything runs in the
+caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from typing import Literal
+
+import pandas as pd
+from sqlalchemy import Select, and_, func, select, tuple_
+from sqlalchemy.orm import Session
+
+from api.db import Forecast
+from api.schemas.common import finite, py_datetime
+from api.schemas.forecasts import Interval, StoredForecast
+from api.services.observations import SEPARATOR
+from govperf_ml.contracts import DataContractError, short
+
+LEVELS = (80, 95)  # the stored interval levels (columns lo_80 ... hi_95)
+_CHUNK = 400  # keys per IN (...) query: well under SQLite's bound-parameter limit
+
+
+def forecast_alias(estimator, frame: pd.DataFrame) -> str:
+    """The point-forecast column of a forecaster's output: ``estimator.alias`` (the
+    contract), else the one column that is neither a key nor an interval bound."""
+    alias = getattr(estimator, "alias", None)
+    if alias:
+        return str(alias)
+    candidates = [c for c in frame.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c]
+    if len(candidates) != 1:
+        raise DataContractError(
+            f"forecast: cannot tell the point-forecast column among {short(candidates)}", field="alias", ids=candidates
+        )
+    return str(candidates[0])
+
+
+def split_id(unique_id: str) -> tuple[str, str]:
+    """``<org_unit>|<channel>`` -> (org_unit, channel); an id without ``|`` has no channel."""
+    org_unit, _, channel = unique_id.partition(SEPARATOR)
+    return org_unit, channel
+
+
+@dataclass
+class StoreResult:
+    inserted: int = 0
+    existing: int = 0
+    series: int = 0
+
+
+def store(
+    session: Session,
+    frame: pd.DataFrame,
+    *,
+    alias: str,
+    cutoffs: Mapping[str, datetime | pd.Timestamp],
+    model_version: str,
+) -> StoreResult:
+    """Store a forecaster's output (``unique_id, ds, <alias>, <alias>-lo-80`` ...).
+
+    Parameters
+    ----------
+    cutoffs
+        unique_id -> the last period of the history that series was forecast from.
+    model_version
+        The forecaster's label (``LoadedModel.label``).
+
+    Rows whose (unique_id, ds, model_version, cutoff) is already stored are left as
+    they were and counted in ``existing``. ``h_step`` is the row's rank after the cutoff
+    within its series (1..h).
+    """
+    if frame.empty:
+        return StoreResult()
+    uids = frame["unique_id"].astype(str)
+    unknown = sorted(set(uids) - set(cutoffs))
+    if unknown:
+        raise DataContractError(f"forecast: no cutoff for {short(unknown)}", field="unique_id", ids=unknown)
+    data = frame.assign(unique_id=uids, ds=pd.to_datetime(frame["ds"])).sort_values(["unique_id", "ds"], kind="stable")
+    data = data.drop_duplicates(["unique_id", "ds"], keep="first").reset_index(drop=True)
+    data["h_step"] = data.groupby("unique_id").cumcount() + 1
+    cut = {str(k): py_datetime(v) for k, v in cutoffs.items()}
+
+    existing: set[tuple[str, datetime]] = set()
+    series = sorted(set(data["unique_id"]))
+    for i in range(0, len(series), _CHUNK):
+        keys = [(u, cut[u]) for u in series[i : i + _CHUNK]]
+        found = session.execute(
+            select(Forecast.unique_id, Forecast.ds).where(
+                Forecast.model_version == model_version, tuple_(Forecast.unique_id, Forecast.cutoff).in_(keys)
+            )
+        )
+        existing.update((u, ds) for u, ds in found)
+
+    def col(name: str) -> pd.Series:
+        return data[name] if name in data.columns else pd.Series(None, index=data.index, dtype=object)
+
+    result = StoreResult(series=len(series))
+    rows = []
+    columns = {
+        "mean": col(alias),
+        **{f"{side}_{lv}": col(f"{alias}-{side}-{lv}") for lv in LEVELS for side in ("lo", "hi")},
+    }
+    for idx, uid, ds, step in zip(data.index, data["unique_id"], data["ds"], data["h_step"], strict=True):
+        when = py_datetime(ds)
+        if (uid, when) in existing:
+            result.existing += 1
+            continue
+        org_unit, channel = split_id(uid)
+        rows.append(
+            Forecast(
+                unique_id=uid,
+                org_unit=org_unit,
+                channel=channel,
+                ds=when,
+                h_step=int(step),
+                cutoff=cut[uid],
+                model_version=model_version,
+                **{name: finite(values.at[idx]) for name, values in columns.items()},
+            )
+        )
+    session.add_all(rows)
+    session.flush()
+    result.inserted = len(rows)
+    return result
+
+
+# ---------------------------------------------------------------------------------------
+# Reading back
+# ---------------------------------------------------------------------------------------
+def forecasts_query(
+    *,
+    unique_ids: Sequence[str] | None = None,
+    org_unit: str | None = None,
+    channel: str | None = None,
+    model_version: str | None = None,
+    ds_from: date | None = None,
+    ds_to: date | None = None,
+    cutoff: Literal["latest", "all"] = "latest",
+) -> Select:
+    """Stored forecasts matching the filters (not ordered, not paged).
+
+    ``cutoff="latest"`` keeps, per series, only its latest run: the latest cutoff and,
+    when several model versions forecast from it, the one stored last. The run is
+    chosen among the series' runs matching ``model_version`` (when given), before the
+    ``ds`` range is applied.
+    """
+    series_filters = []
+    if unique_ids:
+        series_filters.append(Forecast.unique_id.in_(list(unique_ids)))
+    if org_unit is not None:
+        series_filters.append(Forecast.org_unit == org_unit)
+    if channel is not None:
+        series_filters.append(Forecast.channel == channel)
+    if model_version is not None:
+        series_filters.append(Forecast.model_version == model_version)
+    stmt = select(Forecast).where(*series_filters)
+    if cutoff == "latest":
+        runs = (
+            select(
+                Forecast.unique_id,
+                Forecast.cutoff,
+                Forecast.model_version,
+                func.max(Forecast.created_at).label("stored"),
+            )
+            .where(*series_filters)
+            .group_by(Forecast.unique_id, Forecast.cutoff, Forecast.model_version)
+            .subquery()
+        )
+        ranked = select(
+            runs.c.unique_id,
+            runs.c.cutoff,
+            runs.c.model_version,
+            func.row_number()
+            .over(
+                partition_by=runs.c.unique_id,
+                order_by=(runs.c.cutoff.desc(), runs.c.stored.desc(), runs.c.model_version.desc()),
+            )
+            .label("rank"),
+        ).subquery()
+        stmt = stmt.join(
+            ranked,
+            and_(
+                Forecast.unique_id == ranked.c.unique_id,
+                Forecast.cutoff == ranked.c.cutoff,
+                Forecast.model_version == ranked.c.model_version,
+                ranked.c.rank == 1,
+            ),
+        )
+    if ds_from is not None:
+        stmt = stmt.where(Forecast.ds >= datetime(ds_from.year, ds_from.month, ds_from.day))
+    if ds_to is not None:  # inclusive: every period of that day
+        stmt = stmt.where(Forecast.ds < datetime(ds_to.year, ds_to.month, ds_to.day) + timedelta(days=1))
+    return stmt
+
+
+def count(session: Session, stmt: Select) -> int:
+    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
+
+
+def page(session: Session, stmt: Select, *, limit: int, offset: int) -> list[Forecast]:
+    order = (Forecast.unique_id, Forecast.ds, Forecast.cutoff.desc(), Forecast.model_version, Forecast.id)
+    return list(session.execute(stmt.order_by(*order).limit(limit).offset(offset)).scalars())
+
+
+def public(row: Forecast, levels: Iterable[int] = LEVELS) -> StoredForecast:
+    return StoredForecast(
+        unique_id=row.unique_id,
+        org_unit=row.org_unit,
+        channel=row.channel,
+        ds=row.ds,
+        h_step=row.h_step,
+        mean=row.mean,
+        intervals={
+            str(lv): Interval(lo=getattr(row, f"lo_{lv}"), hi=getattr(row, f"hi_{lv}")) for lv in levels
+        },
+        model_version=row.model_version,
+        cutoff=row.cutoff,
+        created_at=row.created_at,
+    )
