@@ -49,6 +49,13 @@ class Settings(BaseSettings):
         description="Feedback with area confidence below this goes to the review queue (as do "
         "messages the model itself flags).",
     )
+    late_after_days: int = Field(
+        45,
+        ge=0,
+        description="A value that arrives more than this many days after its period ended raises a "
+        "data_quality alert (late submission). Only series with stored history are checked: loading a "
+        "new series' back history is not late.",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)

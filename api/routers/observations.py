@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
 
 from fastapi import APIRouter
 
 from api.auth import AlertWriter
-from api.deps import AnomalyModel, ModelsDep, SessionDep
+from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch, ObservationsResult
 from api.services import alerts as alert_service
@@ -28,7 +29,10 @@ logger = logging.getLogger("govperf.api")
         "and an alert is created for every anomalous point that has none yet (one per series, "
         "period and kind). The stored targets of those series (`PUT /v1/targets`) are re-assessed "
         "with the targets champion, and a target whose status moves into red raises a `target_risk` "
-        "alert. All of it happens in one transaction. Without a targets model the observations are "
+        "alert. A stored value that changes (revised history) and a value of a series with stored "
+        "history that arrives more than `GOVPERF_LATE_AFTER_DAYS` after its period ended (late "
+        "submission) each raise a `data_quality` alert. Indicators whose past alerts supervisors "
+        "mostly dismissed are scored with a raised threshold. All of it happens in one transaction. Without a targets model the observations are "
         "still ingested and the targets keep their last assessment. The series id is "
         "`<org_unit>|<indicator>`."
     ),
@@ -39,15 +43,23 @@ def ingest(
     model: AnomalyModel,
     models: ModelsDep,
     session: SessionDep,
+    settings: SettingsDep,
 ) -> ObservationsResult:
-    result = obs_service.upsert(session, body.observations)
-    new_alerts = []
+    result = obs_service.upsert(session, body.observations, late_after_days=settings.late_after_days)
+    new_alerts = alert_service.create_ingest_alerts(
+        session, result.issues, principal=principal, late_after_days=settings.late_after_days
+    )
     reassessed = 0
     targets_model = models.get("targets")
     if result.changed_series:
         frame, directions, meta = obs_service.history(session, result.changed_series)
-        scored = model.estimator.score(frame, directions=directions)
-        new_alerts = alert_service.create_alerts(
+        kwargs = {}
+        if _accepts(model.estimator.score, "threshold_offsets"):
+            offsets = alert_service.dismissal_offsets(session, {ind for _, ind in meta.values()})
+            if offsets:
+                kwargs["threshold_offsets"] = offsets
+        scored = model.estimator.score(frame, directions=directions, **kwargs)
+        new_alerts += alert_service.create_alerts(
             session, scored, series_meta=meta, model_version=model.label, principal=principal
         )
         if targets_model is not None:
@@ -82,3 +94,11 @@ def ingest(
         targets_model_version=targets_model.label if targets_model is not None else None,
         alerts=[AlertPublic.model_validate(a) for a in new_alerts],
     )
+
+
+def _accepts(func, name: str) -> bool:
+    """Whether the served estimator's ``score`` takes keyword ``name`` (older models do not)."""
+    try:
+        return name in inspect.signature(func).parameters
+    except (TypeError, ValueError):
+        return False

@@ -282,3 +282,128 @@ def change_status(session: Session, alert: Alert, new_status: str, reason: str |
     alert.seq = next_seq(session)
     session.flush()
     return alert
+
+
+INGEST_CHECKS_VERSION = "ingest-checks/1"
+"""The ``model_version`` of data-quality alerts raised by the ingest checks (no model)."""
+
+
+def _period_label(ds: datetime) -> str:
+    return f"{ds:%Y-%m}" if ds.day == 1 and ds.hour == 0 else f"{ds:%Y-%m-%d}"
+
+
+def _num(x: float | None) -> str:
+    return "missing" if x is None else f"{x:,.6g}"
+
+
+def ingest_issue_text(issue, late_after_days: int | None = None) -> tuple[str, str]:
+    """One sentence in English and in Chinese for a revised or late value."""
+    label = _period_label(issue.ds)
+    if issue.check == "revised_history":
+        prev, new = _num(issue.previous), _num(issue.observed)
+        return (
+            f"The value for {label} was revised from {prev} to {new} after it had been stored: "
+            "check why past figures changed.",
+            f"{label} 的数值在报送后由 {prev} 修订为 {new}：请核实修改历史数据的原因。",
+        )
+    allowed_en = f" (allowed: {late_after_days} days)" if late_after_days is not None else ""
+    allowed_zh = f"（允许 {late_after_days} 天）" if late_after_days is not None else ""
+    return (
+        f"The value for {label} arrived {issue.days_late} days after the period ended{allowed_en}.",
+        f"{label} 的数值在期末后 {issue.days_late} 天才报送{allowed_zh}。",
+    )
+
+
+def create_ingest_alerts(
+    session: Session, issues: Sequence, *, principal: Principal, late_after_days: int | None = None
+) -> list[Alert]:
+    """A ``data_quality`` alert per revised or late value (``observations.IngestIssue``).
+
+    The key is (series, period, ``data_quality``): where an alert of that key exists
+    already (say a scale-change alert whose value is now corrected), the check is added
+    to its ``detectors`` and its reason while it is open or acknowledged, and no new
+    alert is made. Idempotent: a batch that changes nothing finds no issues.
+    """
+    if not issues:
+        return []
+    next_seq(session, 0)  # take the counter lock before looking for existing alerts
+    keys = list(dict.fromkeys((i.unique_id, i.ds, "data_quality") for i in issues))
+    existing: dict[tuple[str, datetime, str], Alert] = {}
+    for chunk in _chunks(keys, 300):
+        found = session.execute(select(Alert).where(tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk))).scalars()
+        existing.update(((a.unique_id, a.ds, a.kind), a) for a in found)
+    fresh = []
+    for issue in issues:
+        en, zh = ingest_issue_text(issue, late_after_days)
+        alert = existing.get((issue.unique_id, issue.ds, "data_quality"))
+        if alert is None:
+            fresh.append((issue, en, zh))
+            existing[(issue.unique_id, issue.ds, "data_quality")] = None  # type: ignore[assignment]
+        elif alert is not None and alert.status in ("open", "acknowledged") and issue.check not in alert.detectors:
+            alert.detectors = [*alert.detectors, issue.check]
+            alert.reason_en = f"{alert.reason_en} {en}".strip()
+            alert.reason_zh = f"{alert.reason_zh}{zh}"
+            alert.observed = issue.observed
+    if not fresh:
+        session.flush()
+        return []
+    start = next_seq(session, len(fresh))
+    alerts: list[Alert] = []
+    for offset, (issue, en, zh) in enumerate(fresh):
+        alert = Alert(
+            seq=start + offset,
+            unique_id=issue.unique_id,
+            org_unit=issue.org_unit,
+            indicator=issue.indicator,
+            ds=issue.ds,
+            kind="data_quality",
+            severity="medium" if issue.check == "revised_history" else "low",
+            observed=issue.observed,
+            expected=issue.previous,
+            lower=None,
+            upper=None,
+            score=None,
+            detectors=[issue.check],
+            reason_en=en,
+            reason_zh=zh,
+            model_version=INGEST_CHECKS_VERSION,
+            status="open",
+        )
+        alert.events.append(
+            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
+        )
+        session.add(alert)
+        alerts.append(alert)
+    session.flush()
+    return alerts
+
+
+REVIEWED = ("acknowledged", "resolved", "dismissed")
+
+
+def dismissal_offsets(session: Session, indicators: Iterable[str], tuner=None) -> dict[str, float]:
+    """Per-indicator threshold offsets from supervisors' reviews of past alerts.
+
+    Reads the status of the reviewed ``performance_anomaly`` alerts of ``indicators``
+    (one indexed query, no model retraining) and fits a
+    :class:`~govperf_ml.postprocess.rules.DismissalTuner`: an indicator whose alerts are
+    mostly dismissed gets a higher threshold.
+    """
+    from govperf_ml.postprocess.rules import DismissalTuner
+
+    names = sorted(set(indicators))
+    if not names:
+        return {}
+    rows = []
+    for chunk in _chunks(names, 500):
+        rows.extend(
+            session.execute(
+                select(Alert.indicator, Alert.status).where(
+                    Alert.indicator.in_(chunk), Alert.kind == "performance_anomaly", Alert.status.in_(REVIEWED)
+                )
+            ).all()
+        )
+    if not rows:
+        return {}
+    frame = pd.DataFrame({"indicator": [r[0] for r in rows], "dismissed": [r[1] == "dismissed" for r in rows]})
+    return (tuner or DismissalTuner()).fit(frame).offsets_

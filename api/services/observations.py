@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 from sqlalchemy import select, tuple_
@@ -23,6 +23,28 @@ def series_id(org_unit: str, indicator: str) -> str:
     return f"{org_unit}{SEPARATOR}{indicator}"
 
 
+@dataclass(frozen=True)
+class IngestIssue:
+    """A data-quality fact found while upserting: a revised past value or a late one."""
+
+    unique_id: str
+    org_unit: str
+    indicator: str
+    ds: datetime
+    check: str  # "revised_history" or "late_submission"
+    observed: float | None
+    previous: float | None = None
+    days_late: int | None = None
+
+
+def period_end(ds: datetime) -> datetime:
+    """When the period labelled ``ds`` ends: a month label (the 1st) ends with its month,
+    any other label with its day."""
+    if ds.day == 1 and ds.hour == 0 and ds.minute == 0:
+        return datetime(ds.year + ds.month // 12, ds.month % 12 + 1, 1)
+    return datetime(ds.year, ds.month, ds.day) + timedelta(days=1)
+
+
 @dataclass
 class UpsertResult:
     inserted: int = 0
@@ -31,6 +53,8 @@ class UpsertResult:
     changed_series: set[str] = field(default_factory=set)
     first_changed: dict[str, datetime] = field(default_factory=dict)
     """The earliest new or changed period of each changed series."""
+    issues: list[IngestIssue] = field(default_factory=list)
+    """Revised history and late submissions found in the batch."""
 
     def mark_changed(self, unique_id: str, ds: datetime) -> None:
         self.changed_series.add(unique_id)
@@ -46,11 +70,21 @@ def _same(a: float | None, b: float | None) -> bool:
     return a == b
 
 
-def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
+def upsert(
+    session: Session,
+    batch: list[ObservationIn],
+    *,
+    received_at: datetime | None = None,
+    late_after_days: int | None = None,
+) -> UpsertResult:
     """Insert new (org_unit, indicator, ds) values and update changed ones.
 
     Re-sending the same batch changes nothing. A key twice in one batch is an error.
+    ``result.issues`` lists a stored value that changed (revised history) and, when
+    ``late_after_days`` is given, a value of a series with stored history that arrived
+    (``received_at``, default now) more than that many days after its period ended.
     """
+    received = (received_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
     rows: dict[tuple[str, datetime], ObservationIn] = {}
     dupes: list[str] = []
     for obs in batch:
@@ -73,10 +107,31 @@ def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
         ).scalars()
         existing.update(((o.unique_id, o.ds), o) for o in found)
 
+    known: set[str] = set()
+    if late_after_days is not None:
+        ids = sorted({uid for uid, _ in rows})
+        for i in range(0, len(ids), 500):
+            known.update(
+                session.execute(
+                    select(Observation.unique_id).where(Observation.unique_id.in_(ids[i : i + 500])).distinct()
+                ).scalars()
+            )
+
     result = UpsertResult()
+
+    def check_late(unique_id: str, ds: datetime, obs: ObservationIn) -> None:
+        if late_after_days is None or unique_id not in known or obs.value is None:
+            return
+        days = (received - period_end(ds)).days
+        if days > late_after_days:
+            result.issues.append(
+                IngestIssue(unique_id, obs.org_unit, obs.indicator, ds, "late_submission", obs.value, days_late=days)
+            )
+
     for (unique_id, ds), obs in rows.items():
         current = existing.get((unique_id, ds))
         if current is None:
+            check_late(unique_id, ds, obs)
             session.add(
                 Observation(
                     org_unit=obs.org_unit,
@@ -94,6 +149,14 @@ def upsert(session: Session, batch: list[ObservationIn]) -> UpsertResult:
         if _same(current.value, obs.value) and not direction_changed:
             result.unchanged += 1
             continue
+        if not _same(current.value, obs.value):
+            if current.value is None or math.isnan(current.value):
+                check_late(unique_id, ds, obs)  # a missing value filled in
+            else:
+                result.issues.append(
+                    IngestIssue(unique_id, current.org_unit, current.indicator, ds, "revised_history", obs.value,
+                                previous=current.value)
+                )
         current.value = obs.value
         if obs.direction is not None:
             current.direction = obs.direction

@@ -9,11 +9,13 @@ from govperf_ml.anomaly.quality import (
     SmoothnessDetector,
 )
 from govperf_ml.anomaly.stream import StreamingEnsemble
+from govperf_ml.anomaly.forecast_residual import ForecastResidualDetector
 from govperf_ml.anomaly.pipeline import AnomalyPipeline
 
 __all__ = [
     "SeasonalRobustZScore",
     "StreamingEnsemble",
+    "ForecastResidualDetector",
     "FlatLineDetector",
     "ScaleChangeDetector",
     "EndOfPeriodJumpDetector",

@@ -21,13 +21,17 @@ from govperf_ml.anomaly.quality import (
 )
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
+from govperf_ml.anomaly.quality import indicator_of
+from govperf_ml.postprocess.rules import MinDuration, NewNormal
 from govperf_ml.postprocess.threshold import ThresholdRule
 
-OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en", "reason_zh"]
+OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en",
+                  "reason_zh", "detectors"]
+MAIN_DETECTOR = "seasonal_zscore"
 
 
 class AnomalyPipeline(BaseEstimator):
-    """Detector → threshold rule → data-quality checks → bilingual reasons.
+    """Detector(s) → threshold rule → alarm rules → data-quality checks → bilingual reasons.
 
     Parameters
     ----------
@@ -42,13 +46,29 @@ class AnomalyPipeline(BaseEstimator):
         Their flags become alerts of kind data_quality (flat_line, scale_change),
         suspected_misreporting (end_of_period_jump, smooth: improvements only when the
         direction is known) or peer_outlier (peer).
+    rules : list or None
+        Alarm rules applied in order to the detectors' flags after the threshold (see
+        :mod:`govperf_ml.postprocess.rules`: MinDuration, NewNormal, AlertBudget); each
+        keeps a subset of the flags. None uses :func:`default_rules`, ``[]`` runs none.
+    ensemble : dict or None
+        ``{name: detector}`` of extra detectors with ``score_frame`` returning a signed
+        ``z`` (e.g. :class:`~govperf_ml.anomaly.forecast_residual.ForecastResidualDetector`):
+        a value is a deviation when any detector's |z| exceeds the threshold; the main
+        detector still gives the expected value and band.
+    calibrator : estimator or None
+        E.g. :class:`~govperf_ml.postprocess.rules.ZCalibrator`: fitted on the main
+        detector's scores; ``anomaly_score`` becomes its probability. None keeps |z|.
     """
 
-    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None):
+    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None, rules=None, ensemble=None,
+                 calibrator=None):
         self.detector = detector
         self.rule = rule
         self.zero_ratio = zero_ratio
         self.checks = checks
+        self.rules = rules
+        self.ensemble = ensemble
+        self.calibrator = calibrator
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
         """Fit the detector and tune the rule's threshold on labelled points if given.
@@ -59,6 +79,12 @@ class AnomalyPipeline(BaseEstimator):
         self.detector_.fit(df)
         checks = default_checks() if self.checks is None else self.checks
         self.checks_ = {name: clone(det).fit(df) for name, det in checks.items()}
+        rules = default_rules() if self.rules is None else self.rules
+        self.rules_ = [clone(r).fit(df) for r in rules]
+        self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
+        if self.calibrator is not None:
+            s0 = self.detector_.score_frame(df)
+            self.calibrator_ = clone(self.calibrator).fit(s0["anomaly_score"].to_numpy()[s0["warm"].to_numpy()])
         self.rule_ = clone(self.rule) if self.rule is not None else ThresholdRule()
         if labels is not None:
             scored = self.detector_.score_frame(df)
@@ -72,8 +98,15 @@ class AnomalyPipeline(BaseEstimator):
             self.rule_.fit(np.zeros(1))
         return self
 
-    def score(self, df: pd.DataFrame, *, directions: dict | None = None) -> pd.DataFrame:
-        """Score each value; one row per input row with the columns in OUTPUT_COLUMNS."""
+    def score(self, df: pd.DataFrame, *, directions: dict | None = None,
+              threshold_offsets: dict | None = None) -> pd.DataFrame:
+        """Score each value; one row per input row with the columns in OUTPUT_COLUMNS.
+
+        ``threshold_offsets`` maps an indicator (the part of unique_id after ``|``) or a
+        unique_id to an amount added to the threshold for its series (e.g. learned by
+        :class:`~govperf_ml.postprocess.rules.DismissalTuner`); ``detectors`` lists the
+        detectors and checks that fired on each value.
+        """
         check_is_fitted(self)
         directions = directions or {}
         bad = {k: v for k, v in directions.items() if v not in ("higher", "lower")}
@@ -85,7 +118,19 @@ class AnomalyPipeline(BaseEstimator):
         z = s["z"].to_numpy()
         dirs = s[ID].map(directions).to_numpy()
         t = self.rule_.threshold_
-        flag = self.rule_.predict(z, dirs)
+        if threshold_offsets:
+            off = s[ID].map(lambda u: threshold_offsets.get(u, threshold_offsets.get(indicator_of(u), 0.0)))
+            t = t + off.to_numpy(dtype=float)
+        fired_by = {MAIN_DETECTOR: self.rule_.predict(z, dirs, threshold=t)}
+        for name, det in getattr(self, "ensemble_", {}).items():
+            ez = det.score_frame(df)
+            ez = ez.set_index([ID, DS])["z"].reindex(pd.MultiIndex.from_frame(s[[ID, DS]])).to_numpy()
+            fired_by[name] = self.rule_.predict(np.nan_to_num(ez), dirs, threshold=t)
+            z = np.where(fired_by[name] & (np.abs(ez) > np.abs(z)), ez, z)
+        flag = np.logical_or.reduce(list(fired_by.values()))
+        for rule in getattr(self, "rules_", []):
+            flag = rule.apply(s.assign(z=z), flag)
+        fired_by = {k: v & flag for k, v in fired_by.items()}
         missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy()
         zero = (s[Y].to_numpy() == 0) & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
         out = pd.DataFrame(
@@ -99,6 +144,8 @@ class AnomalyPipeline(BaseEstimator):
                 "anomaly_score": s["anomaly_score"],
             }
         )
+        if getattr(self, "calibrator_", None) is not None:
+            out["anomaly_score"] = self.calibrator_.transform(s["anomaly_score"].to_numpy())
         reason = np.where(missing, "missing", np.where(zero, "blank_as_zero", ""))
         check_z = {}
         if getattr(self, "checks_", None):  # models pickled before the checks existed have none
@@ -113,6 +160,7 @@ class AnomalyPipeline(BaseEstimator):
             if name in _IMPROVEMENT_ONLY:
                 better = ((dirs == "higher") & (cz > 0)) | ((dirs == "lower") & (cz < 0))
                 fired &= np.where(pd.isna(dirs), True, better)
+            fired_by[name] = fired
             if name in _QUALITY:  # data errors explain a deviation: they take precedence
                 reason = np.where((reason == "") & fired, name, reason)
             else:
@@ -133,9 +181,41 @@ class AnomalyPipeline(BaseEstimator):
                 zip(reason, out[Y], out["expected"], out["lo"], out["hi"], z)
             )
         ]
-        out["reason_en"] = [r[0] for r in reasons]
-        out["reason_zh"] = [r[1] for r in reasons]
+        names = list(fired_by)
+        fired = np.column_stack([fired_by[n] for n in names]) if names else np.zeros((len(out), 0), bool)
+        detectors = []
+        for i, r in enumerate(reason):
+            if not r:
+                detectors.append([])
+                continue
+            lst = [r] if r in ("missing", "blank_as_zero") else []
+            lst += [n for n, f in zip(names, fired[i]) if f and n not in lst]
+            detectors.append(lst)
+        out["reason_en"] = [_also(r[0], d, en=True) for r, d in zip(reasons, detectors)]
+        out["reason_zh"] = [_also(r[1], d, en=False) for r, d in zip(reasons, detectors)]
+        out["detectors"] = detectors
         return out[OUTPUT_COLUMNS]
+
+
+_NAMES = {"seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+          "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"), "peer": ("peer comparison", "同类比较"),
+          "end_of_period_jump": ("end-of-period jump", "期末跳升"), "smooth": ("smoothness", "过于平滑"),
+          "missing": ("missing value", "缺报"), "blank_as_zero": ("blank as zero", "空白填 0")}
+
+
+def _also(sentence: str, detectors: list[str], *, en: bool) -> str:
+    """Name the detectors that fired inside the one sentence: '... (detectors: a, b).'"""
+    if not sentence or not detectors:
+        return sentence
+    names = [_NAMES.get(d, (d, d))[0 if en else 1] for d in detectors]
+    end = "." if en else "。"
+    body = sentence[:-1] if sentence.endswith(end) else sentence
+    return f"{body} (detectors: {', '.join(names)})." if en else f"{body}（触发检测：{'、'.join(names)}）。"
+
+
+def default_rules() -> list:
+    """The alarm rules of the served pipeline (see :mod:`govperf_ml.postprocess.rules`)."""
+    return [MinDuration(k=1), NewNormal(n=2, season=12)]
 
 
 _QUALITY = ("scale_change", "flat_line")

@@ -47,6 +47,7 @@ class ThresholdRule(BaseEstimator):
             flag &= ~((d == "higher") & (z > 0)) & ~((d == "lower") & (z < 0))
         return flag
 
-    def predict(self, z, directions=None) -> np.ndarray:
+    def predict(self, z, directions=None, *, threshold=None) -> np.ndarray:
+        """Flags; ``threshold`` (a number or one per value) replaces the fitted one."""
         check_is_fitted(self)
-        return self._flag(z, self.threshold_, directions)
+        return self._flag(z, self.threshold_ if threshold is None else threshold, directions)

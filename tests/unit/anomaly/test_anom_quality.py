@@ -118,7 +118,8 @@ def test_pipeline_gives_kinds_and_bilingual_reasons():
     scale = dq[dq.unique_id == scale_uid].iloc[0]
     assert "scale" in scale.reason_en and "单位" in scale.reason_zh
     assert list(out.columns) == ["unique_id", "ds", "y", "expected", "lo", "hi", "anomaly_score", "is_anomaly",
-                                 "kind", "severity", "reason_en", "reason_zh"]
+                                 "kind", "severity", "reason_en", "reason_zh", "detectors"]
+    assert "flat_line" in flat.detectors and "scale_change" in scale.detectors
 
 
 def test_pipeline_end_of_period_improvement_is_misreporting_only_if_direction_is_good():
