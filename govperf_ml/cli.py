@@ -28,7 +28,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold citizens' messages
 )
 console = Console(stderr=True)
-out = Console()
+out = Console(soft_wrap=True)  # tables and CSV-like output are not re-wrapped at the terminal width
 
 
 class Capability(str, Enum):
@@ -376,7 +376,7 @@ def bench(
     for note in res.notes:
         out.print(note)
     summary = {**res.summary, "seconds": round(time.perf_counter() - t0, 1)}
-    out.print("RESULT " + json.dumps(summary, ensure_ascii=False))
+    print("RESULT " + json.dumps(summary, ensure_ascii=False), flush=True)  # one line, never wrapped
 
 
 def main() -> None:  # pragma: no cover - console entry

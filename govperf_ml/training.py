@@ -84,6 +84,9 @@ def train_anomaly(
         est,
         {**{f"detector.{k}": v for k, v in est.detector_.get_params().items()}, "rule.threshold": est.rule_.threshold_,
          **{f"check.{n}.threshold": float(c.threshold) for n, c in getattr(est, "checks_", {}).items()},
+         **{f"rule.{type(r).__name__}.{k}": v for r in getattr(est, "rules_", []) for k, v in r.get_params().items()
+            if isinstance(v, (int, float, str))},
+         "ensemble": ",".join(getattr(est, "ensemble_", {})) or "none",
          "holdout_periods": holdout_periods, "n_series": int(data[ID].nunique())},
         metrics,
         gate_metric="holdout_f1",
@@ -92,14 +95,20 @@ def train_anomaly(
 
 
 # ---------------------------------------------------------------------------- forecast
-def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, level=(80, 95), freq=None) -> pd.DataFrame:
-    """Rolling-origin backtest: forecast h steps from n_windows cutoffs, join the actuals."""
+def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, level=(80, 95), freq=None,
+                        refit: bool = False) -> pd.DataFrame:
+    """Rolling-origin backtest: forecast h steps from n_windows cutoffs, join the actuals.
+
+    With ``refit`` a fresh copy of the estimator is fitted on the history before each
+    cutoff (needed for global models, which would otherwise have seen the answers).
+    """
     ds_sorted = np.sort(data[DS].unique())
     out = []
     for w in range(n_windows, 0, -1):
         cutoff = ds_sorted[-w * h - 1]
         hist = data[data[DS] <= cutoff]
-        fc = est.forecast(hist, h=h, level=level, freq=freq)
+        model = clone(est).fit(hist) if refit else est
+        fc = model.forecast(hist, h=h, level=level, freq=freq)
         fc["cutoff"] = cutoff
         out.append(fc.merge(data[[ID, DS, Y]], on=[ID, DS], how="inner"))
     return pd.concat(out, ignore_index=True)
@@ -118,27 +127,50 @@ def forecast_metrics(bt: pd.DataFrame, alias: str, history: pd.DataFrame, season
     return out
 
 
+def default_forecaster(h: int = 28):
+    """The served demand forecaster: LightGBM and AutoETS combined by backtest (see bench)."""
+    from govperf_ml.forecasting import BacktestEnsemble, LGBMForecaster, StatsForecaster
+
+    return BacktestEnsemble(
+        members=[
+            LGBMForecaster(h=h, n_windows=1, max_rows=100_000),
+            StatsForecaster(model="AutoETS", intervals="conformal", h=h, n_windows=1, max_length=365),
+        ],
+        h=h,
+        n_windows=1,
+    )
+
+
 def train_forecast(
     demand: pd.DataFrame,
     *,
     h: int = 28,
-    n_windows: int = 3,
-    estimator: SeasonalNaiveForecaster | None = None,
+    n_windows: int = 1,
+    history_days: int | None = 730,
+    estimator=None,
 ) -> TrainResult:
-    """Fit the forecaster and backtest it with ``n_windows`` rolling origins of ``h`` steps."""
-    data = validate_series(demand)
-    est = estimator or SeasonalNaiveForecaster()
-    est.fit(data)
-    bt = backtest_forecaster(est, data, h=h, n_windows=n_windows)
+    """Backtest the forecaster with refits before ``n_windows`` rolling origins, then fit it.
+
+    ``history_days`` keeps the recent history only (daily demand: two years carry the
+    weekly and yearly cycles; older data mostly costs time).
+    """
     from govperf_ml.features.time import season_length
 
-    season = est.season_length or season_length(est.freq_)
-    metrics = forecast_metrics(bt, est.alias, data, season)
+    data = validate_series(demand)
+    if history_days:
+        data = data[data[DS] > data[DS].max() - pd.Timedelta(days=history_days)]
+    est = estimator if estimator is not None else default_forecaster(h)
+    bt = backtest_forecaster(est, data, h=h, n_windows=n_windows, refit=True)
+    est = clone(est).fit(data)
+    freq = getattr(est, "freq_", None) or "D"
+    alias = bt.columns[2]
+    metrics = forecast_metrics(bt, alias, data, getattr(est, "season_length", None) or season_length(freq))
+    params = {k: v for k, v in est.get_params(deep=False).items() if isinstance(v, (int, float, str, tuple))}
     return TrainResult(
         "forecast",
         est,
-        {**est.get_params(), "freq": est.freq_, "backtest_h": h, "backtest_windows": n_windows,
-         "n_series": int(data[ID].nunique())},
+        {**params, "estimator": type(est).__name__, "freq": freq, "backtest_h": h, "backtest_windows": n_windows,
+         "history_days": history_days or 0, "n_series": int(data[ID].nunique())},
         metrics,
         gate_metric="mase",
         greater_is_better=False,
@@ -212,19 +244,37 @@ def train_feedback(
     corrections: pd.DataFrame | None = None,
     test_size: float = 0.2,
     seed: int = 0,
-    estimator: TfidfFeedbackClassifier | None = None,
+    estimator=None,
+    model: str | None = None,
 ) -> TrainResult:
     """Fit on a stratified 80 % (plus handlers' corrections); score macro-F1 on the fixed 20 %.
 
     The held-out split depends only on the seed and the corpus, so successive versions are
     compared on the same messages.
+
+    ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"tfidf"``) picks the estimator when
+    none is given: ``"tfidf"`` (:class:`TfidfFeedbackClassifier`, char n-gram TF-IDF) or
+    ``"ensemble"`` (:class:`~govperf_ml.feedback.EnsembleFeedbackClassifier`: TF-IDF +
+    sentence embeddings, and dimensions that can start from a taxonomy description; the
+    embedding model is ``$GOVPERF_EMBEDDING_MODEL``, default m3e-small, non-commercial
+    licence). TF-IDF stays the default for now: on the Teddy Cup bench (4k-9k labels) the
+    ensemble is no more accurate on service areas and ~50x slower; on the bundled 487-message
+    corpus it scores 0.68 vs 0.58 held-out area macro-F1 but 0.56 vs 0.64 dimension
+    micro-F1 (see ``govperf bench feedback`` and the m3e licence before switching).
     """
+    import os
+
+    from govperf_ml.feedback import EnsembleFeedbackClassifier
+
+    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "tfidf").lower()
+    if estimator is None and kind not in ("tfidf", "ensemble"):
+        raise ValueError(f"feedback model {kind!r}: use 'tfidf' or 'ensemble'")
     data = validate_feedback(messages, require_labels=True)
     train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
     if corrections is not None and len(corrections):
         corr = validate_feedback(corrections, require_labels=True)
         train = pd.concat([train[~train["message_id"].isin(corr["message_id"])], corr], ignore_index=True)
-    est = estimator or TfidfFeedbackClassifier()
+    est = estimator or (EnsembleFeedbackClassifier() if kind == "ensemble" else TfidfFeedbackClassifier())
     est.fit(train)
     pred = est.predict(test["text"].tolist())
     metrics = {
@@ -233,7 +283,7 @@ def train_feedback(
         "n_train": float(len(train)),
         "n_test": float(len(test)),
     }
-    if est.dim_model_ is not None and "dimensions" in test.columns:
+    if getattr(est, "dim_model_", None) is not None and "dimensions" in test.columns:
         Q = est.predict_dimensions_proba(test["text"].tolist()) >= est.dimension_threshold
         T = np.array([[d in dims for d in est.dimension_classes_] for dims in test["dimensions"]])
         metrics["holdout_dim_micro_f1"] = float(f1_score(T, Q, average="micro", zero_division=0))
@@ -241,7 +291,9 @@ def train_feedback(
     return TrainResult(
         "feedback",
         est,
-        {**est.get_params(), "test_size": test_size, "seed": seed,
+        {**{k: v for k, v in est.get_params(deep=False).items() if k not in ("embedder", "taxonomy")},
+         "estimator": type(est).__name__, "embedding_model": getattr(getattr(est, "embedder_", None), "name_", "none"),
+         "test_size": test_size, "seed": seed,
          "n_corrections": int(len(corrections)) if corrections is not None else 0},
         metrics,
         gate_metric="holdout_macro_f1",

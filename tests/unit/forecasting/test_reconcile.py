@@ -17,8 +17,9 @@ def forecasts(city=10.0, a=4.0, b=5.0, days=3):
     return pd.DataFrame(rows)
 
 
-def test_summing_matrix():
-    S, nodes, leaves = summing_matrix(H)
+@pytest.mark.parametrize("top", [None, "", float("nan")])
+def test_summing_matrix(top):
+    S, nodes, leaves = summing_matrix(H.assign(parent=[top, "CITY", "CITY"]))
     assert nodes == ["A", "B", "CITY"] and leaves == ["A", "B"]
     np.testing.assert_array_equal(S, [[1, 0], [0, 1], [1, 1]])
 

@@ -1,0 +1,453 @@
+"""A global gradient-boosting forecaster over all series (LightGBM by default).
+
+Direct multi-horizon: one regressor learns ``y[T+k]`` for every step ``k = 1..h`` from the
+window of history that ends at the forecast origin ``T``, with ``k`` as a feature, so no
+forecast is fed back as an input and errors do not compound along the horizon.
+
+Every window is scaled by its own level, the mean absolute value of the last season
+before the origin: inputs and target are divided by it and the prediction is multiplied
+back. That makes one model fit series of very different sizes, and follows level shifts.
+
+Features of a row ``(T, k)``:
+
+* recent lags ``y[T], y[T-1], ...`` (``lags``);
+* seasonal lags aligned with the target: for each period ``p`` the values at the same
+  phase as ``T+k`` in the last ``r`` seasons (``y[T+k-p]``, ``y[T+k-2p]``... as far as
+  they are observed at ``T``), e.g. the same hour on each of the last 7 days and the same
+  hour of the week for hourly data;
+* rolling mean, std, min and max over the last season and the longest window, the log of
+  the scale, and the step ``k``;
+* calendar features of the target timestamp when ``calendar`` is on: hour, weekday,
+  month, Chinese public holidays and adjusted working days from
+  :func:`govperf_ml.calendar.calendar_features`.
+
+Intervals are conformal (:mod:`govperf_ml.forecasting.intervals`): a second model is fit on
+the history before ``n_windows`` held-out horizons at the end of each series; its errors
+on those horizons (rolling origins, training data only) set per-step quantiles.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from numpy.lib.stride_tricks import sliding_window_view
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils.validation import check_is_fitted
+
+from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
+from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
+from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
+from govperf_ml.forecasting.naive import check_horizon, check_level
+
+__all__ = ["LGBMForecaster", "default_horizon"]
+
+_HORIZON = {"H": 48, "D": 28, "W": 13, "M": 18, "Q": 8, "Y": 6}
+_SEASONAL_LAGS = {
+    "H": ((24, 7), (168, 2)),
+    "D": ((7, 4),),
+    "W": ((52, 1),),
+    "M": ((12, 3),),
+    "Q": ((4, 3),),
+    "Y": (),
+}
+
+
+def default_horizon(freq: str) -> int:
+    return _HORIZON[canonical_freq(freq)]
+
+
+def _default_regressor(random_state):
+    from lightgbm import LGBMRegressor
+
+    return LGBMRegressor(
+        objective="l1",
+        n_estimators=600,
+        learning_rate=0.05,
+        num_leaves=63,
+        min_child_samples=50,
+        subsample=0.8,
+        subsample_freq=1,
+        colsample_bytree=0.8,
+        # one thread: on shared, oversubscribed cores OpenMP's spinning barriers made a
+        # 2-thread fit dozens of times slower (a 30 s fit ran for over 20 minutes)
+        n_jobs=1,
+        random_state=random_state,
+        verbose=-1,
+    )
+
+
+class LGBMForecaster(BaseEstimator):
+    """Global direct multi-horizon forecaster; any scikit-learn regressor plugs in.
+
+    Parameters
+    ----------
+    h : int or None
+        Longest step the model is trained for (M4's horizon of the frequency when None).
+        Longer forecasts repeat the model from its own last ``h`` forecasts.
+    season_length : int or None
+        Season of the scaling window and of the rolling statistics (from the frequency).
+    lags : sequence of int or None
+        Recent lags (``1`` = the last value); ``1..season_length`` (at most 52) when None.
+    seasonal_lags : sequence of (period, count) or None
+        Target-aligned seasonal lags; ``((24, 7), (168, 2))`` hourly, ``((52, 1),)`` weekly...
+    calendar : bool
+        Calendar features of the target timestamp (set False when ``ds`` are not real dates).
+    regressor : scikit-learn regressor or None
+        Cloned for every fit; a LightGBM regressor with an L1 objective when None. Lags
+        before the start of a series are NaN: a regressor without native NaN support goes
+        in a pipeline with an imputer (scaled values sit around 1).
+    max_rows : int
+        Training rows kept (a seeded sample of forecast origins; the latest are always kept).
+    n_windows : int
+        Held-out horizons per series for the conformal intervals (0: no intervals).
+    level : tuple of int
+        Default interval levels in percent.
+    alias : str
+        Name of the forecast column.
+    """
+
+    def __init__(
+        self,
+        *,
+        h=None,
+        season_length=None,
+        lags=None,
+        seasonal_lags=None,
+        calendar=True,
+        regressor=None,
+        max_rows=1_000_000,
+        n_windows=2,
+        level=(80, 95),
+        random_state=0,
+        alias="LGBM",
+    ):
+        self.h = h
+        self.season_length = season_length
+        self.lags = lags
+        self.seasonal_lags = seasonal_lags
+        self.calendar = calendar
+        self.regressor = regressor
+        self.max_rows = max_rows
+        self.n_windows = n_windows
+        self.level = level
+        self.random_state = random_state
+        self.alias = alias
+
+    # ------------------------------------------------------------------ public API
+    def fit(self, df: pd.DataFrame, y=None, *, freq: str | None = None):
+        """Learn one model over all series of ``df`` (and the conformal quantiles)."""
+        data = validate_series(df, allow_missing_y=True)
+        if data.empty:
+            raise DataContractError("series: no rows to fit on", field=Y)
+        self.freq_ = canonical_freq(freq) if freq else infer_freq(data[DS])
+        self._setup()
+        check_level(self.level)
+        panel = _Panel.from_frame(data)
+        self.regressor_ = self._train(panel, ends=panel.lengths - 1)
+        self.backtest_ = None
+        self.conformal_ = None
+        if self.n_windows and self.n_windows > 0:
+            self.backtest_ = self._backtest(panel, self.h_, int(self.n_windows))
+            if self.backtest_ is not None and len(self.backtest_):
+                self.conformal_ = ConformalIntervals(level=tuple(self.level)).fit(self.backtest_)
+        self.n_series_ = len(panel.ids)
+        return self
+
+    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps past the end of every series of ``df``."""
+        check_is_fitted(self)
+        h = check_horizon(h)
+        level = check_level(self.level if level is None else level)
+        data = validate_series(df, allow_missing_y=True)
+        panel = _Panel.from_frame(data)
+        f = canonical_freq(freq) if freq else self.freq_
+        points = self._predict_paths(panel, h, f)
+        rows = []
+        for i, uid in enumerate(panel.ids):
+            rows.append(pd.DataFrame({ID: uid, DS: future_dates(panel.last_ds[i], h, f), self.alias: points[i]}))
+        out = pd.concat(rows, ignore_index=True)
+        if self.conformal_ is not None and level:
+            scale = pd.Series({uid: noise_scale(panel.y[i], self.m_) for i, uid in enumerate(panel.ids)})
+            out = self.conformal_.apply(out, self.alias, scale, level)
+            _clip(out, self.alias, level, panel, nonneg=self._nonneg(panel))
+        return out
+
+    def backtest(self, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
+        """Rolling-origin forecasts of the last ``n_windows`` horizons (training data only).
+
+        One model is fit on each series' history before its first cutoff and forecasts from
+        every cutoff; returns ``unique_id, ds, cutoff, step, y, <alias>, error`` (the error
+        scaled by the series' noise scale at the cutoff).
+        """
+        check_is_fitted(self)
+        data = validate_series(df, allow_missing_y=True)
+        return self._backtest(_Panel.from_frame(data), check_horizon(h), int(n_windows))
+
+    # ------------------------------------------------------------------ internals
+    def _setup(self):
+        f = self.freq_
+        self.m_ = int(self.season_length or season_length(f))
+        self.h_ = int(self.h or default_horizon(f))
+        self.lags_ = tuple(int(x) for x in (self.lags or range(1, min(max(self.m_, 2), 52) + 1)))
+        sl = _SEASONAL_LAGS[f] if self.seasonal_lags is None else self.seasonal_lags
+        self.seasonal_lags_ = tuple((int(p), int(r)) for p, r in sl)
+        need = [max(self.lags_), self.m_]
+        for p, r in self.seasonal_lags_:
+            need.append(p * (int(np.ceil(self.h_ / p)) + r - 1))
+            need.append(p)
+        self.window_ = int(max(need))
+
+    def _nonneg(self, panel) -> bool:
+        return bool(all(np.nanmin(y) >= 0 for y in panel.y if np.isfinite(y).any()))
+
+    def _design(self, y, dates, origins, ks, future_dates_=None):
+        """Feature rows for every (origin, step) pair of one series, step-major."""
+        L = self.window_
+        W = _windows(y, origins, L)  # (nO, L): W[:, L-1-j] = y[T-j]
+        m = self.m_
+        last = W[:, L - m :]
+        with np.errstate(invalid="ignore", divide="ignore"):
+            s = np.nanmean(np.abs(last), axis=1)
+            alt = np.nanmean(np.abs(W), axis=1)
+        s = np.where(np.isfinite(s) & (s > 0), s, np.where(np.isfinite(alt) & (alt > 0), alt, 1.0))
+        Z = W / s[:, None]
+        base = [Z[:, L - j] for j in self.lags_]
+        for win in sorted({m, L}):
+            seg = Z[:, L - win :]
+            with np.errstate(invalid="ignore"), _quiet():
+                base += [np.nanmean(seg, 1), np.nanstd(seg, 1), np.nanmin(seg, 1), np.nanmax(seg, 1)]
+        base.append(np.log(s))
+        base = np.column_stack(base)
+        blocks = []
+        for k in ks:
+            cols = [base]
+            al = []
+            for p, r in self.seasonal_lags_:
+                c = int(np.ceil(k / p))
+                for i in range(r):
+                    j = p * (c + i) - k  # y[T+k - p(c+i)] = y[T-j]
+                    al.append(Z[:, L - 1 - j] if j <= L - 1 else np.full(len(origins), np.nan))
+            if al:
+                cols.append(np.column_stack(al))
+            cols.append(np.full((len(origins), 1), float(k)))
+            if self.calendar:
+                if future_dates_ is not None:
+                    tdates = future_dates_[np.full(len(origins), k - 1)]
+                else:
+                    tdates = dates[np.minimum(origins + k, len(dates) - 1)]  # rows past the end are dropped
+                cols.append(tdates)
+            blocks.append(np.hstack(cols))
+        return np.vstack(blocks).astype(np.float32), np.tile(s, len(ks)), np.repeat(np.asarray(ks), len(origins))
+
+    def _calendar(self, ds: pd.DatetimeIndex) -> np.ndarray:
+        """Calendar features of timestamps (rows) for this frequency."""
+        f = self.freq_
+        ds = pd.DatetimeIndex(ds)
+        cols = []
+        if f == "H":
+            cols.append(ds.hour.to_numpy())
+        if f in ("H", "D"):
+            from govperf_ml.calendar import calendar_features
+
+            cal = calendar_features(ds.normalize())
+            cols += [
+                cal["dow"].to_numpy(),
+                cal["is_workday"].to_numpy(),
+                cal["is_holiday"].to_numpy(),
+                cal["is_adjusted_workday"].to_numpy(),
+                cal["days_to_next_holiday"].to_numpy(),
+                cal["days_since_last_holiday"].to_numpy(),
+            ]
+        if f in ("D", "W", "M"):
+            cols.append(ds.month.to_numpy())
+        if f == "W":
+            cols.append(ds.isocalendar().week.to_numpy())
+        if f == "Q":
+            cols.append(ds.quarter.to_numpy())
+        if not cols:
+            return np.zeros((len(ds), 0), dtype=np.float32)
+        return np.column_stack(cols).astype(np.float32)
+
+    def _train(self, panel, ends):
+        rng = np.random.default_rng(self.random_state)
+        H = self.h_
+        ks = np.arange(1, H + 1)
+        per = []
+        total = 0
+        for i, y in enumerate(panel.y):
+            end = int(ends[i])
+            lo = min(self.m_ - 1, max(end - 1, 0))
+            origins = np.arange(lo, end)  # T + 1 <= end
+            per.append(origins)
+            total += len(origins) * H
+        if total == 0:
+            raise DataContractError(
+                f"series: too short to train on (need more than {self.m_} observations); ids {short(panel.ids)}",
+                field=Y,
+                ids=list(panel.ids),
+            )
+        frac = min(1.0, self.max_rows / total)
+        Xs, ts = [], []
+        for i, y in enumerate(panel.y):
+            origins = per[i]
+            if not len(origins):
+                continue
+            end = int(ends[i])
+            if frac < 1.0:
+                recent = origins >= end - H
+                keep = recent | (rng.random(len(origins)) < frac)
+                origins = origins[keep]
+            dates = self._calendar(panel.dates[i]) if self.calendar else None
+            X, s, k = self._design(y, dates, origins, ks)
+            T = np.tile(origins, len(ks))
+            t_idx = T + k
+            ok = t_idx <= end
+            target = np.full(len(T), np.nan)
+            target[ok] = y[t_idx[ok]] / s[ok]
+            ok &= np.isfinite(target)
+            Xs.append(X[ok])
+            ts.append(target[ok])
+        X = np.vstack(Xs)
+        t = np.concatenate(ts)
+        reg = clone(self.regressor) if self.regressor is not None else _default_regressor(self.random_state)
+        reg.fit(X, t)
+        return reg
+
+    def _predict_from(self, reg, panel, origins_per_series, H):
+        """Point forecasts of steps 1..H from one origin per series (index into each y)."""
+        ks = np.arange(1, H + 1)
+        out = []
+        for i, y in enumerate(panel.y):
+            T = int(origins_per_series[i])
+            fut = None
+            dates = None
+            if self.calendar:
+                hist = panel.dates[i]
+                step = _step(hist)
+                if T + H < len(hist):
+                    fut = self._calendar(hist[T + 1 : T + H + 1])
+                else:
+                    fut = self._calendar(pd.DatetimeIndex([hist[T] + step * j for j in ks]))
+            X, s, _ = self._design(y[: T + 1], dates, np.array([T]), ks, future_dates_=fut)
+            out.append(reg.predict(X) * s)
+        return out
+
+    def _predict_paths(self, panel, h, freq):
+        H = self.h_
+        nonneg = self._nonneg(panel)
+        paths = []
+        ys = [y.copy() for y in panel.y]
+        dates = list(panel.dates)
+        done = 0
+        chunks = [[] for _ in ys]
+        while done < h:
+            sub = _Panel(panel.ids, ys, dates, panel.last_ds)
+            pred = self._predict_from(self.regressor_, sub, [len(y) - 1 for y in ys], H)
+            for i, p in enumerate(pred):
+                if nonneg:
+                    p = np.maximum(p, 0.0)
+                chunks[i].append(p)
+                ys[i] = np.concatenate([ys[i], p])
+                dates[i] = dates[i].append(future_dates(dates[i][-1], H, freq))
+            done += H
+        for c in chunks:
+            paths.append(np.concatenate(c)[:h])
+        return paths
+
+    def _backtest(self, panel, h, n_windows):
+        H = self.h_
+        if h > H:
+            raise DataContractError(f"h: backtests reach at most the trained horizon {H}; got {h}", field="h")
+        first = panel.lengths - 1 - h * n_windows
+        usable = first >= self.m_ + 1
+        if not usable.any():
+            return None
+        reg = self._train(panel.subset(usable), ends=first[usable])
+        nonneg = self._nonneg(panel)
+        rows = []
+        sub = panel.subset(usable)
+        cut0 = first[usable]
+        for w in range(n_windows):
+            cutoff = cut0 + w * h
+            pred = self._predict_from(reg, sub, cutoff, H)
+            for i, uid in enumerate(sub.ids):
+                c = int(cutoff[i])
+                p = pred[i][:h]
+                if nonneg:
+                    p = np.maximum(p, 0.0)
+                actual = sub.y[i][c + 1 : c + 1 + h]
+                scale = noise_scale(sub.y[i][: c + 1], self.m_)
+                rows.append(
+                    pd.DataFrame(
+                        {
+                            ID: uid,
+                            DS: sub.dates[i][c + 1 : c + 1 + h],
+                            "cutoff": sub.dates[i][c],
+                            STEP: np.arange(1, h + 1),
+                            Y: actual,
+                            self.alias: p,
+                            "error": (actual - p) / scale,
+                        }
+                    )
+                )
+        return pd.concat(rows, ignore_index=True)
+
+
+# ---------------------------------------------------------------------- helpers
+class _Panel:
+    """Series of a validated long frame as numpy arrays (one per id)."""
+
+    def __init__(self, ids, y, dates, last_ds):
+        self.ids = list(ids)
+        self.y = list(y)
+        self.dates = list(dates)
+        self.last_ds = list(last_ds)
+        self.lengths = np.array([len(v) for v in self.y], dtype=np.int64)
+
+    @classmethod
+    def from_frame(cls, data: pd.DataFrame) -> _Panel:
+        ids, ys, dates, last = [], [], [], []
+        for uid, g in data.groupby(ID, sort=False):
+            ids.append(uid)
+            ys.append(g[Y].to_numpy(dtype=float))
+            d = pd.DatetimeIndex(g[DS])
+            dates.append(d)
+            last.append(d[-1])
+        return cls(ids, ys, dates, last)
+
+    def subset(self, mask) -> _Panel:
+        idx = np.flatnonzero(mask)
+        return _Panel([self.ids[i] for i in idx], [self.y[i] for i in idx], [self.dates[i] for i in idx],
+                      [self.last_ds[i] for i in idx])
+
+
+def _windows(y: np.ndarray, origins: np.ndarray, L: int) -> np.ndarray:
+    pad = np.concatenate([np.full(L - 1, np.nan), np.asarray(y, dtype=float)])
+    return sliding_window_view(pad, L)[np.asarray(origins, dtype=np.int64)]
+
+
+def _step(dates: pd.DatetimeIndex) -> pd.Timedelta:
+    if len(dates) < 2:
+        return pd.Timedelta(days=1)
+    return pd.Timedelta(np.median(np.diff(dates.asi8)), unit="ns")
+
+
+def _clip(out: pd.DataFrame, alias: str, level, panel, *, nonneg: bool) -> None:
+    if not nonneg:
+        return
+    for c in [alias, *[f"{alias}-{side}-{lv}" for lv in level for side in ("lo", "hi")]]:
+        out[c] = out[c].clip(lower=0.0)
+
+
+class _quiet:
+    """Silence numpy's all-NaN-slice warnings inside the feature builder."""
+
+    def __enter__(self):
+        import warnings
+
+        self._w = warnings.catch_warnings()
+        self._w.__enter__()
+        warnings.simplefilter("ignore", category=RuntimeWarning)
+
+    def __exit__(self, *exc):
+        self._w.__exit__(*exc)

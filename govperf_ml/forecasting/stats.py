@@ -1,0 +1,209 @@
+"""Statistical forecasters (ETS, Theta, MSTL, ARIMA) from statsforecast, in our contract.
+
+These are local models: each series is fit on the history handed to ``forecast``, so
+``fit`` only checks the inputs and remembers the frequency. Intervals are the models' own
+(``intervals="native"``) or conformal from a rolling-origin backtest of the training data
+(``intervals="conformal"``, see :mod:`govperf_ml.forecasting.intervals`).
+
+statsforecast runs on an integer step index here (``freq=1``), so any calendar works; the
+output dates are put back with :func:`govperf_ml.features.time.future_dates`.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import check_is_fitted
+
+from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
+from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
+from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
+from govperf_ml.forecasting.naive import check_horizon, check_level
+
+__all__ = ["StatsForecaster", "MODELS"]
+
+MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "MSTL", "SeasonalNaive", "Naive")
+
+
+def _make_model(name: str, m: int, freq: str):
+    from statsforecast import models as sfm
+
+    if name == "AutoETS":
+        return sfm.AutoETS(season_length=m if m <= 24 else 1)
+    if name == "AutoTheta":
+        return sfm.AutoTheta(season_length=m)
+    if name == "AutoARIMA":
+        return sfm.AutoARIMA(season_length=m if m <= 24 else 1)
+    if name == "MSTL":
+        periods = [24, 168] if freq == "H" else ([7, 365] if freq == "D" else [m])
+        return sfm.MSTL(season_length=periods, trend_forecaster=sfm.AutoETS(model="ZZN"))
+    if name == "SeasonalNaive":
+        return sfm.SeasonalNaive(season_length=m)
+    if name == "Naive":
+        return sfm.Naive()
+    raise DataContractError(f"model: unknown statistical model {name!r}; known {list(MODELS)}", field="model")
+
+
+class StatsForecaster(BaseEstimator):
+    """One statsforecast model behind the ``fit`` / ``forecast`` contract.
+
+    Parameters
+    ----------
+    model : str
+        One of :data:`MODELS`.
+    season_length : int or None
+        Season length (from the frequency when None; ETS and ARIMA drop seasons over 24).
+    max_length : int or None
+        Fit on at most the last ``max_length`` observations of each series (speed).
+    intervals : {"native", "conformal"}
+        The model's own intervals or conformal ones from ``n_windows`` backtest horizons.
+    h : int or None
+        Horizon of the conformal backtest (the forecast horizon you will ask for).
+    n_windows : int
+        Backtest horizons for conformal intervals.
+    n_jobs : int
+        Processes statsforecast may use.
+    level : tuple of int
+        Default interval levels in percent.
+    alias : str or None
+        Forecast column name (the model name when None).
+    """
+
+    def __init__(
+        self,
+        *,
+        model="AutoETS",
+        season_length=None,
+        max_length=None,
+        intervals="native",
+        h=None,
+        n_windows=2,
+        n_jobs=1,
+        level=(80, 95),
+        alias=None,
+    ):
+        self.model = model
+        self.season_length = season_length
+        self.max_length = max_length
+        self.intervals = intervals
+        self.h = h
+        self.n_windows = n_windows
+        self.n_jobs = n_jobs
+        self.level = level
+        self.alias = alias
+
+    @property
+    def alias_(self) -> str:
+        return self.alias or str(self.model)
+
+    def fit(self, df: pd.DataFrame, y=None, *, freq: str | None = None):
+        """Check the inputs and remember the frequency; conformal mode runs the backtest."""
+        data = validate_series(df, allow_missing_y=False)
+        self.freq_ = canonical_freq(freq) if freq else infer_freq(data[DS])
+        self.m_ = int(self.season_length or season_length(self.freq_))
+        _make_model(str(self.model), self.m_, self.freq_)
+        check_level(self.level)
+        if self.intervals not in ("native", "conformal"):
+            raise DataContractError(f"intervals: 'native' or 'conformal'; got {self.intervals!r}", field="intervals")
+        self.backtest_ = None
+        self.conformal_ = None
+        if self.intervals == "conformal":
+            if not self.h:
+                raise DataContractError("h: conformal intervals need the horizon h", field="h")
+            self.backtest_ = self._backtest(data, int(self.h), int(self.n_windows))
+            self.conformal_ = ConformalIntervals(level=tuple(self.level)).fit(self.backtest_)
+        return self
+
+    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
+        """Fit the model to each series of ``df`` and forecast ``h`` steps past its end."""
+        check_is_fitted(self)
+        h = check_horizon(h)
+        level = check_level(self.level if level is None else level)
+        data = validate_series(df, allow_missing_y=False)
+        f = canonical_freq(freq) if freq else self.freq_
+        idx, last = self._to_index(data)
+        native = list(level) if self.intervals == "native" and level else None
+        sf = self._sf()
+        raw = sf.forecast(df=idx, h=h, level=native)
+        name = self._model_col(raw)
+        raw = raw.sort_values([ID, DS], kind="stable")
+        out = pd.DataFrame({ID: raw[ID].to_numpy()})
+        out[DS] = np.concatenate([future_dates(last[uid], h, f) for uid in pd.unique(out[ID])])
+        out[self.alias_] = raw[name].to_numpy(dtype=float)
+        if native:
+            for lv in level:
+                for side in ("lo", "hi"):
+                    out[f"{self.alias_}-{side}-{lv}"] = raw[f"{name}-{side}-{lv}"].to_numpy(dtype=float)
+        elif self.conformal_ is not None and level:
+            scale = data.groupby(ID, sort=False)[Y].apply(lambda s: noise_scale(s.to_numpy(), self.m_))
+            out = self.conformal_.apply(out, self.alias_, scale, level)
+        return out
+
+    def backtest(self, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
+        """Rolling-origin forecasts of the last ``n_windows`` horizons of each series.
+
+        The model is fit once at the first cutoff and carried forward over the later
+        windows without refitting (statsforecast's ``refit=False``). Returns ``unique_id,
+        ds, cutoff, step, y, <alias>, error`` (error scaled by the series' noise scale).
+        """
+        check_is_fitted(self)
+        data = validate_series(df, allow_missing_y=False)
+        return self._backtest(data, check_horizon(h), int(n_windows))
+
+    # ------------------------------------------------------------------ internals
+    def _sf(self):
+        from statsforecast import StatsForecast
+
+        return StatsForecast(models=[_make_model(str(self.model), self.m_, self.freq_)], freq=1, n_jobs=self.n_jobs)
+
+    def _model_col(self, raw: pd.DataFrame) -> str:
+        cols = [c for c in raw.columns if c not in (ID, DS, "cutoff", Y) and "-lo-" not in c and "-hi-" not in c]
+        return cols[0]
+
+    def _to_index(self, data: pd.DataFrame):
+        """Integer step index per series (statsforecast's ``freq=1``), cut to ``max_length``."""
+        last = data.groupby(ID, sort=False)[DS].last()
+        pos = data.groupby(ID, sort=False).cumcount()
+        idx = pd.DataFrame({ID: data[ID].to_numpy(), DS: pos.to_numpy(dtype=np.int64), Y: data[Y].to_numpy(float)})
+        if self.max_length:
+            n = idx.groupby(ID, sort=False)[DS].transform("max") + 1
+            idx = idx[idx[DS] >= n - int(self.max_length)]
+        return idx, last
+
+    def _backtest(self, data: pd.DataFrame, h: int, n_windows: int) -> pd.DataFrame:
+        sizes = data.groupby(ID, sort=False).size()
+        need = h * n_windows + max(2 * self.m_, 8)
+        ok = sizes.index[sizes >= need]
+        if len(ok) == 0:
+            raise DataContractError(
+                f"series: all too short for a {n_windows} x {h} backtest; ids {short(sizes.index)}", field=Y
+            )
+        data = data[data[ID].isin(ok)]
+        idx, _ = self._to_index(data)
+        cv = self._sf().cross_validation(df=idx, h=h, n_windows=n_windows, step_size=h, refit=False)
+        name = self._model_col(cv)
+        dates = {uid: pd.DatetimeIndex(g[DS]) for uid, g in data.groupby(ID, sort=False)}
+        ys = {uid: g[Y].to_numpy(float) for uid, g in data.groupby(ID, sort=False)}
+        rows = []
+        for uid, g in cv.groupby(ID, sort=False):
+            pos = g[DS].to_numpy(dtype=np.int64)  # positions in the full history (max_length keeps them)
+            cut = g["cutoff"].to_numpy(dtype=np.int64)
+            scale = {c: noise_scale(ys[uid][: c + 1], self.m_) for c in np.unique(cut)}
+            sc = np.array([scale[c] for c in cut])
+            p = g[name].to_numpy(dtype=float)
+            yy = g[Y].to_numpy(dtype=float)
+            rows.append(
+                pd.DataFrame(
+                    {
+                        ID: uid,
+                        DS: dates[uid][pos],
+                        "cutoff": dates[uid][cut],
+                        STEP: pos - cut,
+                        Y: yy,
+                        self.alias_: p,
+                        "error": (yy - p) / sc,
+                    }
+                )
+            )
+        return pd.concat(rows, ignore_index=True)

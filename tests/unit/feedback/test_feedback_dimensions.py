@@ -1,0 +1,73 @@
+import numpy as np
+import pandas as pd
+
+from govperf_ml.feedback import EnsembleFeedbackClassifier, load_taxonomy
+from govperf_ml.feedback.dimensions import DimensionTagger
+from govperf_ml.feedback.taxonomy import Taxonomy
+
+LABELLED = [
+    ("I called five times and nobody answered for two months", ["timeliness"]),
+    ("my application has been waiting for half a year", ["timeliness"]),
+    ("still no reply after three weeks", ["timeliness"]),
+    ("they promised a decision in May and it is now October", ["timeliness"]),
+    ("the complaint was closed after 90 days with no action", ["timeliness"]),
+    ("the clerk shouted at my mother", ["attitude"]),
+    ("staff were rude and impatient at the counter", ["attitude"]),
+    ("the officer refused to listen and sent me to another office", ["attitude"]),
+    ("the receptionist laughed at us", ["attitude"]),
+    ("the inspector was arrogant and insulting", ["attitude"]),
+    ("the parking fee doubled without notice", ["fees"]),
+    ("the school charges for extra classes", ["fees"]),
+    ("property management charges hidden fees", ["fees"]),
+    ("the deposit was never refunded", ["fees"]),
+    ("they asked me to pay a fee with no receipt", ["fees"]),
+    ("the park is nice", []),
+    ("thank you for the new library", []),
+    ("I would like to know the opening date", []),
+]
+
+
+def _taxonomy_with_safety():
+    base = load_taxonomy()
+    dims = dict(base.dimensions)
+    dims["safety"] = {
+        "zh": "安全隐患",
+        "en": "Public safety hazard",
+        "description": "Danger to people: fire risk, collapsing structures, unsafe roads, exposed wires, gas leaks.",
+        "examples": ["exposed electric wires near the playground", "the old building may collapse", "gas smell in the stairwell"],
+    }
+    return Taxonomy(areas=base.areas, dimensions=dims)
+
+
+def test_new_dimension_from_description_alone(embedder):
+    tax = _taxonomy_with_safety()
+    X = embedder.encode([t for t, _ in LABELLED])
+    tagger = DimensionTagger(taxonomy=tax, min_labels=3).fit(X, [d for _, d in LABELLED], embed=embedder.encode)
+    assert "safety" in tagger.dimension_classes_ and tagger.n_pos_["safety"] == 0
+    assert "safety" not in tagger.heads_  # no labels: prior only
+    j = list(tagger.dimension_classes_).index("safety")
+    P = tagger.predict_proba(embedder.encode(["a live power cable is hanging over the sidewalk, fire danger",
+                                              "the counter staff were polite and quick"]))
+    assert P[0, j] > P[1, j]
+    assert P[0, j] > 0.5 > P[1, j]
+    assert ((P >= 0) & (P <= 1)).all()
+
+
+def test_supervised_head_blends_with_prior(embedder):
+    X = embedder.encode([t for t, _ in LABELLED])
+    tagger = DimensionTagger(min_labels=3).fit(X, [d for _, d in LABELLED], embed=embedder.encode)
+    assert {"timeliness", "attitude", "fees"} <= set(tagger.heads_)
+    dims = list(tagger.dimension_classes_)
+    P = tagger.predict_proba(embedder.encode(["nobody has replied for months", "they charged me an illegal fee"]))
+    assert P[0, dims.index("timeliness")] > P[1, dims.index("timeliness")]
+    assert P[1, dims.index("fees")] > P[0, dims.index("fees")]
+
+
+def test_classifier_tags_a_dimension_it_has_no_labels_for(embedder):
+    rows = [{"text": t, "area": "transport" if i % 2 else "environment", "dimensions": ";".join(d)} for i, (t, d) in enumerate(LABELLED)]
+    model = EnsembleFeedbackClassifier(embedder=embedder, stack_cv=2, taxonomy=_taxonomy_with_safety()).fit(pd.DataFrame(rows))
+    assert "safety" in model.dimension_classes_
+    out = model.classify(pd.DataFrame({"message_id": ["s"], "text": ["exposed wires and a gas leak near the school, fire danger"]}))
+    probs = out.iloc[0]["dimension_probabilities"]
+    assert probs["safety"] == max(probs.values())
+    assert np.isclose(sum(out.iloc[0]["area_probabilities"].values()), 1)
