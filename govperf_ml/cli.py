@@ -93,7 +93,7 @@ class TrainingData:
         if path is not None:
             return read_csv(path, name)
         if name == "corrections":
-            return None
+            return self.db_corrections()
         if name == "labels":
             return self.city.anomalies if self._files["series"] is None else None
         if name == "indicators" and self._files["series"] is not None:
@@ -101,6 +101,22 @@ class TrainingData:
         attr = {"series": "series", "indicators": "indicators", "demand": "demand", "targets": "targets",
                 "feedback": "feedback"}[name]
         return getattr(self.city, attr)
+
+    def db_corrections(self):
+        """Handlers' corrections stored by the service (None if there is no database yet)."""
+        from pathlib import Path as _P
+
+        from api.settings import get_settings
+
+        url = get_settings().database_url
+        if url.startswith("sqlite:///") and not _P(url.removeprefix("sqlite:///")).exists():
+            return None
+        from api.services.corrections import corrections_frame
+
+        frame = corrections_frame(url)
+        if len(frame):
+            console.print(f"using {len(frame)} handler corrections from {url.split('@')[-1]}")
+        return frame if len(frame) else None
 
     def directions(self) -> dict | None:
         meta = self.get("indicators")
@@ -172,7 +188,8 @@ def train(
 
     Files: --series (unique_id,ds,y), --indicators (metadata), --labels (unique_id,ds of
     known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
-    dimensions), --corrections (handlers' corrected labels).
+    dimensions), --corrections (handlers' corrected labels; without it, the corrections
+    stored by the service in GOVPERF_DATABASE_URL are used).
     """
     caps = CAPS if capability == Capability.all else (capability.value,)
     data = TrainingData(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
