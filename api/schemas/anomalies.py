@@ -44,6 +44,10 @@ class ObservationIn(Schema):
     ds: date | datetime = Field(description="The period the value belongs to (a UTC offset is ignored)")
     value: FiniteFloat | None = Field(description="null marks a missing submission")
     direction: Direction | None = None
+    submitted_at: datetime | None = Field(
+        None, description="When the unit submitted the value (default: when it reaches this service); "
+        "used to flag late submissions"
+    )
 
 
 class ObservationsBatch(Schema):

@@ -122,7 +122,9 @@ def upsert(
     def check_late(unique_id: str, ds: datetime, obs: ObservationIn) -> None:
         if late_after_days is None or unique_id not in known or obs.value is None:
             return
-        days = (received - period_end(ds)).days
+        when = obs.submitted_at.astimezone(UTC).replace(tzinfo=None) if obs.submitted_at and obs.submitted_at.tzinfo \
+            else (obs.submitted_at or received)
+        days = (when - period_end(ds)).days
         if days > late_after_days:
             result.issues.append(
                 IngestIssue(unique_id, obs.org_unit, obs.indicator, ds, "late_submission", obs.value, days_late=days)

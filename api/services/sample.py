@@ -68,6 +68,8 @@ def _observations(city, frame: pd.DataFrame) -> list[ObservationIn]:
                 ds=py_datetime(ds),
                 value=None if y is None or math.isnan(y) else float(y),
                 direction=direction.get(uid),
+                # the sample city's units submit on the 10th of the following month
+                submitted_at=py_datetime((pd.Timestamp(ds).to_period("M") + 1).start_time + pd.Timedelta(days=9)),
             )
         )
     return out

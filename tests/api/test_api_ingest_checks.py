@@ -111,3 +111,16 @@ def test_dismissed_indicators_are_scored_with_a_raised_threshold(make_client, au
     assert set(offsets) == {"noise"} and 0 < offsets["noise"] <= 2.0
     new_perf = {a["indicator"] for a in r.json()["alerts"] if a["kind"] == "performance_anomaly"}
     assert new_perf == {"useful"}
+
+
+def test_submitted_at_decides_lateness(client, auth, helpers, db):
+    post_obs(client, auth, helpers.observations("d4", "visits", [10, 11, 10, 11]))
+    on_time = [{"org_unit": "d4", "indicator": "visits", "ds": "2024-05-01", "value": 10.5,
+                "submitted_at": "2024-06-10T09:00:00+08:00"}]
+    assert post_obs(client, auth, on_time).status_code == 200
+    assert dq_alerts(db, "late_submission") == []
+    late = [{"org_unit": "d4", "indicator": "visits", "ds": "2024-06-01", "value": 10.0,
+             "submitted_at": "2024-09-30T09:00:00"}]
+    post_obs(client, auth, late)
+    (alert,) = dq_alerts(db, "late_submission")
+    assert "arrived 91 days after" in alert.reason_en
