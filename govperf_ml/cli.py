@@ -8,8 +8,6 @@ what is wrong (exit code 2), never a traceback.
 from __future__ import annotations
 
 import json
-import os
-import sys
 import time
 from enum import Enum
 from pathlib import Path

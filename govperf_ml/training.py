@@ -18,9 +18,8 @@ from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import train_test_split
 
 from govperf_ml.anomaly import AnomalyPipeline
-from govperf_ml.contracts import AREA, DEADLINE, DIRECTION, DS, ID, Y, validate_feedback, validate_series, validate_targets
+from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
-from govperf_ml.forecasting import SeasonalNaiveForecaster
 from govperf_ml.targets import LinearPaceRule, build_episodes
 
 

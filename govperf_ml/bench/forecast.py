@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from govperf_ml.bench import BenchResult
-from govperf_ml.contracts import DataContractError
+from govperf_ml.bench import BenchResult, load_m4_task
 from govperf_ml.evaluation import m4
 from govperf_ml.forecasting import SeasonalNaiveForecaster
 from govperf_ml.forecasting.ensemble import BacktestEnsemble
@@ -78,17 +77,7 @@ def models_for(freq: str, h: int, m: int, *, n_jobs: int = 2) -> list:
 
 
 def run(data: Path, *, freq: str = "hourly", quick: bool = False) -> BenchResult:
-    freq = freq.lower()
-    if freq not in m4.M4_FREQS:
-        raise DataContractError(f"--freq must be one of {sorted(m4.M4_FREQS)}; got {freq!r}", field="freq")
-    h, m = m4.M4_FREQS[freq]
-    try:
-        train, test = m4.load_m4(data, freq)
-    except FileNotFoundError as err:
-        raise DataContractError(f"--data {data}: {err}", field="data") from None
-    if quick:
-        ids = train["unique_id"].unique()[:40]
-        train, test = train[train.unique_id.isin(ids)], test[test.unique_id.isin(ids)]
+    freq, h, m, train, test = load_m4_task(data, freq, quick_series=40 if quick else None)
     dtrain = to_dates(train, freq)
     members = models_for(freq, h, m)
     t0 = time.perf_counter()

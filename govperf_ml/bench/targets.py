@@ -23,9 +23,8 @@ import numpy as np
 import pandas as pd
 from sklearn.model_selection import GroupKFold
 
-from govperf_ml.bench import BenchResult
+from govperf_ml.bench import BenchResult, load_m4_task
 from govperf_ml.contracts import DataContractError
-from govperf_ml.evaluation import m4
 from govperf_ml.targets.features import assessment_features
 from govperf_ml.targets.risk import TargetRiskModel
 from govperf_ml.evaluation.metrics import (
@@ -100,17 +99,7 @@ def scores(p: np.ndarray, y: np.ndarray, p_ref: np.ndarray) -> dict:
 
 
 def run(data: Path, *, freq: str = "weekly", quick: bool = False) -> BenchResult:
-    freq = freq.lower()
-    if freq not in m4.M4_FREQS:
-        raise DataContractError(f"--freq must be one of {sorted(m4.M4_FREQS)}; got {freq!r}", field="freq")
-    h, m = m4.M4_FREQS[freq]
-    try:
-        train, test = m4.load_m4(data, freq)
-    except FileNotFoundError as err:
-        raise DataContractError(f"--data {data}: {err}", field="data") from None
-    if quick:
-        ids = train["unique_id"].unique()[:60]
-        train, test = train[train.unique_id.isin(ids)], test[test.unique_id.isin(ids)]
+    freq, h, m, train, test = load_m4_task(data, freq, quick_series=60 if quick else None)
     ep = build_episodes(train, test, h, m)
     if ep.empty:
         raise DataContractError("no target episode could be built: series too short for the protocol", field="data")

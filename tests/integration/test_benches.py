@@ -1,0 +1,58 @@
+"""Benches take any folder in the benchmark's layout and end with one RESULT line."""
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from govperf_ml.bench import forecast, load_m4_task, targets
+from govperf_ml.cli import app
+from govperf_ml.contracts import DataContractError
+
+
+def m4_folder(tmp_path, n_series=12, n=120, h=13, freq="Weekly"):
+    """A tiny folder in M4's wide layout (ids W1..., right-padded rows)."""
+    rng = np.random.default_rng(0)
+    (tmp_path / "Train").mkdir()
+    (tmp_path / "Test").mkdir()
+    train, test = [], []
+    for i in range(n_series):
+        length = n - (i % 3) * 5
+        y = 100 + np.cumsum(rng.normal(0.2 * (i % 4 - 1.5), 2, length + h))
+        train.append([f"W{i + 1}", *np.round(y[:length], 2)])
+        test.append([f"W{i + 1}", *np.round(y[length:], 2)])
+    width = max(len(r) for r in train)
+    cols = [f"V{j + 1}" for j in range(width)]
+    pd.DataFrame([r + [None] * (width - len(r)) for r in train], columns=cols).to_csv(
+        tmp_path / "Train" / f"{freq}-train.csv", index=False)
+    pd.DataFrame(test, columns=[f"V{j + 1}" for j in range(h + 1)]).to_csv(
+        tmp_path / "Test" / f"{freq}-test.csv", index=False)
+    return tmp_path
+
+
+@pytest.mark.parametrize("module", [forecast, targets])
+def test_bad_freq_and_folder_are_contract_errors(module, tmp_path):
+    with pytest.raises(DataContractError, match="--freq") as err:
+        module.run(tmp_path, freq="fortnightly")
+    assert err.value.field == "freq"
+    with pytest.raises(DataContractError, match="--data") as err:
+        module.run(tmp_path / "nowhere", freq="weekly")
+    assert err.value.field == "data"
+
+
+def test_load_m4_task_quick(tmp_path):
+    freq, h, m, train, test = load_m4_task(m4_folder(tmp_path), "WEEKLY", quick_series=5)
+    assert (freq, h, m) == ("weekly", 13, 1)
+    assert train["unique_id"].nunique() == 5 and test.groupby("unique_id").size().eq(13).all()
+
+
+def test_targets_bench_end_to_end_via_cli(tmp_path):
+    res = CliRunner().invoke(app, ["bench", "targets", "--data", str(m4_folder(tmp_path)), "--freq", "weekly"])
+    assert res.exit_code == 0, res.output
+    last = res.output.strip().splitlines()[-1]
+    assert last.startswith("RESULT ")
+    summary = json.loads(last.removeprefix("RESULT "))
+    assert set(summary) == {"brier", "brier_skill_vs_pace", "auc", "ece", "episodes", "seconds"}
+    assert 0 <= summary["brier"] <= 1 and summary["episodes"] > 0
