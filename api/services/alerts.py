@@ -31,6 +31,15 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 }
 
 
+def _open(session: Session, alert: Alert, principal: Principal) -> Alert:
+    """Add a new alert with its first lifecycle event (opened by ``principal``)."""
+    alert.events.append(
+        AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
+    )
+    session.add(alert)
+    return alert
+
+
 def next_seq(session: Session, n: int = 1) -> int:
     """Reserve ``n`` cursor values and return the first.
 
@@ -105,11 +114,7 @@ def create_alerts(
             model_version=model_version,
             status="open",
         )
-        alert.events.append(
-            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
-        )
-        session.add(alert)
-        alerts.append(alert)
+        alerts.append(_open(session, alert, principal))
     session.flush()
     return alerts
 
@@ -205,11 +210,7 @@ def create_target_alerts(
             model_version=model_version,
             status="open",
         )
-        alert.events.append(
-            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
-        )
-        session.add(alert)
-        alerts.append(alert)
+        alerts.append(_open(session, alert, principal))
     session.flush()
     return alerts
 
@@ -369,11 +370,7 @@ def create_ingest_alerts(
             model_version=INGEST_CHECKS_VERSION,
             status="open",
         )
-        alert.events.append(
-            AlertEvent(from_status=None, to_status="open", actor_role=principal.role, actor_key=principal.key_id)
-        )
-        session.add(alert)
-        alerts.append(alert)
+        alerts.append(_open(session, alert, principal))
     session.flush()
     return alerts
 

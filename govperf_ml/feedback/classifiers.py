@@ -26,7 +26,7 @@ from sklearn.utils.validation import check_is_fitted
 from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataContractError, validate_feedback
 from govperf_ml.feedback.dimensions import DimensionTagger
 from govperf_ml.feedback.embedder import Embedder
-from govperf_ml.feedback.tfidf import prepare_text
+from govperf_ml.feedback.tfidf import classification_frame, prepare_text
 
 _EPS = 1e-6
 
@@ -181,20 +181,7 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         E = self.embedder_.encode(texts)
         P = self._area_proba(texts, E)
         Q = self.dim_model_.predict_proba(E)
-        best = P.argmax(axis=1)
-        conf = P[np.arange(len(P)), best]
-        rows = []
-        for i, mid in enumerate(data[MESSAGE_ID]):
-            dim_p = {str(d): float(Q[i, j]) for j, d in enumerate(self.dimension_classes_)}
-            rows.append(
-                {
-                    MESSAGE_ID: mid,
-                    "area": str(self.classes_[best[i]]),
-                    "area_confidence": float(conf[i]),
-                    "area_probabilities": {str(c): float(P[i, j]) for j, c in enumerate(self.classes_)},
-                    "dimensions": [d for d, p in dim_p.items() if p >= self.dimension_threshold],
-                    "dimension_probabilities": dim_p,
-                    "needs_review": bool(conf[i] < self.review_threshold),
-                }
-            )
-        return pd.DataFrame(rows)
+        return classification_frame(
+            data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
+            dimension_threshold=self.dimension_threshold, review_threshold=self.review_threshold,
+        )

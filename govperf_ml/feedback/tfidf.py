@@ -33,6 +33,32 @@ def prepare_text(text: str) -> str:
     return _WS.sub(" ", mask_pii(str(text))).strip().lower()
 
 
+def classification_frame(message_ids, P, Q, classes, dimension_classes, *, dimension_threshold: float,
+                         review_threshold: float) -> pd.DataFrame:
+    """The classify() output every feedback classifier returns, from its probabilities.
+
+    ``P`` are area probabilities (messages × classes), ``Q`` dimension probabilities
+    (messages × dimension classes).
+    """
+    best = P.argmax(axis=1)
+    conf = P[np.arange(len(P)), best]
+    rows = []
+    for i, mid in enumerate(message_ids):
+        dim_p = {str(d): float(Q[i, j]) for j, d in enumerate(dimension_classes)}
+        rows.append(
+            {
+                MESSAGE_ID: mid,
+                "area": str(classes[best[i]]),
+                "area_confidence": float(conf[i]),
+                "area_probabilities": {str(c): float(P[i, j]) for j, c in enumerate(classes)},
+                "dimensions": [d for d, p in dim_p.items() if p >= dimension_threshold],
+                "dimension_probabilities": dim_p,
+                "needs_review": bool(conf[i] < review_threshold),
+            }
+        )
+    return pd.DataFrame(rows)
+
+
 class TfidfFeedbackClassifier(BaseEstimator):
     """Tag messages with a service area and service dimensions.
 
@@ -119,20 +145,7 @@ class TfidfFeedbackClassifier(BaseEstimator):
         texts = data[TEXT].tolist()
         P = self.predict_proba(texts)
         Q = self.predict_dimensions_proba(texts)
-        best = P.argmax(axis=1)
-        conf = P[np.arange(len(P)), best]
-        rows = []
-        for i, mid in enumerate(data[MESSAGE_ID]):
-            dim_p = {str(d): float(Q[i, j]) for j, d in enumerate(self.dimension_classes_)}
-            rows.append(
-                {
-                    MESSAGE_ID: mid,
-                    "area": str(self.classes_[best[i]]),
-                    "area_confidence": float(conf[i]),
-                    "area_probabilities": {str(c): float(P[i, j]) for j, c in enumerate(self.classes_)},
-                    "dimensions": [d for d, p in dim_p.items() if p >= self.dimension_threshold],
-                    "dimension_probabilities": dim_p,
-                    "needs_review": bool(conf[i] < self.review_threshold),
-                }
-            )
-        return pd.DataFrame(rows)
+        return classification_frame(
+            data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
+            dimension_threshold=self.dimension_threshold, review_threshold=self.review_threshold,
+        )
