@@ -72,10 +72,11 @@ class TrainingData:
     """Training inputs: the user's CSV files where given, else the bundled sample city."""
 
     def __init__(self, *, series=None, indicators=None, labels=None, demand=None, targets=None, feedback=None,
-                 corrections=None, seed: int = 0):
+                 corrections=None, seed: int = 0, exog=None):
         self._files = dict(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
                            feedback=feedback, corrections=corrections)
         self.seed = seed
+        self.exog = list(exog) if exog else None
         self._city = None
 
     @property
@@ -129,7 +130,7 @@ def train_one(cap: str, data: TrainingData):
     if cap == "anomaly":
         return training.train_anomaly(data.get("series"), data.get("labels"), data.directions())
     if cap == "forecast":
-        return training.train_forecast(data.get("demand"))
+        return training.train_forecast(data.get("demand"), exog=data.exog)
     if cap == "targets":
         return training.train_targets(data.get("series"), data.get("targets"))
     return training.train_feedback(data.get("feedback"), corrections=data.get("corrections"))
@@ -179,6 +180,9 @@ def train(
     targets: PathOpt = None,
     feedback: PathOpt = None,
     corrections: PathOpt = None,
+    exog: Annotated[Optional[list[str]], typer.Option(
+        help="exogenous column of --demand for the forecaster (repeat for several; future values are then "
+             "needed to forecast: `govperf score forecast --future FILE`)")] = None,
     only_missing: Annotated[bool, typer.Option(help="train only models that have no champion yet")] = False,
     seed: Annotated[int, typer.Option(help="seed of the sample city")] = 0,
 ):
@@ -190,8 +194,10 @@ def train(
     stored by the service in GOVPERF_DATABASE_URL are used).
     """
     caps = CAPS if capability == Capability.all else (capability.value,)
+    if exog and demand is None:
+        _fail("--exog names columns of your --demand file; the sample city's demand has none")
     data = TrainingData(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
-                        feedback=feedback, corrections=corrections, seed=seed)
+                        feedback=feedback, corrections=corrections, seed=seed, exog=exog)
     try:
         run_training(list(caps), data, only_missing=only_missing)
     except DataContractError as err:
@@ -273,6 +279,9 @@ def score(
     indicators: PathOpt = None,
     h: Annotated[int, typer.Option(help="forecast horizon")] = 28,
     level: Annotated[list[int], typer.Option(help="interval levels")] = [80, 95],
+    future: Annotated[Optional[Path], typer.Option(
+        exists=True, dir_okay=False,
+        help="future values of the forecaster's exogenous columns (unique_id,ds,<columns>; h rows per series)")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="assessment date for targets")] = None,
 ):
     """Score a CSV with the champion model: anomalies, forecasts, target risk or feedback tags."""
@@ -287,7 +296,12 @@ def score(
                 dirs = dict(zip(meta["unique_id"].astype(str), meta["direction"].astype(str)))
             res = model.estimator.score(df, directions=dirs)
         elif cap == "forecast":
-            res = model.estimator.forecast(df, h=h, level=level)
+            from govperf_ml.forecasting.ensemble import uses_exog
+
+            extra = {"X_df": read_csv(future, "future")} if future is not None else {}
+            if extra and not uses_exog(model.estimator):
+                _fail(f"--future: the champion forecaster ({model.label}) uses no exogenous columns")
+            res = model.estimator.forecast(df, h=h, level=level, **extra)
         elif cap == "targets":
             if targets is None:
                 _fail("--targets FILE is required to score targets")
@@ -298,7 +312,7 @@ def score(
             res = model.estimator.classify(df)
             res.insert(1, "masked_text", [mask_pii(t) for t in df["text"].astype(str)])
     except DataContractError as err:
-        _fail(str(err))
+        _fail(str(err).replace("as X_df", "with --future FILE") if err.field == "X_df" else str(err))
     _write(res, output, model.label)
 
 

@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
+from govperf_ml.forecasting.ensemble import exog_columns, uses_exog
 from govperf_ml.targets import LinearPaceRule, build_episodes
 
 
@@ -107,7 +108,10 @@ def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, leve
         cutoff = ds_sorted[-w * h - 1]
         hist = data[data[DS] <= cutoff]
         model = clone(est).fit(hist) if refit else est
-        fc = model.forecast(hist, h=h, level=level, freq=freq)
+        extra = {}
+        if uses_exog(model):  # the future exogenous values are known in advance: take them from the data
+            extra["X_df"] = data.loc[data[DS] > cutoff, [ID, DS, *exog_columns(model)]]
+        fc = model.forecast(hist, h=h, level=level, freq=freq, **extra)
         fc["cutoff"] = cutoff
         out.append(fc.merge(data[[ID, DS, Y]], on=[ID, DS], how="inner"))
     return pd.concat(out, ignore_index=True)
@@ -126,13 +130,16 @@ def forecast_metrics(bt: pd.DataFrame, alias: str, history: pd.DataFrame, season
     return out
 
 
-def default_forecaster(h: int = 28):
-    """The served demand forecaster: LightGBM and AutoETS combined by backtest (see bench)."""
+def default_forecaster(h: int = 28, exog=None):
+    """The served demand forecaster: LightGBM and AutoETS combined by backtest (see bench).
+
+    ``exog`` names exogenous columns of the demand frame for the LightGBM member.
+    """
     from govperf_ml.forecasting import BacktestEnsemble, LGBMForecaster, StatsForecaster
 
     return BacktestEnsemble(
         members=[
-            LGBMForecaster(h=h, n_windows=1, max_rows=100_000),
+            LGBMForecaster(h=h, n_windows=1, max_rows=100_000, exog=list(exog) if exog else None),
             StatsForecaster(model="AutoETS", intervals="conformal", h=h, n_windows=1, max_length=365),
         ],
         h=h,
@@ -147,18 +154,20 @@ def train_forecast(
     n_windows: int = 1,
     history_days: int | None = 730,
     estimator=None,
+    exog=None,
 ) -> TrainResult:
     """Backtest the forecaster with refits before ``n_windows`` rolling origins, then fit it.
 
     ``history_days`` keeps the recent history only (daily demand: two years carry the
-    weekly and yearly cycles; older data mostly costs time).
+    weekly and yearly cycles; older data mostly costs time). ``exog`` names exogenous
+    columns of ``demand`` for the default forecaster (ignored with ``estimator``).
     """
     from govperf_ml.features.time import season_length
 
     data = validate_series(demand)
     if history_days:
         data = data[data[DS] > data[DS].max() - pd.Timedelta(days=history_days)]
-    est = estimator if estimator is not None else default_forecaster(h)
+    est = estimator if estimator is not None else default_forecaster(h, exog)
     bt = backtest_forecaster(est, data, h=h, n_windows=n_windows, refit=True)
     est = clone(est).fit(data)
     freq = getattr(est, "freq_", None) or "D"
@@ -169,7 +178,8 @@ def train_forecast(
         "forecast",
         est,
         {**params, "estimator": type(est).__name__, "freq": freq, "backtest_h": h, "backtest_windows": n_windows,
-         "history_days": history_days or 0, "n_series": int(data[ID].nunique())},
+         "history_days": history_days or 0, "n_series": int(data[ID].nunique()),
+         "exog": ",".join(exog_columns(est)) or "none"},
         metrics,
         gate_metric="mase",
         greater_is_better=False,

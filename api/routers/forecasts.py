@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Planner
 from api.deps import ForecastModel, PageDep, SessionDep
-from api.schemas.common import finite, py_datetime, series_frame
+from api.schemas.common import finite, py_datetime
 from api.schemas.forecasts import (
     ForecastPoint,
     ForecastRequest,
@@ -18,6 +18,8 @@ from api.schemas.forecasts import (
     StoredForecasts,
 )
 from api.services import forecasts as service
+from govperf_ml.contracts import DataContractError
+from govperf_ml.forecasting.ensemble import exog_columns
 
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
 
@@ -25,7 +27,14 @@ router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
 @router.post("", response_model=ForecastResponse, summary="Forecast h periods ahead")
 def forecast(_: Planner, body: ForecastRequest, model: ForecastModel) -> ForecastResponse:
     estimator = model.estimator
-    frame = estimator.forecast(series_frame(body.series), h=body.h, level=tuple(body.level), freq=body.freq)
+    history, future = service.exog_frames(body, exog_columns(estimator))
+    extra = {"X_df": future} if future is not None else {}
+    try:
+        frame = estimator.forecast(history, h=body.h, level=tuple(body.level), freq=body.freq, **extra)
+    except DataContractError as err:
+        if err.field == "X_df":  # the library's name for what the API calls `future`
+            raise DataContractError(str(err).replace("X_df", "future"), field="future", ids=err.ids) from None
+        raise
     alias = getattr(estimator, "alias", None) or next(
         c for c in frame.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c
     )

@@ -3,14 +3,38 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from api.schemas.common import MAX_POINTS, Public, Schema, SeriesPoint
+from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Public, Schema, SeriesPoint
+
+ExogValues = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat | None],
+                       Field(max_length=50)]
+
+
+class HistoryPoint(SeriesPoint):
+    """One observed period; ``x`` carries exogenous values when the model uses them."""
+
+    x: ExogValues = Field(default_factory=dict, description='Exogenous values, e.g. {"campaign": 1}')
+
+
+class FuturePoint(Schema):
+    """Known future values of the exogenous columns for one series and period."""
+
+    unique_id: Id
+    ds: datetime
+    x: dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat] = Field(max_length=50)
 
 
 class ForecastRequest(Schema):
-    series: list[SeriesPoint] = Field(min_length=1, max_length=MAX_POINTS)
+    series: list[HistoryPoint] = Field(min_length=1, max_length=MAX_POINTS)
+    future: list[FuturePoint] | None = Field(
+        None,
+        max_length=MAX_POINTS,
+        description="Future exogenous values (h periods per series); required when the served model "
+        "was trained with exogenous columns (`govperf train forecast --exog`), refused otherwise",
+    )
     h: int = Field(ge=1, le=1000, description="Periods ahead")
     level: list[int] = Field(default=[80, 95], max_length=5, description="Interval levels in percent")
     freq: str | None = Field(None, max_length=16, description="Pandas frequency; inferred when absent")

@@ -19,13 +19,52 @@ from sqlalchemy import Select, and_, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from api.db import Forecast
-from api.schemas.common import finite, py_datetime
+from api.schemas.common import finite, period, py_datetime, series_frame
 from api.schemas.forecasts import Interval, StoredForecast
 from api.services.observations import SEPARATOR
 from govperf_ml.contracts import DataContractError, short
 
 LEVELS = (80, 95)  # the stored interval levels (columns lo_80 ... hi_95)
 _CHUNK = 400  # keys per IN (...) query: well under SQLite's bound-parameter limit
+
+
+def exog_frames(body, exog: Sequence[str]) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    """The history frame (with the exogenous columns of ``x``) and the future ``X_df``.
+
+    ``exog`` are the served model's exogenous columns: values for other names are refused,
+    and future values are required exactly when the model has some.
+    """
+    exog = list(exog)
+    history = series_frame(body.series)
+    used = sorted({k for p in body.series for k in p.x} | {k for p in body.future or () for k in p.x})
+    unknown = [k for k in used if k not in exog]
+    if unknown:
+        raise DataContractError(
+            f"x: the served model uses {'exogenous columns ' + str(exog) if exog else 'no exogenous columns'}; "
+            f"got {short(unknown)}",
+            field="x",
+        )
+    for c in exog:
+        history[c] = [p.x.get(c) if p.x.get(c) is not None else float("nan") for p in body.series]
+    if not exog:
+        return history, None
+    if not body.future:
+        raise DataContractError(
+            f"future: the served model uses exogenous columns {exog}; send their values for the next h "
+            "periods of every series",
+            field="future",
+        )
+    missing = [(p.unique_id, c) for p in body.future for c in exog if c not in p.x]
+    if missing:
+        raise DataContractError(
+            f"future: x lacks {missing[0][1]!r} for series {missing[0][0]!r}", field="future",
+            ids=sorted({uid for uid, _ in missing}),
+        )
+    future = pd.DataFrame(
+        {"unique_id": [p.unique_id for p in body.future], "ds": pd.to_datetime([period(p.ds) for p in body.future]),
+         **{c: [p.x[c] for p in body.future] for c in exog}}
+    )
+    return history, future
 
 
 def forecast_alias(estimator, frame: pd.DataFrame) -> str:

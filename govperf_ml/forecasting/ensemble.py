@@ -29,13 +29,26 @@ from govperf_ml.features.time import canonical_freq, infer_freq, season_length
 from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
 from govperf_ml.forecasting.naive import check_horizon, check_level
 
-__all__ = ["BacktestEnsemble", "rolling_backtest"]
+__all__ = ["BacktestEnsemble", "exog_columns", "rolling_backtest", "uses_exog"]
 
 METHODS = ("combo", "per_series", "mean", "median")
 
 
 def _alias(est) -> str:
     return getattr(est, "alias_", None) or est.alias
+
+
+def exog_columns(est) -> tuple[str, ...]:
+    """Exogenous columns a fitted forecaster (or any member of an ensemble) needs."""
+    names = list(getattr(est, "exog_", ()))
+    for m in getattr(est, "members_", ()):
+        names += [c for c in exog_columns(m) if c not in names]
+    return tuple(names)
+
+
+def uses_exog(est) -> bool:
+    """Whether a fitted forecaster needs the future values of exogenous columns (``X_df``)."""
+    return bool(exog_columns(est))
 
 
 def rolling_backtest(est, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
@@ -56,7 +69,8 @@ def rolling_backtest(est, df: pd.DataFrame, *, h: int, n_windows: int, freq: str
         if hist.empty:
             continue
         model = clone(est).fit(hist, freq=freq)
-        fc = model.forecast(hist, h=h, level=(), freq=freq)[[ID, DS, alias]]
+        extra = {"X_df": actual[[ID, DS, *exog_columns(model)]]} if uses_exog(model) else {}
+        fc = model.forecast(hist, h=h, level=(), freq=freq, **extra)[[ID, DS, alias]]
         cut = hist.groupby(ID, sort=False)[DS].last().rename("cutoff")
         fc = fc.merge(actual[[ID, DS, Y]], on=[ID, DS], how="inner").merge(cut, left_on=ID, right_index=True)
         fc[STEP] = fc.groupby(ID, sort=False).cumcount() + 1
@@ -151,7 +165,12 @@ class BacktestEnsemble(BaseEstimator):
         self.conformal_ = ConformalIntervals(level=tuple(self.level)).fit(errors)
         return self
 
-    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
+    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None,
+                 X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast with every member and combine them as chosen in :meth:`fit`.
+
+        ``X_df`` (future exogenous values) goes to the members that use exogenous columns.
+        """
         check_is_fitted(self)
         h = check_horizon(h)
         level = check_level(self.level if level is None else level)
@@ -160,7 +179,8 @@ class BacktestEnsemble(BaseEstimator):
         self.forecast_timings_ = {}
         for model in self.members_:
             t0 = time.perf_counter()
-            fc = model.forecast(data, h=h, level=level if self.keep_members else (), freq=freq)
+            extra = {"X_df": X_df} if uses_exog(model) else {}
+            fc = model.forecast(data, h=h, level=level if self.keep_members else (), freq=freq, **extra)
             self.forecast_timings_[_alias(model)] = time.perf_counter() - t0
             out = fc if out is None else out.merge(fc, on=[ID, DS], how="inner")
         preds = {name: self._combine(out, name, cols) for name, cols in self.candidates_.items()}

@@ -19,7 +19,12 @@ Features of a row ``(T, k)``:
   the scale, and the step ``k``;
 * calendar features of the target timestamp when ``calendar`` is on: hour, weekday,
   month, Chinese public holidays and adjusted working days from
-  :func:`govperf_ml.calendar.calendar_features`.
+  :func:`govperf_ml.calendar.calendar_features`;
+* exogenous columns named in ``exog`` (a campaign flag, a planned service closure, a
+  weather forecast...): each column's value at the target timestamp ``T+k`` and at the
+  origin ``T``. They come as extra columns of the training frame (statsforecast's
+  convention) and, for the future, as ``X_df`` (``unique_id, ds`` and those columns, one
+  row per series and future period) in :meth:`LGBMForecaster.forecast`.
 
 Intervals are conformal (:mod:`govperf_ml.forecasting.intervals`): a second model is fit on
 the history before ``n_windows`` held-out horizons at the end of each series; its errors
@@ -92,6 +97,10 @@ class LGBMForecaster(BaseEstimator):
         Target-aligned seasonal lags; ``((24, 7), (168, 2))`` hourly, ``((52, 1),)`` weekly...
     calendar : bool
         Calendar features of the target timestamp (set False when ``ds`` are not real dates).
+    exog : sequence of str or None
+        Numeric columns of the training frame used as exogenous regressors (values known
+        in advance: their future values must be passed to :meth:`forecast` as ``X_df``).
+        NaN is allowed in the history (a missing reading), not in ``X_df``.
     regressor : scikit-learn regressor or None
         Cloned for every fit; a LightGBM regressor with an L1 objective when None. Lags
         before the start of a series are NaN: a regressor without native NaN support goes
@@ -114,6 +123,7 @@ class LGBMForecaster(BaseEstimator):
         lags=None,
         seasonal_lags=None,
         calendar=True,
+        exog=None,
         regressor=None,
         max_rows=1_000_000,
         n_windows=2,
@@ -126,6 +136,7 @@ class LGBMForecaster(BaseEstimator):
         self.lags = lags
         self.seasonal_lags = seasonal_lags
         self.calendar = calendar
+        self.exog = exog
         self.regressor = regressor
         self.max_rows = max_rows
         self.n_windows = n_windows
@@ -142,7 +153,8 @@ class LGBMForecaster(BaseEstimator):
         self.freq_ = canonical_freq(freq) if freq else infer_freq(data[DS])
         self._setup()
         check_level(self.level)
-        panel = _Panel.from_frame(data)
+        self.exog_ = _exog_names(self.exog)
+        panel = _Panel.from_frame(data, self.exog_, what="series")
         self.regressor_ = self._train(panel, ends=panel.lengths - 1)
         self.backtest_ = None
         self.conformal_ = None
@@ -153,14 +165,22 @@ class LGBMForecaster(BaseEstimator):
         self.n_series_ = len(panel.ids)
         return self
 
-    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
-        """Forecast ``h`` steps past the end of every series of ``df``."""
+    def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None,
+                 X_df: pd.DataFrame | None = None) -> pd.DataFrame:
+        """Forecast ``h`` steps past the end of every series of ``df``.
+
+        ``X_df`` holds the future values of the ``exog`` columns: ``unique_id, ds`` and
+        each column, one row for every series and each of its ``h`` future periods.
+        """
         check_is_fitted(self)
         h = check_horizon(h)
         level = check_level(self.level if level is None else level)
         data = validate_series(df, allow_missing_y=True)
-        panel = _Panel.from_frame(data)
+        exog = getattr(self, "exog_", ())
+        panel = _Panel.from_frame(data, exog, what="series")
         f = canonical_freq(freq) if freq else self.freq_
+        if exog:
+            panel.extend_x(_future_exog(X_df, exog, panel, h, f))
         points = self._predict_paths(panel, h, f)
         rows = []
         for i, uid in enumerate(panel.ids):
@@ -181,7 +201,8 @@ class LGBMForecaster(BaseEstimator):
         """
         check_is_fitted(self)
         data = validate_series(df, allow_missing_y=True)
-        return self._backtest(_Panel.from_frame(data), check_horizon(h), int(n_windows))
+        panel = _Panel.from_frame(data, getattr(self, "exog_", ()), what="series")
+        return self._backtest(panel, check_horizon(h), int(n_windows))
 
     # ------------------------------------------------------------------ internals
     def _setup(self):
@@ -200,8 +221,12 @@ class LGBMForecaster(BaseEstimator):
     def _nonneg(self, panel) -> bool:
         return bool(all(np.nanmin(y) >= 0 for y in panel.y if np.isfinite(y).any()))
 
-    def _design(self, y, dates, origins, ks, future_dates_=None):
-        """Feature rows for every (origin, step) pair of one series, step-major."""
+    def _design(self, y, dates, origins, ks, future_dates_=None, x=None):
+        """Feature rows for every (origin, step) pair of one series, step-major.
+
+        ``x`` is the series' exogenous matrix (rows aligned with ``y``, possibly longer:
+        future rows); steps past its end get NaN.
+        """
         L = self.window_
         W = _windows(y, origins, L)  # (nO, L): W[:, L-1-j] = y[T-j]
         m = self.m_
@@ -236,6 +261,8 @@ class LGBMForecaster(BaseEstimator):
                 else:
                     tdates = dates[np.minimum(origins + k, len(dates) - 1)]  # rows past the end are dropped
                 cols.append(tdates)
+            if x is not None and x.shape[1]:
+                cols += [_rows(x, origins + k), _rows(x, origins)]
             blocks.append(np.hstack(cols))
         return np.vstack(blocks).astype(np.float32), np.tile(s, len(ks)), np.repeat(np.asarray(ks), len(origins))
 
@@ -298,7 +325,7 @@ class LGBMForecaster(BaseEstimator):
                 keep = recent | (rng.random(len(origins)) < frac)
                 origins = origins[keep]
             dates = self._calendar(panel.dates[i]) if self.calendar else None
-            X, s, k = self._design(y, dates, origins, ks)
+            X, s, k = self._design(y, dates, origins, ks, x=panel.x[i])
             T = np.tile(origins, len(ks))
             t_idx = T + k
             ok = t_idx <= end
@@ -328,7 +355,7 @@ class LGBMForecaster(BaseEstimator):
                     fut = self._calendar(hist[T + 1 : T + H + 1])
                 else:
                     fut = self._calendar(pd.DatetimeIndex([hist[T] + step * j for j in ks]))
-            X, s, _ = self._design(y[: T + 1], dates, np.array([T]), ks, future_dates_=fut)
+            X, s, _ = self._design(y[: T + 1], dates, np.array([T]), ks, future_dates_=fut, x=panel.x[i])
             out.append(reg.predict(X) * s)
         return out
 
@@ -341,7 +368,7 @@ class LGBMForecaster(BaseEstimator):
         done = 0
         chunks = [[] for _ in ys]
         while done < h:
-            sub = _Panel(panel.ids, ys, dates, panel.last_ds)
+            sub = _Panel(panel.ids, ys, dates, panel.last_ds, panel.x)
             pred = self._predict_from(self.regressor_, sub, [len(y) - 1 for y in ys], H)
             for i, p in enumerate(pred):
                 if nonneg:
@@ -395,30 +422,133 @@ class LGBMForecaster(BaseEstimator):
 
 # ---------------------------------------------------------------------- helpers
 class _Panel:
-    """Series of a validated long frame as numpy arrays (one per id)."""
+    """Series of a validated long frame as numpy arrays (one per id).
 
-    def __init__(self, ids, y, dates, last_ds):
+    ``x[i]`` is series i's exogenous matrix (``len(y[i])`` rows, more once future rows
+    are appended; zero columns without exogenous regressors).
+    """
+
+    def __init__(self, ids, y, dates, last_ds, x=None):
         self.ids = list(ids)
         self.y = list(y)
         self.dates = list(dates)
         self.last_ds = list(last_ds)
+        self.x = list(x) if x is not None else [np.zeros((len(v), 0)) for v in self.y]
         self.lengths = np.array([len(v) for v in self.y], dtype=np.int64)
 
     @classmethod
-    def from_frame(cls, data: pd.DataFrame) -> _Panel:
-        ids, ys, dates, last = [], [], [], []
+    def from_frame(cls, data: pd.DataFrame, exog=(), *, what: str = "series") -> _Panel:
+        exog = list(exog)
+        if exog:
+            _check_exog(data, exog, what, allow_nan=True)
+        ids, ys, dates, last, xs = [], [], [], [], []
         for uid, g in data.groupby(ID, sort=False):
             ids.append(uid)
             ys.append(g[Y].to_numpy(dtype=float))
             d = pd.DatetimeIndex(g[DS])
             dates.append(d)
             last.append(d[-1])
-        return cls(ids, ys, dates, last)
+            xs.append(g[exog].to_numpy(dtype=float) if exog else np.zeros((len(g), 0)))
+        return cls(ids, ys, dates, last, xs)
+
+    def extend_x(self, future: dict) -> None:
+        """Append each series' future exogenous rows (``{id: array}``)."""
+        self.x = [np.vstack([x, future[uid]]) for uid, x in zip(self.ids, self.x)]
 
     def subset(self, mask) -> _Panel:
         idx = np.flatnonzero(mask)
         return _Panel([self.ids[i] for i in idx], [self.y[i] for i in idx], [self.dates[i] for i in idx],
-                      [self.last_ds[i] for i in idx])
+                      [self.last_ds[i] for i in idx], [self.x[i] for i in idx])
+
+
+def _exog_names(exog) -> tuple[str, ...]:
+    if exog is None:
+        return ()
+    if isinstance(exog, str):
+        exog = [exog]
+    names = tuple(str(c) for c in exog)
+    clash = [c for c in names if c in (ID, DS, Y)]
+    if clash:
+        raise DataContractError(f"exog: {clash[0]!r} is a series column, not an exogenous one", field="exog")
+    if len(set(names)) != len(names):
+        raise DataContractError(f"exog: names must be distinct; got {list(names)}", field="exog")
+    return names
+
+
+def _check_exog(frame: pd.DataFrame, exog, what: str, *, allow_nan: bool) -> None:
+    """Every exogenous column present and numeric (finite unless ``allow_nan``)."""
+    missing = [c for c in exog if c not in frame.columns]
+    if missing:
+        raise DataContractError(
+            f"{what}: missing exogenous column {missing[0]!r} (the model was trained with {list(exog)})",
+            field=missing[0],
+        )
+    for c in exog:
+        vals = pd.to_numeric(frame[c], errors="coerce").astype(float)
+        bad = (vals.isna() & frame[c].notna()) | np.isinf(vals)
+        if not allow_nan:
+            bad |= vals.isna()
+        if bad.any():
+            ids = list(dict.fromkeys(frame.loc[bad, ID].astype(str))) if ID in frame.columns else []
+            raise DataContractError(
+                f"{what}: exogenous column {c!r} needs {'finite numbers' if not allow_nan else 'numbers'}"
+                f" at series {short(ids)} (values {short(frame.loc[bad, c].tolist())})",
+                field=c,
+                ids=ids,
+            )
+
+
+def _future_exog(X_df, exog, panel: _Panel, h: int, freq: str) -> dict:
+    """Each series' ``h`` future exogenous rows from ``X_df``, checked."""
+    what = "X_df"
+    if X_df is None:
+        raise DataContractError(
+            f"X_df: the model uses exogenous columns {list(exog)}; pass their future values as X_df "
+            f"(unique_id, ds, {', '.join(exog)}; {h} rows per series)",
+            field="X_df",
+        )
+    if not isinstance(X_df, pd.DataFrame):
+        raise DataContractError(f"X_df: expected a pandas DataFrame, got {type(X_df).__name__}", field="X_df")
+    for c in (ID, DS):
+        if c not in X_df.columns:
+            raise DataContractError(f"X_df: missing required column {c!r}", field=c)
+    fut = X_df.copy()
+    fut[ID] = fut[ID].astype(str)
+    parsed = pd.to_datetime(fut[DS], errors="coerce", format="mixed")
+    if parsed.isna().any():
+        raise DataContractError(
+            f"X_df: column 'ds' has unparseable dates {short(fut.loc[parsed.isna(), DS].tolist())}", field=DS
+        )
+    fut[DS] = parsed
+    _check_exog(fut, exog, what, allow_nan=False)
+    if fut.duplicated([ID, DS]).any():
+        dup = fut.loc[fut.duplicated([ID, DS]), ID].unique().tolist()
+        raise DataContractError(f"X_df: duplicate (unique_id, ds) rows for series {short(dup)}", field=DS, ids=dup)
+    fut = fut.set_index([ID, DS])[list(exog)]
+    out, lacking = {}, []
+    for uid, last in zip(panel.ids, panel.last_ds):
+        want = pd.MultiIndex.from_arrays([[uid] * h, future_dates(last, h, freq)])
+        rows = fut.reindex(want)
+        if rows.isna().any().any():
+            lacking.append(uid)
+            continue
+        out[uid] = rows.to_numpy(dtype=float)
+    if lacking:
+        raise DataContractError(
+            f"X_df: exogenous values missing for some of the {h} future periods of series {short(lacking)}",
+            field="X_df",
+            ids=lacking,
+        )
+    return out
+
+
+def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    """Rows ``idx`` of ``x``; NaN for indices past its end."""
+    idx = np.asarray(idx, dtype=np.int64)
+    out = np.full((len(idx), x.shape[1]), np.nan)
+    ok = idx < len(x)
+    out[ok] = x[idx[ok]]
+    return out
 
 
 def _windows(y: np.ndarray, origins: np.ndarray, L: int) -> np.ndarray:

@@ -66,3 +66,25 @@ def test_bad_input_is_one_clear_line(trained, tmp_path):
     res = runner.invoke(app, ["score", "anomaly", "-i", str(tmp_path / "bad.csv")])
     assert res.exit_code == 2
     assert "'ds'" in res.output and "Traceback" not in res.output
+
+
+def test_train_and_score_a_forecaster_with_an_exogenous_column(tmp_path, monkeypatch):
+    from tests.unit.forecasting.test_exog import CUT, campaigns
+
+    monkeypatch.setenv("GOVPERF_HOME", str(tmp_path / "home"))
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("GOVPERF_MLFLOW_TRACKING_URI", raising=False)
+    df = campaigns(n_series=3)
+    df[df["ds"] < CUT].to_csv(tmp_path / "demand.csv", index=False)
+    df[df["ds"] >= CUT].drop(columns="y").to_csv(tmp_path / "future.csv", index=False)
+    res = runner.invoke(app, ["train", "forecast", "--demand", str(tmp_path / "demand.csv"), "--exog", "campaign"])
+    assert res.exit_code == 0, res.output
+    out = tmp_path / "fc.csv"
+    res = runner.invoke(app, ["score", "forecast", "-i", str(tmp_path / "demand.csv"), "--h", "7",
+                              "--future", str(tmp_path / "future.csv"), "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert len(pd.read_csv(out)) == 21
+    res = runner.invoke(app, ["score", "forecast", "-i", str(tmp_path / "demand.csv"), "--h", "7"])
+    assert res.exit_code == 2 and "--future" in res.output and "Traceback" not in res.output
+    res = runner.invoke(app, ["train", "forecast", "--exog", "campaign"])
+    assert res.exit_code == 2 and "--demand" in res.output
