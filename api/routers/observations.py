@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import inspect
 import logging
 
 from fastapi import APIRouter
@@ -11,6 +10,7 @@ from api.auth import AlertWriter
 from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch, ObservationsResult
+from api.services import accepts
 from api.services import alerts as alert_service
 from api.services import observations as obs_service
 from api.services import targets as target_service
@@ -54,10 +54,14 @@ def ingest(
     if result.changed_series:
         frame, directions, meta = obs_service.history(session, result.changed_series)
         kwargs = {}
-        if _accepts(model.estimator.score, "threshold_offsets"):
+        if accepts(model.estimator.score, "threshold_offsets"):
             offsets = alert_service.dismissal_offsets(session, {ind for _, ind in meta.values()})
             if offsets:
                 kwargs["threshold_offsets"] = offsets
+        if accepts(model.estimator.score, "targets"):  # stored targets turn on the bunching check
+            stored = target_service.targets_of(session, result.changed_series)
+            if stored is not None:
+                kwargs["targets"] = stored
         scored = model.estimator.score(frame, directions=directions, **kwargs)
         new_alerts += alert_service.create_alerts(
             session, scored, series_meta=meta, model_version=model.label, principal=principal
@@ -94,11 +98,3 @@ def ingest(
         targets_model_version=targets_model.label if targets_model is not None else None,
         alerts=[AlertPublic.model_validate(a) for a in new_alerts],
     )
-
-
-def _accepts(func, name: str) -> bool:
-    """Whether the served estimator's ``score`` takes keyword ``name`` (older models do not)."""
-    try:
-        return name in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False

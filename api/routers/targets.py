@@ -25,6 +25,7 @@ from api.schemas.targets import (
     TargetsPublic,
     TargetsUpsert,
     TargetsUpsertResult,
+    targets_frame,
     Unassessed,
 )
 from api.services import targets as service
@@ -35,18 +36,7 @@ logger = logging.getLogger("govperf.api")
 
 @router.post("/risk", response_model=TargetRiskResponse, summary="Probability of missing each target")
 def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> TargetRiskResponse:
-    targets = pd.DataFrame(
-        {
-            "unique_id": [t.unique_id for t in body.targets],
-            "target": [t.target for t in body.targets],
-            "deadline": pd.to_datetime([t.deadline for t in body.targets]),
-            "direction": [t.direction for t in body.targets],
-            "aggregation": [t.aggregation for t in body.targets],
-            "start": pd.to_datetime([t.start for t in body.targets]),
-        }
-    )
-    if any(t.target_id for t in body.targets):
-        targets["target_id"] = [t.target_id or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in body.targets]
+    targets = targets_frame(body.targets)
     as_of = pd.Timestamp(body.as_of) if body.as_of else None
     assessed = model.estimator.assess(series_frame(body.series), targets, as_of=as_of)
     rows = [

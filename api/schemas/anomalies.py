@@ -7,6 +7,7 @@ from datetime import date, datetime
 from pydantic import Field
 
 from api.schemas.alerts import AlertKind, AlertPublic, Severity
+from api.schemas.targets import TargetIn
 from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
 
 
@@ -14,6 +15,11 @@ class AnomalyScoreRequest(Schema):
     series: list[SeriesPoint] = Field(min_length=1, max_length=MAX_POINTS)
     directions: dict[Id, Direction] | None = Field(
         None, description="Which way is better per series; unknown series are two-sided"
+    )
+    targets: list[TargetIn] | None = Field(
+        None,
+        max_length=10_000,
+        description="The series' targets: values bunching just past a target are flagged as suspected misreporting",
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
+import pandas as pd
 from pydantic import Field, model_validator
 
 from api.schemas.alerts import AlertPublic
@@ -21,6 +22,23 @@ class TargetIn(Schema):
     aggregation: Literal["last", "mean", "sum"]
     start: date | None = Field(None, description="When the target was set; default a year before the deadline")
     target_id: str | None = Field(None, min_length=1, max_length=200)
+
+
+def targets_frame(items: list[TargetIn]) -> pd.DataFrame:
+    """The targets frame the library expects (``validate_targets``'s contract)."""
+    frame = pd.DataFrame(
+        {
+            "unique_id": [t.unique_id for t in items],
+            "target": [t.target for t in items],
+            "deadline": pd.to_datetime([t.deadline for t in items]),
+            "direction": [t.direction for t in items],
+            "aggregation": [t.aggregation for t in items],
+            "start": pd.to_datetime([t.start for t in items]),
+        }
+    )
+    if any(t.target_id for t in items):
+        frame["target_id"] = [t.target_id or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in items]
+    return frame
 
 
 class TargetRiskRequest(Schema):

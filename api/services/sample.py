@@ -30,6 +30,7 @@ from api.db import Alert, Target
 from api.schemas.anomalies import ObservationIn
 from api.schemas.common import py_datetime
 from api.schemas.targets import TargetUpsert
+from api.services import accepts
 from api.services import alerts as alert_service
 from api.services import forecasts as forecast_service
 from api.services import observations as obs_service
@@ -235,16 +236,21 @@ def load_sample_city(
         observations=obs,
         targets=target_service.UpsertResult(),
     )
+    result.targets = target_service.upsert(session, _targets(city, through))
     anomaly = models.get("anomaly")
     if anomaly is None:
         result.skipped.append("anomaly")
     elif obs.changed_series and raise_alerts:
         frame, directions, meta = obs_service.history(session, obs.changed_series)
-        scored = anomaly.estimator.score(frame, directions=directions)
+        extra = {}
+        if accepts(anomaly.estimator.score, "targets"):  # the stored targets turn on the bunching check
+            stored = target_service.targets_of(session, obs.changed_series)
+            if stored is not None:
+                extra["targets"] = stored
+        scored = anomaly.estimator.score(frame, directions=directions, **extra)
         result.alerts += alert_service.create_alerts(
             session, scored, series_meta=meta, model_version=anomaly.label, principal=principal
         )
-    result.targets = target_service.upsert(session, _targets(city, through))
     model = models.get("targets")
     if model is None:
         result.skipped.append("targets")

@@ -305,6 +305,15 @@ def affected_targets(session: Session, first_changed: dict[str, datetime]) -> li
     return [t for t in found if first_changed[t.unique_id].date() <= t.deadline]
 
 
+def targets_of(session: Session, unique_ids: set[str]) -> pd.DataFrame | None:
+    """Every stored target of ``unique_ids`` as the library's targets frame (None if none)."""
+    ids = sorted(unique_ids)
+    found: list[Target] = []
+    for i in range(0, len(ids), 500):
+        found.extend(session.execute(select(Target).where(Target.unique_id.in_(ids[i : i + 500]))).scalars())
+    return _targets_frame(found) if found else None
+
+
 def reassess_series(
     session: Session,
     model,

@@ -21,12 +21,15 @@ def _num(x: float) -> str:
     return f"{x:,.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
 
 
-def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=None, detail=None) -> tuple[str, str]:
+def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=None, detail=None, target=None,
+            count=None) -> tuple[str, str]:
     """One sentence in English and one in Chinese for a fired rule.
 
     ``reason`` is ``missing``, ``blank_as_zero``, ``flat_line``, ``scale_change``,
-    ``end_of_period_jump``, ``smooth``, ``peer``, ``likelihood`` or ``deviation``;
-    ``detail`` is the firing detector's own number (repeats, log10 ratio, z, ...).
+    ``end_of_period_jump``, ``smooth``, ``bunching``, ``peer``, ``likelihood`` or
+    ``deviation``; ``detail`` is the firing detector's own number (repeats, log10 ratio,
+    z, ...); ``target`` and ``count`` (periods just past it, periods looked at) are the
+    bunching check's.
     """
     band_en = f" (normal band {_num(lo)}–{_num(hi)})" if lo is not None else ""
     band_zh = f"（正常区间 {_num(lo)}–{_num(hi)}）" if lo is not None else ""
@@ -67,6 +70,16 @@ def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=No
             f"The series has moved far more regularly than usual in recent periods (the spread of its changes "
             f"fell by {100 * (detail or 0):.0f}%): implausibly smooth figures can be a sign of adjusted reporting.",
             f"近期数据的波动明显小于以往（环比变化离散度下降 {100 * (detail or 0):.0f}%）：数据过于平滑，疑似人为调整。",
+        )
+    if reason == "bunching":
+        c, n = count if count is not None else (0, 0)
+        chance = 10 ** (detail or 0.0)
+        return (
+            f"The value {_num(observed)} clears the target {_num(target)} by a hair again: {c} of the last {n} "
+            f"periods landed just past it (within one usual month-to-month change; by chance about 1 in "
+            f"{chance:,.0f}). Figures bunched at a target can be a sign of adjusted reporting.",
+            f"本期值 {_num(observed)} 再次以极小幅度越过目标值 {_num(target)}：近 {n} 期中有 {c} 期紧贴目标达标"
+            f"（在通常的月度波动幅度之内；偶然出现的概率约为 {chance:,.0f} 分之一）：疑似贴线填报。",
         )
     if reason == "peer":
         zz = detail if detail is not None else 0.0

@@ -12,6 +12,7 @@ from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.alerts.explain import explain, severity_of
+from govperf_ml.anomaly.bunching import TargetBunchingDetector
 from govperf_ml.anomaly.quality import (
     EndOfPeriodJumpDetector,
     FlatLineDetector,
@@ -58,10 +59,14 @@ class AnomalyPipeline(BaseEstimator):
     calibrator : estimator or None
         E.g. :class:`~govperf_ml.postprocess.rules.ZCalibrator`: fitted on the main
         detector's scores; ``anomaly_score`` becomes its probability. None keeps |z|.
+    bunching : estimator or None
+        The target-aware check run when :meth:`score` is given the series' targets
+        (default :class:`~govperf_ml.anomaly.bunching.TargetBunchingDetector`): values
+        bunching just past a target become suspected_misreporting alerts.
     """
 
     def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None, rules=None, ensemble=None,
-                 calibrator=None):
+                 calibrator=None, bunching=None):
         self.detector = detector
         self.rule = rule
         self.zero_ratio = zero_ratio
@@ -69,6 +74,7 @@ class AnomalyPipeline(BaseEstimator):
         self.rules = rules
         self.ensemble = ensemble
         self.calibrator = calibrator
+        self.bunching = bunching
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
         """Fit the detector and tune the rule's threshold on labelled points if given.
@@ -82,6 +88,7 @@ class AnomalyPipeline(BaseEstimator):
         rules = default_rules() if self.rules is None else self.rules
         self.rules_ = [clone(r).fit(df) for r in rules]
         self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
+        self.bunching_ = clone(self.bunching if self.bunching is not None else TargetBunchingDetector()).fit(df)
         if self.calibrator is not None:
             s0 = self.detector_.score_frame(df)
             self.calibrator_ = clone(self.calibrator).fit(s0["anomaly_score"].to_numpy()[s0["warm"].to_numpy()])
@@ -99,13 +106,14 @@ class AnomalyPipeline(BaseEstimator):
         return self
 
     def score(self, df: pd.DataFrame, *, directions: dict | None = None,
-              threshold_offsets: dict | None = None) -> pd.DataFrame:
+              threshold_offsets: dict | None = None, targets: pd.DataFrame | None = None) -> pd.DataFrame:
         """Score each value; one row per input row with the columns in OUTPUT_COLUMNS.
 
         ``threshold_offsets`` maps an indicator (the part of unique_id after ``|``) or a
         unique_id to an amount added to the threshold for its series (e.g. learned by
-        :class:`~govperf_ml.postprocess.rules.DismissalTuner`); ``detectors`` lists the
-        detectors and checks that fired on each value.
+        :class:`~govperf_ml.postprocess.rules.DismissalTuner`); ``targets`` (the contract
+        of :func:`~govperf_ml.contracts.validate_targets`) turns on the bunching check;
+        ``detectors`` lists the detectors and checks that fired on each value.
         """
         check_is_fitted(self)
         directions = directions or {}
@@ -165,6 +173,12 @@ class AnomalyPipeline(BaseEstimator):
                 reason = np.where((reason == "") & fired, name, reason)
             else:
                 reason = np.where((reason == "") & fired & ~flag, name, reason)
+        bunch = None
+        if targets is not None and len(targets):
+            det = getattr(self, "bunching_", None) or TargetBunchingDetector().fit()  # older pickles
+            bunch = det.score_frame(df, targets).set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s[[ID, DS]]))
+            fired_by["bunching"] = bunch["flag"].fillna(False).to_numpy(dtype=bool)
+            reason = np.where((reason == "") & fired_by["bunching"] & ~flag, "bunching", reason)
         reason = np.where((reason == "") & flag, "deviation", reason)
         kind = np.array([_KIND_OF.get(r, "") for r in reason], dtype=object)
         out["is_anomaly"] = kind != ""
@@ -174,7 +188,8 @@ class AnomalyPipeline(BaseEstimator):
         ]
         reasons = [
             explain(r, observed=row_y, expected=e, lo=lo, hi=hi, z=zz,
-                    detail=check_z.get(r, np.zeros(1))[i] if r in check_z else None)
+                    **(_bunching_detail(bunch, i) if r == "bunching"
+                       else {"detail": check_z[r][i] if r in check_z else None}))
             if r
             else ("", "")
             for i, (r, row_y, e, lo, hi, zz) in enumerate(
@@ -197,7 +212,13 @@ class AnomalyPipeline(BaseEstimator):
         return out[OUTPUT_COLUMNS]
 
 
-_NAMES = {"seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+def _bunching_detail(bunch: pd.DataFrame, i: int) -> dict:
+    row = bunch.iloc[i]
+    return {"target": float(row["target"]), "detail": float(row["anomaly_score"]),
+            "count": (int(row["in_band"]), int(row["n_window"]))}
+
+
+_NAMES = {"bunching": ("target bunching", "贴线达标"), "seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
           "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"), "peer": ("peer comparison", "同类比较"),
           "end_of_period_jump": ("end-of-period jump", "期末跳升"), "smooth": ("smoothness", "过于平滑"),
           "missing": ("missing value", "缺报"), "blank_as_zero": ("blank as zero", "空白填 0")}
@@ -228,6 +249,7 @@ _KIND_OF = {
     "deviation": "performance_anomaly",
     "end_of_period_jump": "suspected_misreporting",
     "smooth": "suspected_misreporting",
+    "bunching": "suspected_misreporting",
     "peer": "peer_outlier",
 }
 

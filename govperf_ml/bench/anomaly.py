@@ -94,7 +94,8 @@ def sample_city_table(seed: int = 0) -> tuple[pd.DataFrame, pd.DataFrame]:
 
     city = make_sample_city(seed=seed)
     dirs = dict(zip(city.indicators["unique_id"], city.indicators["direction"]))
-    scored = AnomalyPipeline().fit(city.series).score(city.series, directions=dirs)
+    # the city's targets turn on the bunching check (as stored targets do at ingest)
+    scored = AnomalyPipeline().fit(city.series).score(city.series, directions=dirs, targets=city.targets)
     flagged = scored[scored["is_anomaly"]]
     key = pd.MultiIndex.from_frame(flagged[["unique_id", "ds"]])
     lab = city.anomalies[city.anomalies["unique_id"].isin(city.series["unique_id"])]  # monthly KPIs only

@@ -208,3 +208,32 @@ def test_feedback_round_trip(real):
     assert r.status_code == 201
     r = real.post("/v1/feedback/real-1/corrections", headers=real.keys["handler"], json={"area": "urban_construction"})
     assert r.status_code == 422  # not a class this model was trained on
+
+
+def test_values_bunched_at_a_stored_target_raise_suspected_misreporting(real):
+    rng = np.random.default_rng(3)
+    months = pd.date_range("2021-01-01", periods=42, freq="MS")
+    values = 80 + rng.normal(0, 1.0, len(months))
+    values[36:] = 83 + rng.uniform(0.05, 0.4, 6)  # 2024: every month just past the target 83
+    target = {"org_unit": "d7", "indicator": INDICATOR, "target": 83, "start": "2024-01-01",
+              "deadline": "2024-12-31", "direction": "higher", "aggregation": "mean"}
+    r = real.put("/v1/targets", headers=real.keys["scoring_core"], json={"targets": [target]})
+    assert r.status_code == 200, r.text
+    batch = [
+        {"org_unit": "d7", "indicator": INDICATOR, "ds": d.strftime("%Y-%m-%d"), "value": round(float(v), 2),
+         "direction": "higher"}
+        for d, v in zip(months, values, strict=True)
+    ]
+    r = real.post("/v1/observations", headers=real.keys["scoring_core"], json={"observations": batch})
+    assert r.status_code == 200, r.text
+    bunched = [a for a in r.json()["alerts"] if "bunching" in a["detectors"]]
+    assert bunched and all(a["kind"] == "suspected_misreporting" and a["ds"] >= "2024" for a in bunched)
+    assert "target 83" in bunched[0]["reason_en"]
+    # the stateless endpoint does the same when the targets come with the series
+    series = [{"unique_id": "z", "ds": p["ds"], "y": p["value"]} for p in batch]
+    body = {"series": series, "directions": {"z": "higher"},
+            "targets": [{"unique_id": "z", "target": 83, "start": "2024-01-01", "deadline": "2024-12-31",
+                         "direction": "higher", "aggregation": "mean"}]}
+    r = real.post("/v1/anomalies/score", headers=real.keys["supervisor"], json=body)
+    assert r.status_code == 200, r.text
+    assert any(p["kind"] == "suspected_misreporting" for p in r.json()["points"])
