@@ -24,21 +24,21 @@ class TargetIn(Schema):
     target_id: str | None = Field(None, min_length=1, max_length=200)
 
 
-def targets_frame(items: list[TargetIn]) -> pd.DataFrame:
-    """The targets frame the library expects (``validate_targets``'s contract)."""
-    frame = pd.DataFrame(
+def targets_frame(items) -> pd.DataFrame:
+    """The targets frame the library expects (``validate_targets``'s contract), from any
+    objects with the target fields: request items or stored rows. A missing ``target_id``
+    gets the library's default ``<unique_id>@<deadline>``."""
+    return pd.DataFrame(
         {
+            "target_id": [getattr(t, "target_id", None) or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in items],
             "unique_id": [t.unique_id for t in items],
-            "target": [t.target for t in items],
+            "target": [float(t.target) for t in items],
             "deadline": pd.to_datetime([t.deadline for t in items]),
             "direction": [t.direction for t in items],
             "aggregation": [t.aggregation for t in items],
             "start": pd.to_datetime([t.start for t in items]),
         }
     )
-    if any(t.target_id for t in items):
-        frame["target_id"] = [t.target_id or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in items]
-    return frame
 
 
 class TargetRiskRequest(Schema):

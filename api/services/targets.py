@@ -23,7 +23,7 @@ from api.auth import Principal
 from api.db import RISK_STATUSES, Target
 from api.db.models import utcnow
 from api.schemas.common import finite, period, py_datetime, text
-from api.schemas.targets import TargetPublic, TargetRiskState, TargetUpsert
+from api.schemas.targets import TargetPublic, TargetRiskState, TargetUpsert, targets_frame
 from api.services import alerts as alert_service
 from api.services import observations as obs_service
 from govperf_ml.contracts import DataContractError, short, validate_targets
@@ -67,17 +67,7 @@ def _definitions(batch: Sequence[TargetUpsert]) -> list[dict]:
     Raises DataContractError (-> 422) for duplicate target_ids or a start not before
     the deadline, naming the offending targets.
     """
-    frame = pd.DataFrame(
-        {
-            "target_id": [t.target_id or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in batch],
-            "unique_id": [t.unique_id for t in batch],
-            "target": [t.target for t in batch],
-            "deadline": pd.to_datetime([t.deadline for t in batch]),
-            "direction": [t.direction for t in batch],
-            "aggregation": [t.aggregation for t in batch],
-            "start": pd.to_datetime([t.start for t in batch]),
-        }
-    )
+    frame = targets_frame(batch)
     dupes = sorted(frame.loc[frame["target_id"].duplicated(), "target_id"].unique())
     if dupes:
         raise DataContractError(
@@ -148,20 +138,6 @@ class AssessResult:
     assessed: int = 0
     unassessed: dict[str, str] = field(default_factory=dict)  # target_id -> why
     alerts: list = field(default_factory=list)
-
-
-def _targets_frame(targets: Sequence[Target]) -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "unique_id": [t.unique_id for t in targets],
-            "target": [float(t.target) for t in targets],
-            "deadline": pd.to_datetime([t.deadline for t in targets]),
-            "direction": [t.direction for t in targets],
-            "aggregation": [t.aggregation for t in targets],
-            "start": pd.to_datetime([t.start for t in targets]),
-            "target_id": [t.target_id for t in targets],
-        }
-    )
 
 
 def _run_model(estimator, history: pd.DataFrame, targets: pd.DataFrame) -> tuple[list[dict], dict[str, str]]:
@@ -236,7 +212,7 @@ def assess(
     if not todo:
         return result
     frame = frame[frame["unique_id"].isin({t.unique_id for t in todo})].reset_index(drop=True)
-    rows, rejected = _run_model(model.estimator, frame, _targets_frame(todo))
+    rows, rejected = _run_model(model.estimator, frame, targets_frame(todo))
     by_id = {str(r.get("target_id")): r for r in rows}
     now = utcnow()
     crossings: list[alert_service.TargetCrossing] = []
@@ -311,7 +287,7 @@ def targets_of(session: Session, unique_ids: set[str]) -> pd.DataFrame | None:
     found: list[Target] = []
     for i in range(0, len(ids), 500):
         found.extend(session.execute(select(Target).where(Target.unique_id.in_(ids[i : i + 500]))).scalars())
-    return _targets_frame(found) if found else None
+    return targets_frame(found) if found else None
 
 
 def reassess_series(

@@ -18,7 +18,7 @@ def severity_of(z: float, *, medium=4.5, high=6.0) -> str:
 def _num(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
-    return f"{x:,.4g}" if abs(x) < 1e5 else f"{x:,.0f}"
+    return f"{x:.4g}" if abs(x) < 1000 else f"{x:,.0f}"  # .4g would write 19221 as 1.922e+04
 
 
 def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=None, detail=None, target=None,
@@ -91,9 +91,12 @@ def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=No
             f"本期值 {_num(observed)} 明显{word_zh}同一指标的其他单位（偏离同类中位数 {abs(zz):.1f} 个离散度），且较以往明显拉大。",
         )
     if reason == "likelihood":
+        value_en = f"The value {_num(observed)} breaks" if observed is not None else "The latest values break"
+        value_zh = f"本期值 {_num(observed)} 打破了" if observed is not None else "近期数据打破了"
         return (
-            f"The recent behaviour of the series is unusual for it (tail probability 10^-{(detail or 0):.1f}).",
-            f"该序列近期表现异常（尾部概率 10^-{(detail or 0):.1f}）。",
+            f"{value_en} the recent pattern of this stream (its range, its usual level at this time of day or "
+            f"its recent level; tail probability 10^-{(detail or 0):.1f}).",
+            f"{value_zh}该序列的近期规律（历史范围、该时段通常水平或近期水平；尾部概率 10^-{(detail or 0):.1f}）。",
         )
     word_en = "above" if (z or 0) > 0 else "below"
     word_zh = "高于" if (z or 0) > 0 else "低于"

@@ -21,6 +21,7 @@ from govperf_ml.anomaly.quality import (
     SmoothnessDetector,
 )
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
+from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
 from govperf_ml.anomaly.quality import indicator_of
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
@@ -63,10 +64,17 @@ class AnomalyPipeline(BaseEstimator):
         The target-aware check run when :meth:`score` is given the series' targets
         (default :class:`~govperf_ml.anomaly.bunching.TargetBunchingDetector`): values
         bunching just past a target become suspected_misreporting alerts.
+    stream : estimator, None or False
+        The detector of high-frequency streams (default
+        :class:`~govperf_ml.anomaly.stream.StreamingEnsemble`, NAB 74.3): a series whose
+        periods are shorter than a day and that has at least ``stream.min_history``
+        values is flagged by it instead of the main detector's deviation rule (the
+        seasonal z-score scores nothing on such data: NAB 0.0); its ``anomaly_score`` is
+        the stream's, in [0, 1). ``False`` keeps the main detector for every series.
     """
 
     def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None, rules=None, ensemble=None,
-                 calibrator=None, bunching=None):
+                 calibrator=None, bunching=None, stream=None):
         self.detector = detector
         self.rule = rule
         self.zero_ratio = zero_ratio
@@ -75,6 +83,7 @@ class AnomalyPipeline(BaseEstimator):
         self.ensemble = ensemble
         self.calibrator = calibrator
         self.bunching = bunching
+        self.stream = stream
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
         """Fit the detector and tune the rule's threshold on labelled points if given.
@@ -89,6 +98,7 @@ class AnomalyPipeline(BaseEstimator):
         self.rules_ = [clone(r).fit(df) for r in rules]
         self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
         self.bunching_ = clone(self.bunching if self.bunching is not None else TargetBunchingDetector()).fit(df)
+        self.stream_ = None if self.stream is False else clone(self.stream or StreamingEnsemble()).fit()
         if self.calibrator is not None:
             s0 = self.detector_.score_frame(df)
             self.calibrator_ = clone(self.calibrator).fit(s0["anomaly_score"].to_numpy()[s0["warm"].to_numpy()])
@@ -139,6 +149,18 @@ class AnomalyPipeline(BaseEstimator):
         for rule in getattr(self, "rules_", []):
             flag = rule.apply(s.assign(z=z), flag)
         fired_by = {k: v & flag for k, v in fired_by.items()}
+        stream_lt = None
+        hf = self._streams(s)
+        if hf.any():  # high-frequency streams: the stream detector decides instead
+            st = self.stream_.score_frame(s.loc[hf, [ID, DS, Y]])
+            st = st.set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s.loc[hf, [ID, DS]]))
+            alarm = np.zeros(len(s), dtype=bool)
+            alarm[hf] = st["alarm_score"].fillna(0.0).to_numpy() > 0
+            stream_lt = np.zeros(len(s))
+            stream_lt[hf] = st["log_tail"].fillna(0.0).to_numpy()
+            fired_by = {k: v & ~hf for k, v in fired_by.items()}
+            fired_by["stream"] = alarm
+            flag = np.where(hf, alarm, flag)
         missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy()
         zero = (s[Y].to_numpy() == 0) & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
         out = pd.DataFrame(
@@ -154,6 +176,8 @@ class AnomalyPipeline(BaseEstimator):
         )
         if getattr(self, "calibrator_", None) is not None:
             out["anomaly_score"] = self.calibrator_.transform(s["anomaly_score"].to_numpy())
+        if stream_lt is not None:
+            out.loc[hf, "anomaly_score"] = 1.0 - np.power(10.0, -stream_lt[hf])
         reason = np.where(missing, "missing", np.where(zero, "blank_as_zero", ""))
         check_z = {}
         if getattr(self, "checks_", None):  # models pickled before the checks existed have none
@@ -179,16 +203,20 @@ class AnomalyPipeline(BaseEstimator):
             bunch = det.score_frame(df, targets).set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s[[ID, DS]]))
             fired_by["bunching"] = bunch["flag"].fillna(False).to_numpy(dtype=bool)
             reason = np.where((reason == "") & fired_by["bunching"] & ~flag, "bunching", reason)
+        if stream_lt is not None:
+            reason = np.where((reason == "") & flag & hf, "likelihood", reason)
         reason = np.where((reason == "") & flag, "deviation", reason)
         kind = np.array([_KIND_OF.get(r, "") for r in reason], dtype=object)
         out["is_anomaly"] = kind != ""
         out["kind"] = pd.Series(kind).replace("", None).to_numpy()
-        out["severity"] = [
-            (severity_of(zz) if k == "performance_anomaly" else "medium") if k else None for k, zz in zip(kind, z)
+        sev_z = np.abs(z) if stream_lt is None else np.where(reason == "likelihood", stream_lt * 1.2, np.abs(z))
+        out["severity"] = [  # a stream alarm's -log10 tail of 5 counts as high, like |z| of 6
+            (severity_of(zz) if k == "performance_anomaly" else "medium") if k else None for k, zz in zip(kind, sev_z)
         ]
         reasons = [
             explain(r, observed=row_y, expected=e, lo=lo, hi=hi, z=zz,
                     **(_bunching_detail(bunch, i) if r == "bunching"
+                       else {"detail": stream_lt[i]} if r == "likelihood"
                        else {"detail": check_z[r][i] if r in check_z else None}))
             if r
             else ("", "")
@@ -211,6 +239,16 @@ class AnomalyPipeline(BaseEstimator):
         out["detectors"] = detectors
         return out[OUTPUT_COLUMNS]
 
+    def _streams(self, s: pd.DataFrame) -> np.ndarray:
+        """Rows of series the stream detector scores: periods under a day, enough values."""
+        det = getattr(self, "stream_", None)  # models pickled before it existed have none
+        if det is None:
+            return np.zeros(len(s), dtype=bool)
+        g = s.groupby(ID, sort=False)[DS]
+        step = g.diff().groupby(s[ID], sort=False).transform("median")
+        size = g.transform("size")
+        return ((step < pd.Timedelta(days=1)) & (size >= int(det.min_history))).to_numpy()
+
 
 def _bunching_detail(bunch: pd.DataFrame, i: int) -> dict:
     row = bunch.iloc[i]
@@ -218,7 +256,7 @@ def _bunching_detail(bunch: pd.DataFrame, i: int) -> dict:
             "count": (int(row["in_band"]), int(row["n_window"]))}
 
 
-_NAMES = {"bunching": ("target bunching", "贴线达标"), "seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+_NAMES = {"bunching": ("target bunching", "贴线达标"), "stream": ("stream ensemble", "流式集成检测"), "seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
           "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"), "peer": ("peer comparison", "同类比较"),
           "end_of_period_jump": ("end-of-period jump", "期末跳升"), "smooth": ("smoothness", "过于平滑"),
           "missing": ("missing value", "缺报"), "blank_as_zero": ("blank as zero", "空白填 0")}
@@ -250,6 +288,7 @@ _KIND_OF = {
     "end_of_period_jump": "suspected_misreporting",
     "smooth": "suspected_misreporting",
     "bunching": "suspected_misreporting",
+    "likelihood": "performance_anomaly",
     "peer": "peer_outlier",
 }
 

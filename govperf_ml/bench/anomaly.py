@@ -6,8 +6,8 @@ with the same parameters on every file (no per-file tuning). Detections are writ
 NAB's results layout so the official scorer can be run on them.
 
 Rows of the NAB table: ours (:class:`~govperf_ml.anomaly.stream.StreamingEnsemble`:
-KNN-context and windowed-z members, each calibrated by anomaly likelihood, repeats
-suppressed), the foundation's robust seasonal z-score and NAB's windowed Gaussian. The
+spatial, time-of-day and windowed-z members, each calibrated by anomaly likelihood,
+repeats suppressed), the foundation's robust seasonal z-score and NAB's windowed Gaussian. The
 sample-city table scores the served :class:`~govperf_ml.anomaly.AnomalyPipeline`
 (robust z-score plus the data-quality, misreporting and peer checks) on the monthly KPIs;
 the scale line times that pipeline on 10,000 monthly series of 60 points.
@@ -41,8 +41,9 @@ def robust_z_scores(frame: pd.DataFrame) -> np.ndarray:
 
 
 def streaming_ensemble_scores(frame: pd.DataFrame) -> np.ndarray:
-    """Our NAB detector: KNN-context + windowed z, anomaly likelihood, repeats suppressed."""
-    return StreamingEnsemble().fit().score_values(frame["value"].to_numpy(float))["alarm_score"]
+    """Our NAB detector: spatial, time-of-day and windowed-z members, anomaly likelihood,
+    repeats suppressed."""
+    return StreamingEnsemble().fit().score_values(frame["value"].to_numpy(float), frame["timestamp"])["alarm_score"]
 
 
 DETECTORS = {

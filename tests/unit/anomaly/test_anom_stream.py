@@ -5,7 +5,14 @@ import pandas as pd
 import pytest
 
 from govperf_ml.anomaly._rolling import expanding_median, rolling_median
-from govperf_ml.anomaly.stream import StreamingEnsemble, knn_distance, window_z
+from govperf_ml.anomaly.stream import (
+    StreamingEnsemble,
+    knn_distance,
+    rare_pair,
+    spatial_breach,
+    time_of_day_z,
+    window_z,
+)
 from govperf_ml.postprocess.likelihood import AnomalyLikelihood, SuppressRepeats, log_tail, suppress_repeats
 
 
@@ -96,9 +103,48 @@ def test_members_are_causal():
     np.testing.assert_allclose(window_z(x[:900]), window_z(x)[:900])
 
 
+def test_new_members_are_causal():
+    x = _stream(spike_at=1200)
+    ts = pd.date_range("2024-01-01", periods=len(x), freq="5min")
+    np.testing.assert_allclose(spatial_breach(x[:900]), spatial_breach(x)[:900])
+    np.testing.assert_allclose(rare_pair(x[:900]), rare_pair(x)[:900])
+    np.testing.assert_allclose(time_of_day_z(x[:900], ts[:900]), time_of_day_z(x, ts)[:900])
+
+
+def test_spatial_breach_needs_to_leave_the_widened_running_range():
+    x = np.r_[np.tile([0.0, 10.0], 50), 10.4, 11.0, -2.0]
+    b = spatial_breach(x, tol=0.05)
+    assert (b[:100] == 0).all()
+    assert b[100] == 0  # 10.4 is within 5% of the range above the max
+    # the max is 10.4 by then; then the range is [0, 11]
+    assert b[101] == pytest.approx(0.6 / 10.4 - 0.05) and b[102] == pytest.approx(2 / 11 - 0.05)
+
+
+def test_time_of_day_member_flags_a_missing_daily_peak():
+    """A daily peak at noon that fails to come on day 12 is ordinary by value (inside the
+    running range) but not for noon."""
+    ts = pd.date_range("2024-01-01", periods=288 * 14, freq="5min")
+    rng = np.random.default_rng(0)
+    x = 1.0 + 0.1 * rng.normal(size=len(ts))
+    noon = (ts.hour == 12)
+    x[noon] += 5.0
+    missing = noon & (ts.day == 12)
+    x[missing] -= 5.0
+    det = StreamingEnsemble(min_history=200).fit()
+    r = det.score_values(x, ts)
+    at = int(np.flatnonzero(missing)[0])
+    assert r["lt_tod"][at : at + 12].max() > 5
+    assert any(at <= a < at + 12 for a in np.flatnonzero(r["alarm_score"] > 0))
+    assert "raw_tod" not in det.score_values(x)  # no timestamps: the member is left out
+
+
 def test_bad_parameters_fail_in_fit():
     with pytest.raises(ValueError, match="base"):
         StreamingEnsemble(base=1.5).fit()
+    with pytest.raises(ValueError, match="members"):
+        StreamingEnsemble(members=("spatial", "nope")).fit()
+    with pytest.raises(ValueError, match="tod_minutes"):
+        StreamingEnsemble(tod_minutes=7).fit()
 
 
 def test_numpy_rolling_medians_match_pandas():
