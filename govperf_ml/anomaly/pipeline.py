@@ -66,7 +66,7 @@ class AnomalyPipeline(BaseEstimator):
         bunching just past a target become suspected_misreporting alerts.
     stream : estimator, None or False
         The detector of high-frequency streams (default
-        :class:`~govperf_ml.anomaly.stream.StreamingEnsemble`, NAB 74.3): a series whose
+        :class:`~govperf_ml.anomaly.stream.StreamingEnsemble`, NAB 76.5): a series whose
         periods are shorter than a day and that has at least ``stream.min_history``
         values is flagged by it instead of the main detector's deviation rule (the
         seasonal z-score scores nothing on such data: NAB 0.0); its ``anomaly_score`` is

@@ -11,14 +11,20 @@ keeps the first alarm of each event:
 * ``rare`` (off by default): how rarely the pair (previous value's bin, this value's bin)
   has been seen, ``1 / (1 + count)``, the bins being ``bins`` equal slices of the running
   ``[min, max]`` (a CAD-OSE-like context memory). It helped the old KNN + z pair on NAB
-  (+1.5) but adds false alarms to the three default members (-0.6).
+  (+1.5) but added false alarms to the spatial / tod / z trio (-0.6).
 * ``tod``: the distance of the value from the mean of earlier values at the same hour of
   day (``tod_minutes`` buckets) in their standard deviations, once a bucket holds
   ``tod_min_count`` values (a daily pattern broken: a missing peak, a night-time burst).
   Needs timestamps; without them the member is left out.
-* ``z``: the distance of the value from the mean of the last ``z_window`` values in
-  standard deviations; its tail probability must be ``10**z_offset`` times smaller than
-  the other members' to count (alone it alarms too often).
+* ``tod_log``: ``tod`` on the log-like scale of :func:`log_scale` (a burst in a series of
+  counts stands out against the bucket's spread there, not in raw units); like ``z``
+  its tail must be ``10**tod_log_offset`` times smaller to count.
+* ``z_log``: the distance of the value from the mean of the last ``z_window`` values in
+  standard deviations, on the :func:`log_scale` of the series; its tail probability must
+  be ``10**z_offset`` times smaller than the other members' to count (alone it alarms too
+  often). ``z`` (off by default) is the same on the raw scale: on NAB, moving z to the log
+  scale and adding ``tod_log`` lifts the ensemble from 74.3 / 67.3 / 78.6 to
+  76.5 / 69.6 / 80.6 (standard / low FP / low FN), on both halves of the corpus.
 * ``knn`` (off by default): a contextual (KNN-CAD style) score — the mean distance of
   the last ``embed`` values to their ``n_neighbors`` nearest sub-sequences among the
   ``memory`` previous ones. On NAB it adds false alarms to the members above.
@@ -38,8 +44,8 @@ from sklearn.utils.validation import check_is_fitted
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.postprocess.likelihood import MAX_LOG_TAIL, log_tail, squash, suppress_repeats
 
-MEMBERS = ("spatial", "rare", "tod", "z", "knn")
-DEFAULT_MEMBERS = ("spatial", "tod", "z")
+MEMBERS = ("spatial", "rare", "tod", "tod_log", "z", "z_log", "knn")
+DEFAULT_MEMBERS = ("spatial", "tod", "tod_log", "z_log")
 
 
 def knn_distance(x, *, embed=10, n_neighbors=3, memory=2000, block=512, scale_window=1000) -> np.ndarray:
@@ -83,6 +89,28 @@ def window_z(x, *, window=1000, min_periods=20) -> np.ndarray:
 
 def _clean(x) -> np.ndarray:
     return pd.Series(np.asarray(x, dtype=float)).ffill().fillna(0.0).to_numpy()
+
+
+def log_scale(x, *, scale=2.0) -> np.ndarray:
+    """``arcsinh(x_t / (scale * m_t))``, ``m_t`` the typical size of earlier values: the median
+    of ``|x_0..x_{t-1}|``, or, while that median is 0 (a mostly-zero series), the smallest
+    non-zero ``|x|`` so far (the series' own unit step); ``|x_0|`` at t = 0, 1 if all are 0.
+
+    A log scale that needs neither positive values nor units: for ``|x| >> m`` it is
+    ``sign(x) * log(2 |x| / (scale * m))`` (``log(x / m)`` at the default ``scale=2``), near 0
+    it is linear. Counts and other right-skewed series become roughly symmetric, so a burst
+    is judged against the spread of the log values rather than against earlier bursts.
+    """
+    x = _clean(x)
+    if not len(x):
+        return np.zeros(0)
+    a = np.abs(x)
+    med = pd.Series(a).expanding().median().shift(1).to_numpy()
+    nonzero = np.where(a > 0, a, np.inf)
+    unit = np.r_[nonzero[0], np.minimum.accumulate(nonzero)[:-1]]
+    med[0] = a[0]
+    m = np.where(med > 0, med, np.where(np.isfinite(unit), unit, 1.0))
+    return np.arcsinh(x / (scale * m))
 
 
 def spatial_breach(x, *, tol=0.05) -> np.ndarray:
@@ -150,8 +178,9 @@ def time_of_day_z(x, timestamps, *, minutes=60, min_count=10, floor=0.1) -> np.n
 
 
 class StreamingEnsemble(BaseEstimator):
-    """Causal spatial + time-of-day + windowed-z ensemble, calibrated by anomaly
-    likelihood (see the module doc for the members; ``rare`` and ``knn`` can be added).
+    """Causal spatial + time-of-day + windowed-z ensemble (time-of-day on the raw and the
+    log scale, z on the log scale), calibrated by anomaly likelihood (see the module doc
+    for the members; ``rare``, ``z`` and ``knn`` can be added).
 
     Parameters
     ----------
@@ -160,10 +189,11 @@ class StreamingEnsemble(BaseEstimator):
     spatial_tol : how far (share of the running range) a value must leave the running
         ``[min, max]`` to be a spatial anomaly.
     bins : the ``rare`` member's number of bins of the running range.
-    tod_minutes, tod_min_count : the ``tod`` member's bucket width and the values a bucket
-        needs before it scores.
-    z_window, z_offset : the ``z`` member's window, and the ``-log10`` tail it gives up
-        (it counts as ``log_tail - z_offset``).
+    tod_minutes, tod_min_count : the ``tod`` and ``tod_log`` members' bucket width and the
+        values a bucket needs before it scores.
+    tod_log_offset : the ``-log10`` tail the ``tod_log`` member gives up.
+    z_window, z_offset : the ``z`` and ``z_log`` members' window, and the ``-log10`` tail
+        they give up (they count as ``log_tail - z_offset``).
     embed, n_neighbors, memory : the ``knn`` member's sub-sequence length, neighbours and
         how many earlier sub-sequences it searches.
     short_window, long_window, min_history : the likelihood calibration (see
@@ -177,13 +207,14 @@ class StreamingEnsemble(BaseEstimator):
     """
 
     def __init__(self, *, members=DEFAULT_MEMBERS, spatial_tol=0.05, bins=40, tod_minutes=60, tod_min_count=10,
-                 z_window=1000, z_offset=2.0, embed=10, n_neighbors=3, memory=2000, short_window=10,
-                 long_window=8640, min_history=300, base=0.33, suppress=125):
+                 tod_log_offset=2.0, z_window=1000, z_offset=2.0, embed=10, n_neighbors=3, memory=2000,
+                 short_window=10, long_window=8640, min_history=300, base=0.33, suppress=125):
         self.members = members
         self.spatial_tol = spatial_tol
         self.bins = bins
         self.tod_minutes = tod_minutes
         self.tod_min_count = tod_min_count
+        self.tod_log_offset = tod_log_offset
         self.z_window = z_window
         self.z_offset = z_offset
         self.embed = embed
@@ -220,12 +251,16 @@ class StreamingEnsemble(BaseEstimator):
         """
         check_is_fitted(self)
         x = np.asarray(values, dtype=float)
-        members = [m for m in MEMBERS if m in self.members and (m != "tod" or timestamps is not None)]
+        members = [m for m in MEMBERS if m in self.members and (m not in ("tod", "tod_log") or timestamps is not None)]
+        logx = log_scale(x) if {"tod_log", "z_log"} & set(members) else None
+        tod_kw = dict(minutes=self.tod_minutes, min_count=self.tod_min_count)
         makers = {
             "spatial": lambda: spatial_breach(x, tol=self.spatial_tol),
             "rare": lambda: rare_pair(x, bins=self.bins),
-            "tod": lambda: time_of_day_z(x, timestamps, minutes=self.tod_minutes, min_count=self.tod_min_count),
+            "tod": lambda: time_of_day_z(x, timestamps, **tod_kw),
+            "tod_log": lambda: time_of_day_z(logx, timestamps, **tod_kw),
             "z": lambda: window_z(x, window=self.z_window),
+            "z_log": lambda: window_z(logx, window=self.z_window),
             "knn": lambda: knn_distance(x, embed=self.embed, n_neighbors=self.n_neighbors, memory=self.memory),
         }
         raw = {m: makers[m]() for m in members}
@@ -236,8 +271,8 @@ class StreamingEnsemble(BaseEstimator):
                 lts[m] = np.where((r > 0) & (np.arange(len(x)) >= self.min_history), MAX_LOG_TAIL, 0.0)
             else:
                 lts[m] = log_tail(r, **kw)
-                if m == "z":
-                    lts[m] = np.maximum(lts[m] - self.z_offset, 0.0)
+                offset = {"z": self.z_offset, "z_log": self.z_offset, "tod_log": self.tod_log_offset}.get(m, 0.0)
+                lts[m] = np.maximum(lts[m] - offset, 0.0)
         lt = np.max(np.vstack(list(lts.values())), axis=0) if len(x) else np.zeros(0)
         score = squash(lt)
         out = {f"raw_{m}": r for m, r in raw.items()} | {f"lt_{m}": v for m, v in lts.items()}

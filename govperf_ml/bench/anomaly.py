@@ -6,11 +6,12 @@ with the same parameters on every file (no per-file tuning). Detections are writ
 NAB's results layout so the official scorer can be run on them.
 
 Rows of the NAB table: ours (:class:`~govperf_ml.anomaly.stream.StreamingEnsemble`:
-spatial, time-of-day and windowed-z members, each calibrated by anomaly likelihood,
-repeats suppressed), the foundation's robust seasonal z-score and NAB's windowed Gaussian. The
-sample-city table scores the served :class:`~govperf_ml.anomaly.AnomalyPipeline`
-(robust z-score plus the data-quality, misreporting and peer checks) on the monthly KPIs;
-the scale line times that pipeline on 10,000 monthly series of 60 points.
+spatial, time-of-day (raw and log scale) and log-scale windowed-z members, each
+calibrated by anomaly likelihood, repeats suppressed), the foundation's robust seasonal
+z-score and NAB's windowed Gaussian. The sample-city table scores the served
+:class:`~govperf_ml.anomaly.AnomalyPipeline` (robust z-score plus the data-quality,
+misreporting and peer checks) on the monthly KPIs; the scale line times that pipeline on
+10,000 monthly series of 60 points.
 """
 
 from __future__ import annotations

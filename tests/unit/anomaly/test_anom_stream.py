@@ -8,6 +8,7 @@ from govperf_ml.anomaly._rolling import expanding_median, rolling_median
 from govperf_ml.anomaly.stream import (
     StreamingEnsemble,
     knn_distance,
+    log_scale,
     rare_pair,
     spatial_breach,
     time_of_day_z,
@@ -109,6 +110,24 @@ def test_new_members_are_causal():
     np.testing.assert_allclose(spatial_breach(x[:900]), spatial_breach(x)[:900])
     np.testing.assert_allclose(rare_pair(x[:900]), rare_pair(x)[:900])
     np.testing.assert_allclose(time_of_day_z(x[:900], ts[:900]), time_of_day_z(x, ts)[:900])
+    np.testing.assert_allclose(log_scale(x[:900]), log_scale(x)[:900])
+    det = StreamingEnsemble(min_history=200).fit()
+    full, part = det.score_values(x, ts), det.score_values(x[:900], ts[:900])
+    for key in ("raw_tod_log", "raw_z_log", "log_tail"):
+        np.testing.assert_allclose(part[key], full[key][:900])
+
+
+def test_log_scale_is_unit_free_sign_safe_and_log_like():
+    rng = np.random.default_rng(0)
+    x = rng.poisson(5, 2000).astype(float)
+    np.testing.assert_allclose(log_scale(x), log_scale(1000 * x))  # no units
+    np.testing.assert_allclose(log_scale(-x), -log_scale(x))  # negative values are fine
+    y = log_scale(np.r_[x, 500.0])  # a burst is ~log(x / median) there
+    assert y[-1] == pytest.approx(np.log(500.0 / np.median(x)), abs=0.01)
+    sparse = np.zeros(500)
+    sparse[[50, 300]] = [3.0, 600.0]  # median 0: the unit is the smallest non-zero value
+    np.testing.assert_allclose(log_scale(sparse)[300], np.arcsinh(600.0 / 6.0))
+    assert np.isfinite(log_scale(np.zeros(10))).all() and len(log_scale([])) == 0
 
 
 def test_spatial_breach_needs_to_leave_the_widened_running_range():
@@ -135,7 +154,8 @@ def test_time_of_day_member_flags_a_missing_daily_peak():
     at = int(np.flatnonzero(missing)[0])
     assert r["lt_tod"][at : at + 12].max() > 5
     assert any(at <= a < at + 12 for a in np.flatnonzero(r["alarm_score"] > 0))
-    assert "raw_tod" not in det.score_values(x)  # no timestamps: the member is left out
+    no_ts = det.score_values(x)  # no timestamps: the time-of-day members are left out
+    assert "raw_tod" not in no_ts and "raw_tod_log" not in no_ts and "raw_z_log" in no_ts
 
 
 def test_bad_parameters_fail_in_fit():
