@@ -61,10 +61,10 @@ def default_horizon(freq: str) -> int:
     return _HORIZON[canonical_freq(freq)]
 
 
-def _default_regressor(random_state):
+def _default_regressor(random_state, **overrides):
     from lightgbm import LGBMRegressor
 
-    return LGBMRegressor(
+    params = dict(
         objective="l1",
         n_estimators=600,
         learning_rate=0.05,
@@ -79,6 +79,8 @@ def _default_regressor(random_state):
         random_state=random_state,
         verbose=-1,
     )
+    params.update(overrides)
+    return LGBMRegressor(**params)
 
 
 class LGBMForecaster(BaseEstimator):
@@ -113,6 +115,11 @@ class LGBMForecaster(BaseEstimator):
         Default interval levels in percent.
     alias : str
         Name of the forecast column.
+    seasonal_stats : bool
+        Also the mean (and, from three lags on, the median) of each period's target-aligned
+        seasonal lags, e.g. the mean of the same hour over the last 7 days.
+    regressor_params : dict or None
+        Overrides of the default LightGBM settings (ignored when ``regressor`` is given).
     """
 
     def __init__(
@@ -130,6 +137,8 @@ class LGBMForecaster(BaseEstimator):
         level=(80, 95),
         random_state=0,
         alias="LGBM",
+        seasonal_stats=False,
+        regressor_params=None,
     ):
         self.h = h
         self.season_length = season_length
@@ -143,6 +152,8 @@ class LGBMForecaster(BaseEstimator):
         self.level = level
         self.random_state = random_state
         self.alias = alias
+        self.seasonal_stats = seasonal_stats
+        self.regressor_params = regressor_params
 
     # ------------------------------------------------------------------ public API
     def fit(self, df: pd.DataFrame, y=None, *, freq: str | None = None):
@@ -254,6 +265,8 @@ class LGBMForecaster(BaseEstimator):
                     al.append(Z[:, L - 1 - j] if j <= L - 1 else np.full(len(origins), np.nan))
             if al:
                 cols.append(np.column_stack(al))
+                if self.seasonal_stats:
+                    cols.append(_seasonal_stats(cols[-1], self.seasonal_lags_))
             cols.append(np.full((len(origins), 1), float(k)))
             if self.calendar:
                 if future_dates_ is not None:
@@ -336,7 +349,10 @@ class LGBMForecaster(BaseEstimator):
             ts.append(target[ok])
         X = np.vstack(Xs)
         t = np.concatenate(ts)
-        reg = clone(self.regressor) if self.regressor is not None else _default_regressor(self.random_state)
+        if self.regressor is not None:
+            reg = clone(self.regressor)
+        else:
+            reg = _default_regressor(self.random_state, **dict(self.regressor_params or {}))
         reg.fit(X, t)
         return reg
 
@@ -567,6 +583,20 @@ def _clip(out: pd.DataFrame, alias: str, level, panel, *, nonneg: bool) -> None:
         return
     for c in [alias, *[f"{alias}-{side}-{lv}" for lv in level for side in ("lo", "hi")]]:
         out[c] = out[c].clip(lower=0.0)
+
+
+def _seasonal_stats(A: np.ndarray, seasonal_lags) -> np.ndarray:
+    """Mean (and median from 3 on) of each period's target-aligned seasonal lags."""
+    out, off = [], 0
+    for _, r in seasonal_lags:
+        seg = A[:, off : off + r]
+        off += r
+        if r >= 2:
+            with _quiet():
+                out.append(np.nanmean(seg, 1))
+                if r >= 3:
+                    out.append(np.nanmedian(seg, 1))
+    return np.column_stack(out) if out else np.zeros((len(A), 0))
 
 
 class _quiet:

@@ -206,3 +206,23 @@ def test_stats_forecaster_native_and_conformal(panel_h):
     assert bt["cutoff"].nunique() == 2 and (bt["ds"] > bt["cutoff"]).all()
     loaded = pickle.loads(pickle.dumps(conf))
     pd.testing.assert_frame_equal(fc, loaded.forecast(panel_h, h=H))
+
+
+def test_lgbm_seasonal_stats_and_regressor_params(panel_h):
+    """seasonal_stats adds each period's mean (and median) of the aligned lags; regressor_params reach LightGBM."""
+    kw = dict(h=H, max_rows=5_000, n_windows=0, calendar=False, regressor_params=dict(n_estimators=7, num_leaves=7))
+    plain = LGBMForecaster(**kw).fit(panel_h)
+    extra = LGBMForecaster(seasonal_stats=True, **kw).fit(panel_h)
+    assert extra.regressor_.n_estimators == 7 and extra.regressor_.num_leaves == 7
+    assert extra.regressor_.objective == "l1"  # the other defaults stay
+    y = panel_h[panel_h.unique_id == "s0"]["y"].to_numpy()
+    T = np.array([len(y) - 1])
+    a, _, _ = plain._design(y, None, T, [1])
+    b, _, _ = extra._design(y, None, T, [1])
+    # hourly seasonal lags ((24, 7), (168, 2)): mean and median of the 7 daily lags, mean of the 2 weekly ones
+    assert b.shape[1] == a.shape[1] + 3
+    n_sl = 9
+    daily = a[0, -1 - n_sl : -1 - 2]  # the 7 daily aligned lags sit before the 2 weekly ones and the step
+    np.testing.assert_allclose(b[0, -4:-2], [np.nanmean(daily), np.nanmedian(daily)], rtol=1e-5)
+    fc = extra.forecast(panel_h, h=H)
+    assert fc["LGBM"].notna().all()
