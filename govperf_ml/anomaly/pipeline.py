@@ -30,6 +30,8 @@ from govperf_ml.postprocess.threshold import ThresholdRule
 OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en",
                   "reason_zh", "detectors"]
 MAIN_DETECTOR = "seasonal_zscore"
+#: a stream's "expected" value: the median of its last this many values (no band)
+STREAM_LEVEL_ROWS = 48
 
 
 class AnomalyPipeline(BaseEstimator):
@@ -176,8 +178,13 @@ class AnomalyPipeline(BaseEstimator):
         )
         if getattr(self, "calibrator_", None) is not None:
             out["anomaly_score"] = self.calibrator_.transform(s["anomaly_score"].to_numpy())
-        if stream_lt is not None:
+        if stream_lt is not None:  # the seasonal detector's level and band mean nothing on streams
             out.loc[hf, "anomaly_score"] = 1.0 - np.power(10.0, -stream_lt[hf])
+            level = s.loc[hf].groupby(ID, sort=False)[Y].transform(
+                lambda v: v.shift(1).rolling(STREAM_LEVEL_ROWS, min_periods=1).median()
+            )
+            out.loc[hf, "expected"] = level
+            out.loc[hf, ["lo", "hi"]] = np.nan
         reason = np.where(missing, "missing", np.where(zero, "blank_as_zero", ""))
         check_z = {}
         if getattr(self, "checks_", None):  # models pickled before the checks existed have none

@@ -32,6 +32,7 @@ def test_streams_use_the_stream_detector_and_monthly_series_the_seasonal_one():
     assert all("stream" in d for d in flagged["detectors"] if d != ["scale_change"])
     assert not any("seasonal_zscore" in d for d in hf["detectors"])
     assert hf["anomaly_score"].between(0, 1).all()
+    assert hf["lo"].isna().all() and hf["expected"].iloc[1:].between(60, 140).all()  # recent median, no band
     spike = flagged[flagged["ds"] == pd.Timestamp("2024-01-07 22:40")].iloc[0]
     assert spike["kind"] == "performance_anomaly" and "400" in spike["reason_en"] and "400" in spike["reason_zh"]
     monthly = out[(out["unique_id"] == "D01|rate") & out["is_anomaly"]]
