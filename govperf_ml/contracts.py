@@ -207,15 +207,19 @@ def validate_series(
     target_col: str = Y,
     allow_missing_y: bool = True,
     min_length: int = 1,
+    exog: Sequence[str] = (),
 ) -> pd.DataFrame:
     """Validate a long frame of series and return a sorted, typed copy.
 
     ``y`` may hold NaN (a missing submission) when ``allow_missing_y`` is true; it may
-    never hold text or infinities. ``(unique_id, ds)`` must be unique.
+    never hold text or infinities. ``(unique_id, ds)`` must be unique. ``exog`` names
+    exogenous columns that must be there and be numbers (NaN allowed: a missing reading).
     """
     what = "series"
     df = _check_frame(df, what)
-    _require(df, [id_col, time_col, target_col], what)
+    _require(df, [id_col, time_col, target_col, *exog], what)
+    for col in exog:
+        _to_numeric(df, col, what, id_col, allow_nan=True)
     if df[id_col].isna().any():
         raise DataContractError(
             f"{what}: column {id_col!r} has blank ids at rows {short(df.index[df[id_col].isna()])}",
@@ -236,6 +240,21 @@ def validate_series(
                 ids=short_ids,
             )
     return df.sort_values([id_col, time_col], kind="stable").reset_index(drop=True)
+
+
+def validate_future(df: pd.DataFrame, exog: Sequence[str], *, what: str = "X_df") -> pd.DataFrame:
+    """Validate future values of exogenous columns (``unique_id, ds`` and each column, no
+    blanks; ``(unique_id, ds)`` unique) and return a typed copy."""
+    if not isinstance(df, pd.DataFrame):
+        raise DataContractError(f"{what}: expected a pandas DataFrame, got {type(df).__name__}", field=what)
+    df = _check_frame(df, what)
+    _require(df, [ID, DS, *exog], what)
+    df[ID] = df[ID].astype(str)
+    _to_datetime(df, DS, what, ID)
+    for col in exog:
+        _to_numeric(df, col, what, ID, allow_nan=False)
+    _check_unique(df, [ID, DS], what, ID)
+    return df
 
 
 INDICATOR_SCHEMA = pa.DataFrameSchema(

@@ -39,7 +39,7 @@ from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
+from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_future, validate_series
 from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
 from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
 from govperf_ml.forecasting.naive import check_horizon, check_level
@@ -158,14 +158,14 @@ class LGBMForecaster(BaseEstimator):
     # ------------------------------------------------------------------ public API
     def fit(self, df: pd.DataFrame, y=None, *, freq: str | None = None):
         """Learn one model over all series of ``df`` (and the conformal quantiles)."""
-        data = validate_series(df, allow_missing_y=True)
+        self.exog_ = _exog_names(self.exog)
+        data = validate_series(df, allow_missing_y=True, exog=self.exog_)
         if data.empty:
             raise DataContractError("series: no rows to fit on", field=Y)
         self.freq_ = canonical_freq(freq) if freq else infer_freq(data[DS])
         self._setup()
         check_level(self.level)
-        self.exog_ = _exog_names(self.exog)
-        panel = _Panel.from_frame(data, self.exog_, what="series")
+        panel = _Panel.from_frame(data, self.exog_)
         self.regressor_ = self._train(panel, ends=panel.lengths - 1)
         self.backtest_ = None
         self.conformal_ = None
@@ -186,9 +186,9 @@ class LGBMForecaster(BaseEstimator):
         check_is_fitted(self)
         h = check_horizon(h)
         level = check_level(self.level if level is None else level)
-        data = validate_series(df, allow_missing_y=True)
         exog = getattr(self, "exog_", ())
-        panel = _Panel.from_frame(data, exog, what="series")
+        data = validate_series(df, allow_missing_y=True, exog=exog)
+        panel = _Panel.from_frame(data, exog)
         f = canonical_freq(freq) if freq else self.freq_
         if exog:
             panel.extend_x(_future_exog(X_df, exog, panel, h, f))
@@ -211,8 +211,8 @@ class LGBMForecaster(BaseEstimator):
         scaled by the series' noise scale at the cutoff).
         """
         check_is_fitted(self)
-        data = validate_series(df, allow_missing_y=True)
-        panel = _Panel.from_frame(data, getattr(self, "exog_", ()), what="series")
+        exog = getattr(self, "exog_", ())
+        panel = _Panel.from_frame(validate_series(df, allow_missing_y=True, exog=exog), exog)
         return self._backtest(panel, check_horizon(h), int(n_windows))
 
     # ------------------------------------------------------------------ internals
@@ -453,10 +453,9 @@ class _Panel:
         self.lengths = np.array([len(v) for v in self.y], dtype=np.int64)
 
     @classmethod
-    def from_frame(cls, data: pd.DataFrame, exog=(), *, what: str = "series") -> _Panel:
+    def from_frame(cls, data: pd.DataFrame, exog=()) -> _Panel:
+        """``data`` validated by ``validate_series`` (with ``exog`` among its columns)."""
         exog = list(exog)
-        if exog:
-            _check_exog(data, exog, what, allow_nan=True)
         ids, ys, dates, last, xs = [], [], [], [], []
         for uid, g in data.groupby(ID, sort=False):
             ids.append(uid)
@@ -491,55 +490,15 @@ def _exog_names(exog) -> tuple[str, ...]:
     return names
 
 
-def _check_exog(frame: pd.DataFrame, exog, what: str, *, allow_nan: bool) -> None:
-    """Every exogenous column present and numeric (finite unless ``allow_nan``)."""
-    missing = [c for c in exog if c not in frame.columns]
-    if missing:
-        raise DataContractError(
-            f"{what}: missing exogenous column {missing[0]!r} (the model was trained with {list(exog)})",
-            field=missing[0],
-        )
-    for c in exog:
-        vals = pd.to_numeric(frame[c], errors="coerce").astype(float)
-        bad = (vals.isna() & frame[c].notna()) | np.isinf(vals)
-        if not allow_nan:
-            bad |= vals.isna()
-        if bad.any():
-            ids = list(dict.fromkeys(frame.loc[bad, ID].astype(str))) if ID in frame.columns else []
-            raise DataContractError(
-                f"{what}: exogenous column {c!r} needs {'finite numbers' if not allow_nan else 'numbers'}"
-                f" at series {short(ids)} (values {short(frame.loc[bad, c].tolist())})",
-                field=c,
-                ids=ids,
-            )
-
-
 def _future_exog(X_df, exog, panel: _Panel, h: int, freq: str) -> dict:
     """Each series' ``h`` future exogenous rows from ``X_df``, checked."""
-    what = "X_df"
     if X_df is None:
         raise DataContractError(
             f"X_df: the model uses exogenous columns {list(exog)}; pass their future values as X_df "
             f"(unique_id, ds, {', '.join(exog)}; {h} rows per series)",
             field="X_df",
         )
-    if not isinstance(X_df, pd.DataFrame):
-        raise DataContractError(f"X_df: expected a pandas DataFrame, got {type(X_df).__name__}", field="X_df")
-    for c in (ID, DS):
-        if c not in X_df.columns:
-            raise DataContractError(f"X_df: missing required column {c!r}", field=c)
-    fut = X_df.copy()
-    fut[ID] = fut[ID].astype(str)
-    parsed = pd.to_datetime(fut[DS], errors="coerce", format="mixed")
-    if parsed.isna().any():
-        raise DataContractError(
-            f"X_df: column 'ds' has unparseable dates {short(fut.loc[parsed.isna(), DS].tolist())}", field=DS
-        )
-    fut[DS] = parsed
-    _check_exog(fut, exog, what, allow_nan=False)
-    if fut.duplicated([ID, DS]).any():
-        dup = fut.loc[fut.duplicated([ID, DS]), ID].unique().tolist()
-        raise DataContractError(f"X_df: duplicate (unique_id, ds) rows for series {short(dup)}", field=DS, ids=dup)
+    fut = validate_future(X_df, exog)
     fut = fut.set_index([ID, DS])[list(exog)]
     out, lacking = {}, []
     for uid, last in zip(panel.ids, panel.last_ds):

@@ -109,7 +109,7 @@ def test_history_checks(data):
     assert err.value.field == "weather"
     bad = hist.assign(campaign=hist["campaign"].astype(object))
     bad.loc[bad.index[5], "campaign"] = "yes"
-    with pytest.raises(DataContractError, match="numbers") as err:
+    with pytest.raises(DataContractError, match="must be a finite number") as err:
         model(exog=["campaign"]).fit(bad)
     assert err.value.field == "campaign" and err.value.ids == [bad.loc[bad.index[5], "unique_id"]]
     with pytest.raises(DataContractError) as err:
