@@ -35,9 +35,7 @@ def forecast(_: Planner, body: ForecastRequest, model: ForecastModel) -> Forecas
         if err.field == "X_df":  # the library's name for what the API calls `future`
             raise DataContractError(str(err).replace("X_df", "future"), field="future", ids=err.ids) from None
         raise
-    alias = getattr(estimator, "alias", None) or next(
-        c for c in frame.columns if c not in ("unique_id", "ds") and "-lo-" not in c and "-hi-" not in c
-    )
+    alias = service.forecast_alias(estimator, frame)
     points = [
         ForecastPoint(
             unique_id=str(row["unique_id"]),

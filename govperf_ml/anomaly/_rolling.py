@@ -11,6 +11,9 @@ import warnings
 
 import numpy as np
 
+#: 1.4826 × the median absolute deviation estimates a normal standard deviation
+MAD_TO_SIGMA = 1.4826
+
 
 def _nanmedian(a: np.ndarray, axis: int) -> np.ndarray:
     """``np.nanmedian`` without masked arrays: sort (NaNs go last), take the middle."""

@@ -30,11 +30,11 @@ from scipy.stats import binom
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
+from govperf_ml.anomaly._rolling import MAD_TO_SIGMA
 from govperf_ml.contracts import DS, ID, Y, DataContractError, validate_series, validate_targets
 
 __all__ = ["TargetBunchingDetector"]
 
-MAD_TO_SIGMA = 1.4826
 _COLUMNS = ["anomaly_score", "flag", "target", "margin", "in_band", "n_window"]
 
 

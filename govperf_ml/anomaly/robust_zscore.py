@@ -19,11 +19,9 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from govperf_ml.anomaly._rolling import expanding_median, rolling_median, shift1
+from govperf_ml.anomaly._rolling import MAD_TO_SIGMA, expanding_median, rolling_median, shift1
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.features.time import infer_freq, season_keys, season_length
-
-MAD_TO_SIGMA = 1.4826
 
 
 class SeasonalRobustZScore(BaseEstimator):
