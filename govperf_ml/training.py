@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
-from govperf_ml.forecasting.ensemble import exog_columns, uses_exog
+from govperf_ml.forecasting.ensemble import exog_columns, exog_kwargs
 from govperf_ml.targets import LinearPaceRule, build_episodes
 
 
@@ -108,10 +108,8 @@ def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, leve
         cutoff = ds_sorted[-w * h - 1]
         hist = data[data[DS] <= cutoff]
         model = clone(est).fit(hist) if refit else est
-        extra = {}
-        if uses_exog(model):  # the future exogenous values are known in advance: take them from the data
-            extra["X_df"] = data.loc[data[DS] > cutoff, [ID, DS, *exog_columns(model)]]
-        fc = model.forecast(hist, h=h, level=level, freq=freq, **extra)
+        # exogenous values are known in advance: the backtest takes them from the data
+        fc = model.forecast(hist, h=h, level=level, freq=freq, **exog_kwargs(model, data[data[DS] > cutoff]))
         fc["cutoff"] = cutoff
         out.append(fc.merge(data[[ID, DS, Y]], on=[ID, DS], how="inner"))
     return pd.concat(out, ignore_index=True)

@@ -29,7 +29,7 @@ from govperf_ml.features.time import canonical_freq, infer_freq, season_length
 from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
 from govperf_ml.forecasting.naive import check_horizon, check_level
 
-__all__ = ["BacktestEnsemble", "exog_columns", "rolling_backtest", "uses_exog"]
+__all__ = ["BacktestEnsemble", "exog_columns", "exog_kwargs", "rolling_backtest", "uses_exog"]
 
 METHODS = ("combo", "per_series", "mean", "median")
 
@@ -51,6 +51,12 @@ def uses_exog(est) -> bool:
     return bool(exog_columns(est))
 
 
+def exog_kwargs(est, future: pd.DataFrame | None) -> dict:
+    """``forecast`` keywords: ``{"X_df": future}`` for a forecaster that needs future
+    exogenous values (``future`` holds them, extra columns and rows are fine), else none."""
+    return {"X_df": future} if uses_exog(est) else {}
+
+
 def rolling_backtest(est, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
     """Refit a clone of ``est`` before each of the last ``n_windows`` horizons and forecast it.
 
@@ -69,8 +75,7 @@ def rolling_backtest(est, df: pd.DataFrame, *, h: int, n_windows: int, freq: str
         if hist.empty:
             continue
         model = clone(est).fit(hist, freq=freq)
-        extra = {"X_df": actual[[ID, DS, *exog_columns(model)]]} if uses_exog(model) else {}
-        fc = model.forecast(hist, h=h, level=(), freq=freq, **extra)[[ID, DS, alias]]
+        fc = model.forecast(hist, h=h, level=(), freq=freq, **exog_kwargs(model, actual))[[ID, DS, alias]]
         cut = hist.groupby(ID, sort=False)[DS].last().rename("cutoff")
         fc = fc.merge(actual[[ID, DS, Y]], on=[ID, DS], how="inner").merge(cut, left_on=ID, right_index=True)
         fc[STEP] = fc.groupby(ID, sort=False).cumcount() + 1
@@ -179,8 +184,8 @@ class BacktestEnsemble(BaseEstimator):
         self.forecast_timings_ = {}
         for model in self.members_:
             t0 = time.perf_counter()
-            extra = {"X_df": X_df} if uses_exog(model) else {}
-            fc = model.forecast(data, h=h, level=level if self.keep_members else (), freq=freq, **extra)
+            fc = model.forecast(data, h=h, level=level if self.keep_members else (), freq=freq,
+                                **exog_kwargs(model, X_df))
             self.forecast_timings_[_alias(model)] = time.perf_counter() - t0
             out = fc if out is None else out.merge(fc, on=[ID, DS], how="inner")
         preds = {name: self._combine(out, name, cols) for name, cols in self.candidates_.items()}
