@@ -263,7 +263,8 @@ def _bunching_detail(bunch: pd.DataFrame, i: int) -> dict:
             "count": (int(row["in_band"]), int(row["n_window"]))}
 
 
-_NAMES = {"bunching": ("target bunching", "贴线达标"), "stream": ("stream ensemble", "流式集成检测"), "seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+_NAMES = {"seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+          "bunching": ("target bunching", "贴线达标"), "stream": ("stream ensemble", "流式集成检测"),
           "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"), "peer": ("peer comparison", "同类比较"),
           "end_of_period_jump": ("end-of-period jump", "期末跳升"), "smooth": ("smoothness", "过于平滑"),
           "missing": ("missing value", "缺报"), "blank_as_zero": ("blank as zero", "空白填 0")}
