@@ -18,6 +18,7 @@ from fastapi.testclient import TestClient
 
 from api.auth import ensure_api_keys
 from api.main import create_app
+from api.services import sample
 from api.settings import Settings
 from govperf_ml.contracts import (
     DataContractError,
@@ -27,6 +28,7 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.registry import LoadedModel
+from govperf_ml.sample_city import make_sample_city
 
 AREAS = [
     "urban_construction",
@@ -196,6 +198,19 @@ def api_keys(settings: Settings) -> dict[str, str]:
 @pytest.fixture
 def models() -> dict[str, LoadedModel]:
     return fake_models()
+
+
+@pytest.fixture(scope="module")
+def small_city():
+    """A two-district sample city (small enough for API round trips)."""
+    return make_sample_city(n_districts=2)
+
+
+@pytest.fixture
+def demo(client, monkeypatch, small_city):
+    """The client, with the admin sample-city endpoints serving ``small_city``."""
+    monkeypatch.setattr(sample, "sample_city", lambda *args, **kwargs: small_city)
+    return client
 
 
 @pytest.fixture

@@ -14,21 +14,10 @@ from api.services import forecasts as forecast_service
 from api.services import sample
 from govperf_ml.contracts import DataContractError
 from govperf_ml.registry import LoadedModel
-from govperf_ml.sample_city import make_sample_city
 
 URL = "/v1/admin/sample-city/forecasts"
 CUTOFF = "2025-12-31"
 
-
-@pytest.fixture(scope="module")
-def small_city():
-    return make_sample_city(n_districts=2)
-
-
-@pytest.fixture
-def demo(client, monkeypatch, small_city):
-    monkeypatch.setattr(sample, "sample_city", lambda *args, **kwargs: small_city)
-    return client
 
 
 def n_series(city) -> int:

@@ -3,23 +3,11 @@ keeps it quick; the endpoint loads the full one)."""
 
 from __future__ import annotations
 
-import pytest
 from sqlalchemy import select
 
 from api.db import Alert, Observation, Target
 from api.services import sample
-from govperf_ml.sample_city import make_sample_city
 
-
-@pytest.fixture(scope="module")
-def small_city():
-    return make_sample_city(n_districts=2)
-
-
-@pytest.fixture
-def demo(client, monkeypatch, small_city):
-    monkeypatch.setattr(sample, "sample_city", lambda *args, **kwargs: small_city)
-    return client
 
 
 def load(client, auth, months=6, role="scoring_core"):
