@@ -229,7 +229,7 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
     summary.update({"msgs_per_s": round(sp["msgs_per_s"], 1), "p95_ms": round(sp["p95_ms"], 2)})
     tables = [("Service-area classification, stratified 5-fold CV (seed 0)", table),
               (f"Speed on this machine ({N_THREADS} torch threads; batch 64; single-message latency)", speed_table)]
-    notes = [f"embedding licences: " + "; ".join(f"{m}: {model_licence(m)}" for m in KNOWN_MODELS)]
+    notes = ["embedding licences: " + "; ".join(f"{m}: {model_licence(m)}" for m in KNOWN_MODELS)]
     if csv is None and DIMENSION_LABELS.exists():
         dims = dimension_eval(data)
         tables.append(("Service dimensions on our labelled real messages (附件4, models/feedback_dimension_labels.csv)", dims))
