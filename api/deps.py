@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from api.errors import ModelUnavailable
 from api.settings import Settings, get_settings
+from govperf_ml.vocabulary import CAPABILITIES
 
-CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
 
 
 class ServedModel(Protocol):

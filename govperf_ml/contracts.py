@@ -20,6 +20,8 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.errors import SchemaError, SchemaErrors
 
+from govperf_ml.vocabulary import AGGREGATIONS, DIRECTIONS, default_target_ids
+
 # ---------------------------------------------------------------------------------------
 # Column names. Functions take them as parameters with these defaults.
 # ---------------------------------------------------------------------------------------
@@ -35,7 +37,6 @@ DIMENSION = "dimension"
 DIRECTION = "direction"
 FREQUENCY = "frequency"
 
-DIRECTIONS = ("higher", "lower")
 FREQUENCIES = ("D", "W", "M", "Q", "H", "Y")
 DIMENSIONS = (
     "efficiency",
@@ -46,7 +47,6 @@ DIMENSIONS = (
     "outcome",
     "demand",
 )
-AGGREGATIONS = ("last", "mean", "sum")
 
 # targets
 TARGET = "target"
@@ -316,7 +316,7 @@ def validate_targets(df: pd.DataFrame, *, id_col: str = ID) -> pd.DataFrame:
             f"{what}: column 'start' must be before 'deadline' for {short(ids)}", field=START, ids=ids
         )
     if "target_id" not in df.columns:
-        df["target_id"] = df[id_col] + "@" + df[DEADLINE].dt.strftime("%Y-%m-%d")
+        df["target_id"] = default_target_ids(df[id_col], df[DEADLINE])
     df["target_id"] = df["target_id"].astype(str)
     _check_unique(df, ["target_id"], what, id_col)
     return df.reset_index(drop=True)

@@ -27,8 +27,8 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from govperf_ml import __version__
+from govperf_ml.vocabulary import CAPABILITIES
 
-CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
 MODEL_NAMES = {c: f"govperf-{c}" for c in CAPABILITIES}
 CHAMPION = "champion"
 

@@ -28,13 +28,15 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-ALERT_KINDS = ("performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk")
-SEVERITIES = ("low", "medium", "high")
-ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
-FEEDBACK_STATUSES = ("pending_review", "auto_tagged", "confirmed", "corrected")
-DIRECTIONS = ("higher", "lower")
-AGGREGATIONS = ("last", "mean", "sum")
-RISK_STATUSES = ("green", "amber", "red")
+from govperf_ml.vocabulary import (  # noqa: F401  (re-exported through api.db)
+    AGGREGATIONS,
+    ALERT_KINDS,
+    ALERT_STATUSES,
+    DIRECTIONS,
+    FEEDBACK_STATUSES,
+    RISK_STATUSES,
+    SEVERITIES,
+)
 
 # Deterministic constraint names, so migrations can refer to them on every backend.
 NAMING = {

@@ -6,8 +6,7 @@ import math
 
 import numpy as np
 
-ALERT_KINDS = ("performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk")
-SEVERITIES = ("low", "medium", "high")
+from govperf_ml.vocabulary import ALERT_KINDS, SEVERITIES  # noqa: F401  (re-exported)
 
 
 def severity_of(z: float, *, medium=4.5, high=6.0) -> str:
