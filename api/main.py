@@ -22,6 +22,7 @@ from api.middleware import RequestContext
 from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, targets
 from api.routers import models as model_routes
 from api.settings import Settings, get_settings
+from govperf_ml import __version__
 
 logger = logging.getLogger("govperf.api")
 
@@ -83,7 +84,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
 
     app = FastAPI(
         title="govperf-ml",
-        version="0.1.0",
+        version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
     )

@@ -5,4 +5,4 @@ Data flows one way: ``contracts`` (validate) → ``features`` → models (``anom
 is the only module that talks to MLflow, ``cli`` is the command line.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

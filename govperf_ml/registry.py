@@ -165,7 +165,7 @@ def log_and_register(
     exp_id = _experiment(client, capability, uri)
     current = champion_version(capability, uri=uri)
     champion_value = None
-    if current is not None:
+    if current is not None and _stale(capability, current) is None:  # a stale champion is replaced
         champion_value = client.get_run(current.run_id).data.metrics.get(gate_metric)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -202,7 +202,7 @@ def log_and_register(
         run_id=run.info.run_id,
         metric=gate_metric,
         value=float(metrics[gate_metric]),
-        champion_before=current.version if current is not None else None,
+        champion_before=str(current.version) if current is not None else None,
         champion_value=champion_value,
         promoted=promoted,
     )
@@ -215,46 +215,79 @@ def _nan(v) -> bool:
         return True
 
 
+class StaleModelError(RuntimeError):
+    """A registered model was trained by another govperf-ml version.
+
+    Estimators are stored as pickles of the library's classes; a model trained by another
+    release may not match this code, so it is refused rather than half-working.
+    """
+
+
+def trained_with(version) -> str | None:
+    """The govperf-ml version that trained a registered model version (its run's tag)."""
+    return _client().get_run(version.run_id).data.tags.get("govperf_version")
+
+
+def _stale(capability: str, version) -> str | None:
+    """Why the champion ``version`` cannot be served by this release (None if it can)."""
+    made_by = trained_with(version)
+    if made_by == __version__:
+        return None
+    return (
+        f"{MODEL_NAMES[capability]} v{version.version} was trained with govperf-ml {made_by or 'of an unknown version'}, "
+        f"this is {__version__}: retrain it with `govperf train {capability}`"
+    )
+
+
 def load_champion(capability: str, *, uri: str | None = None) -> LoadedModel | None:
-    """Load the champion of one capability, or None if it has none."""
+    """Load the champion of one capability, or None if it has none.
+
+    Raises :class:`StaleModelError` when the champion was trained by another release.
+    """
     client = _client(uri)
     mv = champion_version(capability, uri=uri)
     if mv is None:
         return None
+    why = _stale(capability, mv)
+    if why is not None:
+        raise StaleModelError(why)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL_NAMES[capability]}@{CHAMPION}")
-    wrapped = pyfunc.unwrap_python_model()
-    run = client.get_run(mv.run_id)
-    metrics = run.data.metrics
-    trained_with = run.data.tags.get("govperf_version")
-    if trained_with != __version__:
-        logging.getLogger("govperf.registry").warning(
-            "%s v%s was trained with govperf-ml %s, this is %s: retrain with `govperf train %s` if it fails",
-            MODEL_NAMES[capability], mv.version, trained_with or "an unknown version", __version__, capability,
-        )
     return LoadedModel(
         capability=capability,
         name=MODEL_NAMES[capability],
         version=str(mv.version),
         run_id=mv.run_id,
-        estimator=wrapped.estimator,
-        metrics=dict(metrics),
+        estimator=pyfunc.unwrap_python_model().estimator,
+        metrics=dict(client.get_run(mv.run_id).data.metrics),
     )
 
 
 def load_champions(capabilities=None, *, tracking_uri: str | None = None) -> dict[str, LoadedModel]:
-    """Load every capability's champion; capabilities without one are left out."""
+    """Load every capability's champion; capabilities without one, or whose champion was
+    trained by another release (logged as an error naming the command that fixes it), are
+    left out."""
     out = {}
     for cap in capabilities or CAPABILITIES:
-        loaded = load_champion(cap, uri=tracking_uri)
+        try:
+            loaded = load_champion(cap, uri=tracking_uri)
+        except StaleModelError as err:
+            logging.getLogger("govperf.registry").error("%s", err)
+            continue
         if loaded is not None:
             out[cap] = loaded
     return out
 
 
 def missing_champions(*, uri: str | None = None) -> list[str]:
-    return [c for c in CAPABILITIES if champion_version(c, uri=uri) is None]
+    """Capabilities with no champion this release can serve (none, or a stale one)."""
+    missing = []
+    for cap in CAPABILITIES:
+        mv = champion_version(cap, uri=uri)
+        if mv is None or _stale(cap, mv) is not None:
+            missing.append(cap)
+    return missing
 
 
 def list_models(*, uri: str | None = None) -> pd.DataFrame:

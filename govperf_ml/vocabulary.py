@@ -20,14 +20,22 @@ def series_id(org_unit: str, indicator: str) -> str:
     return f"{org_unit}{SERIES_SEP}{indicator}"
 
 
+def split_series_id(uid: str) -> tuple[str, str]:
+    """``"D01|on_time_rate"`` → ``("D01", "on_time_rate")``: split at the first ``|``
+    (an id without one is its own org unit, with an empty indicator)."""
+    org_unit, _, indicator = str(uid).partition(SERIES_SEP)
+    return org_unit, indicator
+
+
 def org_unit_of(uid: str) -> str:
     """``"D01|on_time_completion_rate"`` → ``"D01"`` (an id without ``|``: itself)."""
-    return str(uid).split(SERIES_SEP, 1)[0]
+    return split_series_id(uid)[0]
 
 
 def indicator_of(uid: str) -> str:
     """``"D01|on_time_completion_rate"`` → ``"on_time_completion_rate"`` (no ``|``: itself)."""
-    return str(uid).rsplit(SERIES_SEP, 1)[-1]
+    org_unit, indicator = split_series_id(uid)
+    return indicator if SERIES_SEP in str(uid) else org_unit
 
 
 def default_target_id(unique_id: str, deadline: date | datetime | pd.Timestamp) -> str:

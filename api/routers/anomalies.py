@@ -10,8 +10,6 @@ from api.deps import AnomalyModel
 from api.schemas.anomalies import AnomalyScoreRequest, AnomalyScoreResponse, ScoredPoint
 from api.schemas.common import finite, py_datetime, series_frame, text
 from api.schemas.targets import targets_frame
-from api.services import accepts
-from govperf_ml.contracts import DataContractError
 
 router = APIRouter(prefix="/v1/anomalies", tags=["anomalies"])
 
@@ -46,10 +44,6 @@ def scored_points(scored) -> list[ScoredPoint]:
 def score(_: AlertWriter, body: AnomalyScoreRequest, model: AnomalyModel) -> AnomalyScoreResponse:
     extra = {}
     if body.targets:
-        if not accepts(model.estimator.score, "targets"):
-            raise DataContractError(
-                f"targets: the served anomaly model ({model.label}) does not use targets; retrain it", field="targets"
-            )
         extra["targets"] = targets_frame(body.targets)
     scored = model.estimator.score(series_frame(body.series), directions=body.directions, **extra)
     points = scored_points(scored)

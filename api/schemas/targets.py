@@ -10,8 +10,7 @@ from pydantic import Field, model_validator
 
 from api.schemas.alerts import AlertPublic
 from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
-
-SEPARATOR = "|"  # the series id is "<org_unit>|<indicator>" (api.services.observations.series_id)
+from govperf_ml.vocabulary import SERIES_SEP, default_target_id, series_id, split_series_id
 
 
 class TargetIn(Schema):
@@ -30,7 +29,7 @@ def targets_frame(items) -> pd.DataFrame:
     gets the library's default ``<unique_id>@<deadline>``."""
     return pd.DataFrame(
         {
-            "target_id": [getattr(t, "target_id", None) or f"{t.unique_id}@{t.deadline:%Y-%m-%d}" for t in items],
+            "target_id": [getattr(t, "target_id", None) or default_target_id(t.unique_id, t.deadline) for t in items],
             "unique_id": [t.unique_id for t in items],
             "target": [float(t.target) for t in items],
             "deadline": pd.to_datetime([t.deadline for t in items]),
@@ -92,15 +91,16 @@ class TargetUpsert(Schema):
     @model_validator(mode="after")
     def _series(self) -> TargetUpsert:
         if self.org_unit is not None and self.indicator is not None:
-            derived = f"{self.org_unit}{SEPARATOR}{self.indicator}"
+            derived = series_id(self.org_unit, self.indicator)
             if self.unique_id is not None and self.unique_id != derived:
-                raise ValueError(f"unique_id must be '<org_unit>{SEPARATOR}<indicator>' when both are given")
+                raise ValueError(f"unique_id must be '<org_unit>{SERIES_SEP}<indicator>' when both are given")
             self.unique_id = derived
         elif self.unique_id is not None and (self.org_unit, self.indicator) == (None, None):
-            org_unit, sep, indicator = self.unique_id.partition(SEPARATOR)
+            org_unit, indicator = split_series_id(self.unique_id)
+            sep = SERIES_SEP in self.unique_id
             if not (sep and org_unit and indicator) or len(org_unit) > 200 or len(indicator) > 200:
                 raise ValueError(
-                    f"unique_id must be '<org_unit>{SEPARATOR}<indicator>'; or send org_unit and indicator"
+                    f"unique_id must be '<org_unit>{SERIES_SEP}<indicator>'; or send org_unit and indicator"
                 )
             self.org_unit, self.indicator = org_unit, indicator
         else:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import inspect
+from collections.abc import Iterator, Sequence
 
 
-def accepts(func, name: str) -> bool:
-    """Whether a served estimator's method takes keyword ``name`` (models of older releases,
-    and stand-ins, may not)."""
-    try:
-        return name in inspect.signature(func).parameters
-    except (TypeError, ValueError):
-        return False
+def in_chunks(items: Sequence, size: int = 500) -> Iterator[Sequence]:
+    """``items`` in slices of at most ``size``: keeps ``IN (...)`` lists within every
+    database's parameter limit."""
+    for i in range(0, len(items), size):
+        yield items[i : i + size]

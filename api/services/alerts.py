@@ -12,13 +12,18 @@ from sqlalchemy import Select, func, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.auth import Principal
-from api.db import ALERT_KINDS, SEVERITIES, Alert, AlertEvent, Counter
+from api.db import Alert, AlertEvent, Counter
 from api.errors import Conflict
 from api.schemas.common import finite, py_datetime, str_list, text
+from api.services import in_chunks
+from govperf_ml.alerts.ingest_checks import INGEST_CHECKS_VERSION, IngestIssue, issue_text
+from govperf_ml.vocabulary import ALERT_KINDS, HIGH_P_MISS, REVIEWED_STATUSES, SEVERITIES
 
 ALERT_SEQ = "alert_seq"
 TARGET_RISK = "target_risk"
-HIGH_P_MISS = 0.8  # a target_risk alert is high severity from this probability of missing on
+DATA_QUALITY = "data_quality"
+ACTIVE = ("open", "acknowledged")  # an alert that can still take more evidence
+AlertKey = tuple[str, datetime, str]  # (unique_id, ds, kind): one alert per key
 
 logger = logging.getLogger("govperf.api")
 
@@ -61,6 +66,53 @@ def _severity(value) -> str:
     return value if value in SEVERITIES else "medium"
 
 
+def _existing(session: Session, keys: Sequence[AlertKey]) -> dict[AlertKey, Alert]:
+    """The stored alerts of ``keys``, after taking the counter lock (so that two writers
+    never both find a key free)."""
+    next_seq(session, 0)
+    found: dict[AlertKey, Alert] = {}
+    for chunk in in_chunks(list(keys), 300):
+        rows = session.execute(select(Alert).where(tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk)))
+        found.update(((a.unique_id, a.ds, a.kind), a) for a in rows.scalars())
+    return found
+
+
+def insert_alerts(session: Session, drafts: Sequence[dict], principal: Principal) -> list[Alert]:
+    """Store new open alerts (the ``Alert`` fields of each draft), numbered in order on the
+    cursor sequence, each with its first lifecycle event. The one door for every kind."""
+    if not drafts:
+        session.flush()
+        return []
+    start = next_seq(session, len(drafts))
+    alerts = [
+        _open(session, Alert(seq=start + offset, status="open", **draft), principal)
+        for offset, draft in enumerate(drafts)
+    ]
+    session.flush()
+    return alerts
+
+
+def _scored_draft(key: AlertKey, row: dict, org_unit: str, indicator: str, model_version: str) -> dict:
+    unique_id, ds, kind = key
+    return dict(
+        unique_id=unique_id,
+        org_unit=org_unit,
+        indicator=indicator,
+        ds=ds,
+        kind=kind,
+        severity=_severity(row.get("severity")),
+        observed=finite(row.get("y")),
+        expected=finite(row.get("expected")),
+        lower=finite(row.get("lo")),
+        upper=finite(row.get("hi")),
+        score=finite(row.get("anomaly_score")),
+        detectors=str_list(row.get("detectors")),
+        reason_en=text(row.get("reason_en")),
+        reason_zh=text(row.get("reason_zh")),
+        model_version=model_version,
+    )
+
+
 def create_alerts(
     session: Session,
     scored: pd.DataFrame,
@@ -78,45 +130,14 @@ def create_alerts(
     flagged = flagged[flagged["kind"].isin(ALERT_KINDS)]
     if flagged.empty:
         return []
-    next_seq(session, 0)  # take the counter lock before looking for existing alerts
     keys = [(str(r.unique_id), py_datetime(r.ds), str(r.kind)) for r in flagged.itertuples(index=False)]
-    existing: set[tuple[str, datetime, str]] = set()
-    for chunk in _chunks(keys, 300):
-        rows = session.execute(
-            select(Alert.unique_id, Alert.ds, Alert.kind).where(
-                tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk)
-            )
-        )
-        existing.update((u, d, k) for u, d, k in rows)
-    new_rows = [(key, row) for key, row in zip(keys, flagged.to_dict("records"), strict=True) if key not in existing]
-    if not new_rows:
-        return []
-    start = next_seq(session, len(new_rows))
-    alerts: list[Alert] = []
-    for offset, ((unique_id, ds, kind), row) in enumerate(new_rows):
-        org_unit, indicator = series_meta[unique_id]
-        alert = Alert(
-            seq=start + offset,
-            unique_id=unique_id,
-            org_unit=org_unit,
-            indicator=indicator,
-            ds=ds,
-            kind=kind,
-            severity=_severity(row.get("severity")),
-            observed=finite(row.get("y")),
-            expected=finite(row.get("expected")),
-            lower=finite(row.get("lo")),
-            upper=finite(row.get("hi")),
-            score=finite(row.get("anomaly_score")),
-            detectors=str_list(row.get("detectors")),
-            reason_en=text(row.get("reason_en")),
-            reason_zh=text(row.get("reason_zh")),
-            model_version=model_version,
-            status="open",
-        )
-        alerts.append(_open(session, alert, principal))
-    session.flush()
-    return alerts
+    existing = _existing(session, keys)
+    drafts = [
+        _scored_draft(key, row, *series_meta[key[0]], model_version)
+        for key, row in zip(keys, flagged.to_dict("records"), strict=True)
+        if key not in existing
+    ]
+    return insert_alerts(session, drafts, principal)
 
 
 @dataclass(frozen=True)
@@ -142,6 +163,42 @@ def target_detector(target_id: str) -> str:
     return f"target:{target_id}"
 
 
+def _add_target(alert: Alert, c: TargetCrossing) -> None:
+    """Name one more red target on an existing alert of its series and period."""
+    tag = target_detector(c.target_id)
+    if tag in alert.detectors:
+        return  # this target's alert for this period exists already
+    if alert.status in ACTIVE:
+        alert.detectors = [*alert.detectors, tag]
+        return
+    logger.warning(
+        "target %s crossed into red as of %s, but the target_risk alert %d of that series and "
+        "period is already %s; no new alert",
+        c.target_id, f"{c.ds:%Y-%m-%d}", alert.id, alert.status,
+    )
+
+
+def _target_draft(group: Sequence[TargetCrossing], model_version: str) -> dict:
+    c = group[0]
+    return dict(
+        unique_id=c.unique_id,
+        org_unit=c.org_unit,
+        indicator=c.indicator,
+        ds=c.ds,
+        kind=TARGET_RISK,
+        severity="high" if c.p_miss is not None and c.p_miss >= HIGH_P_MISS else "medium",
+        observed=c.current,
+        expected=c.projected,
+        lower=c.projected_lo,
+        upper=c.projected_hi,
+        score=c.p_miss,
+        detectors=[target_detector(g.target_id) for g in group],
+        reason_en=f"Target {c.target_id}: {c.reason_en}".strip(),
+        reason_zh=f"目标 {c.target_id}：{c.reason_zh}".strip(),
+        model_version=model_version,
+    )
+
+
 def create_target_alerts(
     session: Session, crossings: Sequence[TargetCrossing], *, model_version: str, principal: Principal
 ) -> list[Alert]:
@@ -154,70 +211,15 @@ def create_target_alerts(
     """
     if not crossings:
         return []
-    next_seq(session, 0)  # take the counter lock before looking for existing alerts
-    keys = list(dict.fromkeys((c.unique_id, c.ds, TARGET_RISK) for c in crossings))
-    existing: dict[tuple[str, datetime, str], Alert] = {}
-    for chunk in _chunks(keys, 300):
-        found = session.execute(select(Alert).where(tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk))).scalars()
-        existing.update(((a.unique_id, a.ds, a.kind), a) for a in found)
-    fresh: list[TargetCrossing] = []
+    existing = _existing(session, list(dict.fromkeys((c.unique_id, c.ds, TARGET_RISK) for c in crossings)))
+    fresh: dict[tuple[str, datetime], list[TargetCrossing]] = {}
     for c in crossings:
-        key = (c.unique_id, c.ds, TARGET_RISK)
-        alert = existing.get(key)
-        if alert is None:
-            fresh.append(c)  # several targets of one series and period share one new alert
-            continue
-        tag = target_detector(c.target_id)
-        if tag in alert.detectors:
-            continue  # this target's alert for this period exists already
-        if alert.status in ("open", "acknowledged"):
-            alert.detectors = [*alert.detectors, tag]
+        alert = existing.get((c.unique_id, c.ds, TARGET_RISK))
+        if alert is None:  # several targets of one series and period share one new alert
+            fresh.setdefault((c.unique_id, c.ds), []).append(c)
         else:
-            logger.warning(
-                "target %s crossed into red as of %s, but the target_risk alert %d of that series and "
-                "period is already %s; no new alert",
-                c.target_id,
-                f"{c.ds:%Y-%m-%d}",
-                alert.id,
-                alert.status,
-            )
-    by_key: dict[tuple[str, datetime], list[TargetCrossing]] = {}
-    for c in fresh:
-        by_key.setdefault((c.unique_id, c.ds), []).append(c)
-    if not by_key:
-        session.flush()
-        return []
-    start = next_seq(session, len(by_key))
-    alerts: list[Alert] = []
-    for offset, group in enumerate(by_key.values()):
-        c = group[0]
-        alert = Alert(
-            seq=start + offset,
-            unique_id=c.unique_id,
-            org_unit=c.org_unit,
-            indicator=c.indicator,
-            ds=c.ds,
-            kind=TARGET_RISK,
-            severity="high" if c.p_miss is not None and c.p_miss >= HIGH_P_MISS else "medium",
-            observed=c.current,
-            expected=c.projected,
-            lower=c.projected_lo,
-            upper=c.projected_hi,
-            score=c.p_miss,
-            detectors=[target_detector(g.target_id) for g in group],
-            reason_en=f"Target {c.target_id}: {c.reason_en}".strip(),
-            reason_zh=f"目标 {c.target_id}：{c.reason_zh}".strip(),
-            model_version=model_version,
-            status="open",
-        )
-        alerts.append(_open(session, alert, principal))
-    session.flush()
-    return alerts
-
-
-def _chunks(items: Sequence, size: int) -> Iterable[Sequence]:
-    for i in range(0, len(items), size):
-        yield items[i : i + size]
+            _add_target(alert, c)
+    return insert_alerts(session, [_target_draft(g, model_version) for g in fresh.values()], principal)
 
 
 def alerts_query(
@@ -285,40 +287,30 @@ def change_status(session: Session, alert: Alert, new_status: str, reason: str |
     return alert
 
 
-INGEST_CHECKS_VERSION = "ingest-checks/1"
-"""The ``model_version`` of data-quality alerts raised by the ingest checks (no model)."""
-
-
-def _period_label(ds: datetime) -> str:
-    return f"{ds:%Y-%m}" if ds.day == 1 and ds.hour == 0 else f"{ds:%Y-%m-%d}"
-
-
-def _num(x: float | None) -> str:
-    return "missing" if x is None else f"{x:,.6g}"
-
-
-def ingest_issue_text(issue, late_after_days: int | None = None) -> tuple[str, str]:
-    """One sentence in English and in Chinese for a revised or late value."""
-    label = _period_label(issue.ds)
-    if issue.check == "revised_history":
-        prev, new = _num(issue.previous), _num(issue.observed)
-        return (
-            f"The value for {label} was revised from {prev} to {new} after it had been stored: "
-            "check why past figures changed.",
-            f"{label} 的数值在报送后由 {prev} 修订为 {new}：请核实修改历史数据的原因。",
-        )
-    allowed_en = f" (allowed: {late_after_days} days)" if late_after_days is not None else ""
-    allowed_zh = f"（允许 {late_after_days} 天）" if late_after_days is not None else ""
-    return (
-        f"The value for {label} arrived {issue.days_late} days after the period ended{allowed_en}.",
-        f"{label} 的数值在期末后 {issue.days_late} 天才报送{allowed_zh}。",
+def _ingest_draft(issue: IngestIssue, en: str, zh: str) -> dict:
+    return dict(
+        unique_id=issue.unique_id,
+        org_unit=issue.org_unit,
+        indicator=issue.indicator,
+        ds=issue.ds,
+        kind=DATA_QUALITY,
+        severity=issue.severity,
+        observed=issue.observed,
+        expected=issue.previous,
+        lower=None,
+        upper=None,
+        score=None,
+        detectors=[issue.check],
+        reason_en=en,
+        reason_zh=zh,
+        model_version=INGEST_CHECKS_VERSION,
     )
 
 
 def create_ingest_alerts(
-    session: Session, issues: Sequence, *, principal: Principal, late_after_days: int | None = None
+    session: Session, issues: Sequence[IngestIssue], *, principal: Principal, late_after_days: int | None = None
 ) -> list[Alert]:
-    """A ``data_quality`` alert per revised or late value (``observations.IngestIssue``).
+    """A ``data_quality`` alert per revised or late value.
 
     The key is (series, period, ``data_quality``): where an alert of that key exists
     already (say a scale-change alert whose value is now corrected), the check is added
@@ -327,55 +319,21 @@ def create_ingest_alerts(
     """
     if not issues:
         return []
-    next_seq(session, 0)  # take the counter lock before looking for existing alerts
-    keys = list(dict.fromkeys((i.unique_id, i.ds, "data_quality") for i in issues))
-    existing: dict[tuple[str, datetime, str], Alert] = {}
-    for chunk in _chunks(keys, 300):
-        found = session.execute(select(Alert).where(tuple_(Alert.unique_id, Alert.ds, Alert.kind).in_(chunk))).scalars()
-        existing.update(((a.unique_id, a.ds, a.kind), a) for a in found)
-    fresh = []
+    existing: dict = _existing(session, list(dict.fromkeys((i.unique_id, i.ds, DATA_QUALITY) for i in issues)))
+    drafts = []
     for issue in issues:
-        en, zh = ingest_issue_text(issue, late_after_days)
-        alert = existing.get((issue.unique_id, issue.ds, "data_quality"))
-        if alert is None:
-            fresh.append((issue, en, zh))
-            existing[(issue.unique_id, issue.ds, "data_quality")] = None  # type: ignore[assignment]
-        elif alert is not None and alert.status in ("open", "acknowledged") and issue.check not in alert.detectors:
+        en, zh = issue_text(issue, late_after_days)
+        key = (issue.unique_id, issue.ds, DATA_QUALITY)
+        alert = existing.get(key)
+        if key not in existing:
+            drafts.append(_ingest_draft(issue, en, zh))
+            existing[key] = None  # a second issue of the same key in this batch adds nothing
+        elif alert is not None and alert.status in ACTIVE and issue.check not in alert.detectors:
             alert.detectors = [*alert.detectors, issue.check]
             alert.reason_en = f"{alert.reason_en} {en}".strip()
             alert.reason_zh = f"{alert.reason_zh}{zh}"
             alert.observed = issue.observed
-    if not fresh:
-        session.flush()
-        return []
-    start = next_seq(session, len(fresh))
-    alerts: list[Alert] = []
-    for offset, (issue, en, zh) in enumerate(fresh):
-        alert = Alert(
-            seq=start + offset,
-            unique_id=issue.unique_id,
-            org_unit=issue.org_unit,
-            indicator=issue.indicator,
-            ds=issue.ds,
-            kind="data_quality",
-            severity="medium" if issue.check == "revised_history" else "low",
-            observed=issue.observed,
-            expected=issue.previous,
-            lower=None,
-            upper=None,
-            score=None,
-            detectors=[issue.check],
-            reason_en=en,
-            reason_zh=zh,
-            model_version=INGEST_CHECKS_VERSION,
-            status="open",
-        )
-        alerts.append(_open(session, alert, principal))
-    session.flush()
-    return alerts
-
-
-REVIEWED = ("acknowledged", "resolved", "dismissed")
+    return insert_alerts(session, drafts, principal)
 
 
 def dismissal_offsets(session: Session, indicators: Iterable[str], tuner=None) -> dict[str, float]:
@@ -392,11 +350,11 @@ def dismissal_offsets(session: Session, indicators: Iterable[str], tuner=None) -
     if not names:
         return {}
     rows = []
-    for chunk in _chunks(names, 500):
+    for chunk in in_chunks(names, 500):
         rows.extend(
             session.execute(
                 select(Alert.indicator, Alert.status).where(
-                    Alert.indicator.in_(chunk), Alert.kind == "performance_anomaly", Alert.status.in_(REVIEWED)
+                    Alert.indicator.in_(chunk), Alert.kind == "performance_anomaly", Alert.status.in_(REVIEWED_STATUSES)
                 )
             ).all()
         )

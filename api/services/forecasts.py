@@ -21,8 +21,8 @@ from sqlalchemy.orm import Session
 from api.db import Forecast
 from api.schemas.common import finite, period, py_datetime, series_frame
 from api.schemas.forecasts import Interval, StoredForecast
-from api.services.observations import SEPARATOR
 from govperf_ml.contracts import DataContractError, short
+from govperf_ml.vocabulary import split_series_id
 
 LEVELS = (80, 95)  # the stored interval levels (columns lo_80 ... hi_95)
 _CHUNK = 400  # keys per IN (...) query: well under SQLite's bound-parameter limit
@@ -83,7 +83,7 @@ def forecast_alias(estimator, frame: pd.DataFrame) -> str:
 
 def split_id(unique_id: str) -> tuple[str, str]:
     """``<org_unit>|<channel>`` -> (org_unit, channel); an id without ``|`` has no channel."""
-    org_unit, _, channel = unique_id.partition(SEPARATOR)
+    org_unit, channel = split_series_id(unique_id)
     return org_unit, channel
 
 

@@ -1,10 +1,14 @@
-"""Idempotent upsert of indicator observations and the re-scoring that follows."""
+"""Idempotent upsert of indicator observations, and reading their stored history.
+
+Which stored changes are data-quality issues (revised history, late submission) is
+decided in :mod:`govperf_ml.alerts.ingest_checks`; this module finds them while storing.
+"""
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pandas as pd
 from sqlalchemy import select, tuple_
@@ -12,37 +16,11 @@ from sqlalchemy.orm import Session
 
 from api.db import Observation
 from api.schemas.anomalies import ObservationIn
-from api.schemas.common import period
+from api.schemas.common import naive_utc, period
+from api.services import in_chunks
+from govperf_ml.alerts.ingest_checks import LATE, REVISED, IngestIssue, days_late, is_missing, same_value
 from govperf_ml.contracts import DataContractError, short
-
-SEPARATOR = "|"  # as in govperf_ml.sample_city: "<org_unit>|<indicator>"
-
-
-def series_id(org_unit: str, indicator: str) -> str:
-    """The series id of an (org_unit, indicator) pair, as used in alerts and models."""
-    return f"{org_unit}{SEPARATOR}{indicator}"
-
-
-@dataclass(frozen=True)
-class IngestIssue:
-    """A data-quality fact found while upserting: a revised past value or a late one."""
-
-    unique_id: str
-    org_unit: str
-    indicator: str
-    ds: datetime
-    check: str  # "revised_history" or "late_submission"
-    observed: float | None
-    previous: float | None = None
-    days_late: int | None = None
-
-
-def period_end(ds: datetime) -> datetime:
-    """When the period labelled ``ds`` ends: a month label (the 1st) ends with its month,
-    any other label with its day."""
-    if ds.day == 1 and ds.hour == 0 and ds.minute == 0:
-        return datetime(ds.year + ds.month // 12, ds.month % 12 + 1, 1)
-    return datetime(ds.year, ds.month, ds.day) + timedelta(days=1)
+from govperf_ml.vocabulary import series_id
 
 
 @dataclass
@@ -62,12 +40,93 @@ class UpsertResult:
             self.first_changed[unique_id] = ds
 
 
-def _same(a: float | None, b: float | None) -> bool:
-    a_missing = a is None or math.isnan(a)
-    b_missing = b is None or math.isnan(b)
-    if a_missing or b_missing:
-        return a_missing and b_missing
-    return a == b
+def _keyed(batch: list[ObservationIn]) -> dict[tuple[str, datetime], ObservationIn]:
+    """The batch by (series id, period); a key sent twice is a data-contract error."""
+    rows: dict[tuple[str, datetime], ObservationIn] = {}
+    dupes: list[str] = []
+    for obs in batch:
+        key = (series_id(obs.org_unit, obs.indicator), period(obs.ds))
+        if key in rows:
+            dupes.append(f"{key[0]}@{key[1]:%Y-%m-%d %H:%M}")
+        rows[key] = obs
+    if dupes:
+        raise DataContractError(
+            f"observations: the same (org_unit, indicator, ds) is sent twice: {short(dupes)}",
+            field="observations",
+            ids=dupes,
+        )
+    return rows
+
+
+def _stored(session: Session, keys: list[tuple[str, datetime]]) -> dict[tuple[str, datetime], Observation]:
+    existing: dict[tuple[str, datetime], Observation] = {}
+    for chunk in in_chunks(keys, 400):
+        found = session.execute(
+            select(Observation).where(tuple_(Observation.unique_id, Observation.ds).in_(chunk))
+        ).scalars()
+        existing.update(((o.unique_id, o.ds), o) for o in found)
+    return existing
+
+
+def _series_with_history(session: Session, unique_ids: set[str]) -> set[str]:
+    known: set[str] = set()
+    for chunk in in_chunks(sorted(unique_ids), 500):
+        known.update(
+            session.execute(select(Observation.unique_id).where(Observation.unique_id.in_(chunk)).distinct()).scalars()
+        )
+    return known
+
+
+@dataclass
+class _LateCheck:
+    """Flags a value of a series with stored history that arrived more than
+    ``late_after_days`` after its period ended (``None``: no check)."""
+
+    late_after_days: int | None
+    received: datetime
+    known: set[str]
+
+    def __call__(self, unique_id: str, ds: datetime, obs: ObservationIn) -> IngestIssue | None:
+        if self.late_after_days is None or unique_id not in self.known or obs.value is None:
+            return None
+        when = naive_utc(obs.submitted_at) if obs.submitted_at is not None else self.received
+        late = days_late(ds, when)
+        if late <= self.late_after_days:
+            return None
+        return IngestIssue(unique_id, obs.org_unit, obs.indicator, ds, LATE, obs.value, days_late=late)
+
+
+def _insert(session: Session, unique_id: str, ds: datetime, obs: ObservationIn) -> None:
+    session.add(
+        Observation(
+            org_unit=obs.org_unit,
+            indicator=obs.indicator,
+            unique_id=unique_id,
+            ds=ds,
+            value=obs.value,
+            direction=obs.direction,
+        )
+    )
+
+
+def _update(current: Observation, obs: ObservationIn, late: _LateCheck, result: UpsertResult) -> bool:
+    """Apply ``obs`` to a stored row; False when nothing changes."""
+    direction_changed = obs.direction is not None and obs.direction != current.direction
+    value_changed = not same_value(current.value, obs.value)
+    if not value_changed and not direction_changed:
+        return False
+    if value_changed:
+        if is_missing(current.value):  # a missing value filled in
+            issue = late(current.unique_id, current.ds, obs)
+        else:
+            issue = IngestIssue(current.unique_id, current.org_unit, current.indicator, current.ds, REVISED,
+                                obs.value, previous=current.value)
+        if issue is not None:
+            result.issues.append(issue)
+    current.value = obs.value
+    if obs.direction is not None:
+        current.direction = obs.direction
+    return True
 
 
 def upsert(
@@ -82,87 +141,27 @@ def upsert(
     Re-sending the same batch changes nothing. A key twice in one batch is an error.
     ``result.issues`` lists a stored value that changed (revised history) and, when
     ``late_after_days`` is given, a value of a series with stored history that arrived
-    (``received_at``, default now) more than that many days after its period ended.
+    (its ``submitted_at``, else ``received_at``, default now) more than that many days
+    after its period ended.
     """
-    received = (received_at or datetime.now(UTC)).astimezone(UTC).replace(tzinfo=None)
-    rows: dict[tuple[str, datetime], ObservationIn] = {}
-    dupes: list[str] = []
-    for obs in batch:
-        key = (series_id(obs.org_unit, obs.indicator), period(obs.ds))
-        if key in rows:
-            dupes.append(f"{key[0]}@{key[1]:%Y-%m-%d %H:%M}")
-        rows[key] = obs
-    if dupes:
-        raise DataContractError(
-            f"observations: the same (org_unit, indicator, ds) is sent twice: {short(dupes)}",
-            field="observations",
-            ids=dupes,
-        )
-    existing: dict[tuple[str, datetime], Observation] = {}
-    keys = list(rows)
-    for i in range(0, len(keys), 400):
-        chunk = keys[i : i + 400]
-        found = session.execute(
-            select(Observation).where(tuple_(Observation.unique_id, Observation.ds).in_(chunk))
-        ).scalars()
-        existing.update(((o.unique_id, o.ds), o) for o in found)
-
-    known: set[str] = set()
-    if late_after_days is not None:
-        ids = sorted({uid for uid, _ in rows})
-        for i in range(0, len(ids), 500):
-            known.update(
-                session.execute(
-                    select(Observation.unique_id).where(Observation.unique_id.in_(ids[i : i + 500])).distinct()
-                ).scalars()
-            )
-
+    rows = _keyed(batch)
+    existing = _stored(session, list(rows))
+    known = _series_with_history(session, {uid for uid, _ in rows}) if late_after_days is not None else set()
+    late = _LateCheck(late_after_days, naive_utc(received_at or datetime.now(UTC)), known)
     result = UpsertResult()
-
-    def check_late(unique_id: str, ds: datetime, obs: ObservationIn) -> None:
-        if late_after_days is None or unique_id not in known or obs.value is None:
-            return
-        when = obs.submitted_at.astimezone(UTC).replace(tzinfo=None) if obs.submitted_at and obs.submitted_at.tzinfo \
-            else (obs.submitted_at or received)
-        days = (when - period_end(ds)).days
-        if days > late_after_days:
-            result.issues.append(
-                IngestIssue(unique_id, obs.org_unit, obs.indicator, ds, "late_submission", obs.value, days_late=days)
-            )
-
     for (unique_id, ds), obs in rows.items():
         current = existing.get((unique_id, ds))
         if current is None:
-            check_late(unique_id, ds, obs)
-            session.add(
-                Observation(
-                    org_unit=obs.org_unit,
-                    indicator=obs.indicator,
-                    unique_id=unique_id,
-                    ds=ds,
-                    value=obs.value,
-                    direction=obs.direction,
-                )
-            )
+            issue = late(unique_id, ds, obs)
+            if issue is not None:
+                result.issues.append(issue)
+            _insert(session, unique_id, ds, obs)
             result.inserted += 1
-            result.mark_changed(unique_id, ds)
-            continue
-        direction_changed = obs.direction is not None and obs.direction != current.direction
-        if _same(current.value, obs.value) and not direction_changed:
+        elif _update(current, obs, late, result):
+            result.updated += 1
+        else:
             result.unchanged += 1
             continue
-        if not _same(current.value, obs.value):
-            if current.value is None or math.isnan(current.value):
-                check_late(unique_id, ds, obs)  # a missing value filled in
-            else:
-                result.issues.append(
-                    IngestIssue(unique_id, current.org_unit, current.indicator, ds, "revised_history", obs.value,
-                                previous=current.value)
-                )
-        current.value = obs.value
-        if obs.direction is not None:
-            current.direction = obs.direction
-        result.updated += 1
         result.mark_changed(unique_id, ds)
     session.flush()
     return result
@@ -172,7 +171,7 @@ def history(session: Session, unique_ids: set[str]) -> tuple[pd.DataFrame, dict[
     """The stored history of ``unique_ids``: the long frame, directions and metadata."""
     ids = sorted(unique_ids)
     records = []
-    for i in range(0, len(ids), 500):
+    for chunk in in_chunks(ids, 500):
         records.extend(
             session.execute(
                 select(
@@ -183,7 +182,7 @@ def history(session: Session, unique_ids: set[str]) -> tuple[pd.DataFrame, dict[
                     Observation.org_unit,
                     Observation.indicator,
                 )
-                .where(Observation.unique_id.in_(ids[i : i + 500]))
+                .where(Observation.unique_id.in_(chunk))
                 .order_by(Observation.unique_id, Observation.ds)
             ).all()
         )

@@ -30,11 +30,11 @@ from api.db import Alert, Target
 from api.schemas.anomalies import ObservationIn
 from api.schemas.common import py_datetime
 from api.schemas.targets import TargetUpsert
-from api.services import accepts
-from api.services import alerts as alert_service
 from api.services import forecasts as forecast_service
 from api.services import observations as obs_service
 from api.services import targets as target_service
+from api.services.early_warning import run_early_warning
+from govperf_ml.vocabulary import split_series_id
 
 logger = logging.getLogger("govperf.api")
 
@@ -61,7 +61,7 @@ def _observations(city, frame: pd.DataFrame) -> list[ObservationIn]:
     direction = dict(zip(city.indicators["unique_id"], city.indicators["direction"], strict=True))
     out = []
     for uid, ds, y in zip(frame["unique_id"], frame["ds"], frame["y"], strict=True):
-        org_unit, _, indicator = str(uid).partition(obs_service.SEPARATOR)
+        org_unit, indicator = split_series_id(uid)
         out.append(
             ObservationIn(
                 org_unit=org_unit,
@@ -227,49 +227,22 @@ def load_sample_city(
     """
     city = sample_city(seed, n_districts)
     through = cut_off(city, months)
-    series = city.series[city.series["ds"] <= through]
-    obs = obs_service.upsert(session, _observations(city, series))
     after = through + pd.DateOffset(months=1)
+    stored_targets = target_service.upsert(session, _targets(city, through))
+    done = run_early_warning(
+        session, _observations(city, city.series[city.series["ds"] <= through]), models=models,
+        principal=principal, raise_alerts=raise_alerts, also_assess=stored_targets.changed,
+        quiet_before=through.date(),
+    )
     result = SampleCityLoad(
         through=py_datetime(through),
         next_period=py_datetime(after) if after <= city.series["ds"].max() else None,
-        observations=obs,
-        targets=target_service.UpsertResult(),
+        observations=done.observations,
+        targets=stored_targets,
+        assessed=done.reassessed,
+        alerts=done.alerts,
+        skipped=[c for c in ("anomaly", "targets") if c not in models],
     )
-    result.targets = target_service.upsert(session, _targets(city, through))
-    anomaly = models.get("anomaly")
-    if anomaly is None:
-        result.skipped.append("anomaly")
-    elif obs.changed_series and raise_alerts:
-        frame, directions, meta = obs_service.history(session, obs.changed_series)
-        extra = {}
-        if accepts(anomaly.estimator.score, "targets"):  # the stored targets turn on the bunching check
-            stored = target_service.targets_of(session, obs.changed_series)
-            if stored is not None:
-                extra["targets"] = stored
-        scored = anomaly.estimator.score(frame, directions=directions, **extra)
-        result.alerts += alert_service.create_alerts(
-            session, scored, series_meta=meta, model_version=anomaly.label, principal=principal
-        )
-    model = models.get("targets")
-    if model is None:
-        result.skipped.append("targets")
-        for target in result.targets.changed:
-            target_service.clear_risk(target)
-    else:
-        todo: dict[int, Target] = {id(t): t for t in result.targets.changed}
-        if obs.first_changed:
-            todo.update((id(t), t) for t in target_service.affected_targets(session, obs.first_changed))
-        # targets whose deadline passed before the cut-off are assessed (their final status)
-        # but raise no alert: a demo wants the risks that can still be acted on
-        closed = through.date()
-        for open_ in (False, True):
-            group = [t for t in todo.values() if (t.deadline >= closed) is open_]
-            assessed = target_service.assess(
-                session, model, group, principal=principal, raise_alerts=raise_alerts and open_
-            )
-            result.assessed += assessed.assessed
-            result.alerts += assessed.alerts
     forecaster = models.get("forecast")
     if forecaster is None:
         result.skipped.append("forecast")

@@ -25,6 +25,7 @@ from api.db.models import utcnow
 from api.schemas.common import finite, period, py_datetime, text
 from api.schemas.targets import TargetPublic, TargetRiskState, TargetUpsert, targets_frame
 from api.services import alerts as alert_service
+from api.services import in_chunks
 from api.services import observations as obs_service
 from govperf_ml.contracts import DataContractError, short, validate_targets
 
@@ -101,8 +102,8 @@ def upsert(session: Session, batch: Sequence[TargetUpsert]) -> UpsertResult:
     rows = _definitions(batch)
     ids = [r["target_id"] for r in rows]
     existing: dict[str, Target] = {}
-    for i in range(0, len(ids), 500):
-        found = session.execute(select(Target).where(Target.target_id.in_(ids[i : i + 500]))).scalars()
+    for chunk in in_chunks(ids, 500):
+        found = session.execute(select(Target).where(Target.target_id.in_(chunk))).scalars()
         existing.update((t.target_id, t) for t in found)
     result = UpsertResult()
     for row in rows:
@@ -275,8 +276,8 @@ def affected_targets(session: Session, first_changed: dict[str, datetime]) -> li
     deadline are never seen by the assessment)."""
     ids = sorted(first_changed)
     found: list[Target] = []
-    for i in range(0, len(ids), 500):
-        stmt = select(Target).where(Target.unique_id.in_(ids[i : i + 500])).order_by(Target.id).with_for_update()
+    for chunk in in_chunks(ids, 500):
+        stmt = select(Target).where(Target.unique_id.in_(chunk)).order_by(Target.id).with_for_update()
         found.extend(session.execute(stmt).scalars())
     return [t for t in found if first_changed[t.unique_id].date() <= t.deadline]
 
@@ -285,31 +286,9 @@ def targets_of(session: Session, unique_ids: set[str]) -> pd.DataFrame | None:
     """Every stored target of ``unique_ids`` as the library's targets frame (None if none)."""
     ids = sorted(unique_ids)
     found: list[Target] = []
-    for i in range(0, len(ids), 500):
-        found.extend(session.execute(select(Target).where(Target.unique_id.in_(ids[i : i + 500]))).scalars())
+    for chunk in in_chunks(ids, 500):
+        found.extend(session.execute(select(Target).where(Target.unique_id.in_(chunk))).scalars())
     return targets_frame(found) if found else None
-
-
-def reassess_series(
-    session: Session,
-    model,
-    first_changed: dict[str, datetime],
-    *,
-    principal: Principal,
-    history: pd.DataFrame | None = None,
-    raise_alerts: bool = True,
-) -> tuple[list[Target], AssessResult]:
-    """Re-assess the stored targets of series with new or changed observations."""
-    targets = affected_targets(session, first_changed)
-    return targets, assess(session, model, targets, principal=principal, history=history, raise_alerts=raise_alerts)
-
-
-def has_targets(session: Session, unique_ids: set[str]) -> bool:
-    ids = sorted(unique_ids)
-    for i in range(0, len(ids), 500):
-        if session.execute(select(Target.id).where(Target.unique_id.in_(ids[i : i + 500])).limit(1)).first():
-            return True
-    return False
 
 
 # ---------------------------------------------------------------------------------------

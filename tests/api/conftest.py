@@ -47,7 +47,7 @@ class FakeAnomaly:
 
     band = 10.0
 
-    def score(self, df, *, directions=None):
+    def score(self, df, *, directions=None, threshold_offsets=None, targets=None):
         bad = {k: v for k, v in (directions or {}).items() if v not in ("higher", "lower")}
         if bad:
             raise DataContractError(f"directions: bad {short(bad)}", field="directions", ids=list(bad))

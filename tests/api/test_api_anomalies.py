@@ -110,11 +110,3 @@ def test_a_utc_offset_does_not_move_the_period(client, auth):
     post_obs(client, auth, [item | {"ds": "2024-01-01"}])
     r = post_obs(client, auth, [item | {"ds": "2024-01-01T00:00:00+08:00"}])
     assert r.json()["unchanged"] == 1
-
-
-def test_targets_for_a_model_that_cannot_use_them_is_422(client, auth, helpers):
-    body = {"series": helpers.monthly("a", [1, 2, 3]),
-            "targets": [{"unique_id": "a", "target": 2, "deadline": "2024-12-31", "direction": "higher",
-                         "aggregation": "last"}]}
-    r = client.post("/v1/anomalies/score", headers=auth("supervisor"), json=body)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "targets"]

@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import select
 
 from api.db import Alert, AlertEvent
-from api.services.observations import period_end
+from govperf_ml.alerts.ingest_checks import period_end
 
 
 def post_obs(client, auth, items):
@@ -71,7 +71,7 @@ class TunableAnomaly:
     def __init__(self):
         self.seen: list[dict] = []
 
-    def score(self, df, *, directions=None, threshold_offsets=None):
+    def score(self, df, *, directions=None, threshold_offsets=None, targets=None):
         self.seen.append(dict(threshold_offsets or {}))
         expected = df.groupby("unique_id")["y"].transform("median")
         off = df["unique_id"].map(lambda u: (threshold_offsets or {}).get(u.split("|")[1], 0.0))

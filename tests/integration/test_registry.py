@@ -71,3 +71,18 @@ def test_feedback_tie_is_promoted(results, mlflow_home):
     res = results["feedback"]
     assert _register(res).promoted
     assert _register(res).promoted  # a retrain that does not get worse is kept
+
+
+def test_champion_of_another_release_is_refused_and_replaced(results, mlflow_home, monkeypatch, caplog):
+    first = _register(results["feedback"])
+    assert first.promoted
+    monkeypatch.setattr(registry, "__version__", "9.9.9")  # this code is now another release
+    with pytest.raises(registry.StaleModelError, match=r"govperf train feedback"):
+        registry.load_champion("feedback")
+    assert "feedback" not in registry.load_champions()
+    assert "retrain it with `govperf train feedback`" in caplog.text
+    assert "feedback" in registry.missing_champions()
+    second = _register(results["feedback"])  # the gate does not compare with a stale champion
+    assert second.promoted and second.champion_before == first.version
+    assert registry.load_champion("feedback").version == second.version
+    assert "feedback" not in registry.missing_champions()
