@@ -35,49 +35,17 @@ def make_sample_city(
         The period covered; monthly series run from the month of ``start`` to the month of
         ``end``, daily demand over every day. At least 24 months are needed.
     """
-    if not 1 <= int(n_districts) <= len(DISTRICTS):
-        raise ValueError(f"n_districts must be between 1 and {len(DISTRICTS)}, got {n_districts}")
-    start_ts, end_ts = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
-    months = pd.date_range(start_ts.to_period("M").start_time, end_ts.to_period("M").start_time, freq="MS")
-    if len(months) < 24:
-        raise ValueError(f"the sample city needs at least 24 months, got {len(months)} ({start} .. {end})")
+    months, days = _period(n_districts, start, end)
     rng = np.random.default_rng(seed)
-
     districts = make_districts(int(n_districts))
-    days = pd.date_range(start_ts, end_ts, freq="D")
     cal = calendar_features(days)
-    mfeat = month_features(months, cal)
-
-    gen = generate_kpis(rng, districts, months, mfeat)
-    indicators = gen["indicators"]
-    clean = gen["values"]  # (S, T)
-    values = clean.copy()
-    sd = gen["sd"]
-    meta = indicators.reset_index(drop=True)
-
-    target_ids = choose_target_series(rng, meta)
     book = EventBook()
-    plan = plan_events(rng, meta, clean, sd, months, target_ids)
-    apply_events(rng, plan, values, clean, meta, sd, book)
-    targets = make_targets(rng, meta, values, clean, sd, months, target_ids, plan, book)
-
-    series_clean = long_series(meta[C.ID].to_numpy(), months, clean)
-    series = long_series(meta[C.ID].to_numpy(), months, values)
-
+    indicators, series_clean, series, targets = _monthly(rng, districts, months, cal, book)
     demand_clean, demand_meta = generate_demand(rng, districts, days, cal)
     demand = inject_demand_events(rng, demand_clean, demand_meta, cal, book)
-
     anomalies, events = book.frames()
-    changes = pd.DataFrame(
-        [
-            {"ds": pd.Timestamp(ds), "org_unit": "ALL", "indicator": ind, "effect": eff, "description": desc}
-            for ds, ind, eff, desc in CHANGES
-            if months[0] <= pd.Timestamp(ds) <= months[-1]
-        ],
-        columns=["ds", "org_unit", "indicator", "effect", "description"],
-    )
     series, series_clean, demand, demand_clean, anomalies, changes = (
-        _ns_dates(f) for f in (series, series_clean, demand, demand_clean, anomalies, changes)
+        _ns_dates(f) for f in (series, series_clean, demand, demand_clean, anomalies, _changes(months))
     )
     return SampleCity(
         seed=int(seed),
@@ -93,6 +61,47 @@ def make_sample_city(
         targets=C.validate_targets(targets),
         changes=changes,
         feedback=load_feedback_corpus(),
+    )
+
+
+def _period(n_districts, start, end) -> tuple[pd.DatetimeIndex, pd.DatetimeIndex]:
+    """The months and the days covered, once the arguments are checked."""
+    if not 1 <= int(n_districts) <= len(DISTRICTS):
+        raise ValueError(f"n_districts must be between 1 and {len(DISTRICTS)}, got {n_districts}")
+    start_ts, end_ts = pd.Timestamp(start).normalize(), pd.Timestamp(end).normalize()
+    months = pd.date_range(start_ts.to_period("M").start_time, end_ts.to_period("M").start_time, freq="MS")
+    if len(months) < 24:
+        raise ValueError(f"the sample city needs at least 24 months, got {len(months)} ({start} .. {end})")
+    return months, pd.date_range(start_ts, end_ts, freq="D")
+
+
+def _monthly(rng, districts: pd.DataFrame, months: pd.DatetimeIndex, cal: pd.DataFrame, book: EventBook):
+    """The monthly KPIs, their injected events and the yearly targets, in the RNG's order:
+    indicators, clean series, injected series, targets."""
+    gen = generate_kpis(rng, districts, months, month_features(months, cal))
+    indicators = gen["indicators"]
+    clean = gen["values"]  # (S, T)
+    values = clean.copy()
+    sd = gen["sd"]
+    meta = indicators.reset_index(drop=True)
+
+    target_ids = choose_target_series(rng, meta)
+    plan = plan_events(rng, meta, clean, sd, months, target_ids)
+    apply_events(rng, plan, values, clean, meta, sd, book)
+    targets = make_targets(rng, meta, values, clean, sd, months, target_ids, plan, book)
+    ids = meta[C.ID].to_numpy()
+    return indicators, long_series(ids, months, clean), long_series(ids, months, values), targets
+
+
+def _changes(months: pd.DatetimeIndex) -> pd.DataFrame:
+    """The announced city-wide changes within the period."""
+    return pd.DataFrame(
+        [
+            {"ds": pd.Timestamp(ds), "org_unit": "ALL", "indicator": ind, "effect": eff, "description": desc}
+            for ds, ind, eff, desc in CHANGES
+            if months[0] <= pd.Timestamp(ds) <= months[-1]
+        ],
+        columns=["ds", "org_unit", "indicator", "effect", "description"],
     )
 
 
