@@ -44,23 +44,18 @@ def make_sample_city(
     demand_clean, demand_meta = generate_demand(rng, districts, days, cal)
     demand = inject_demand_events(rng, demand_clean, demand_meta, cal, book)
     anomalies, events = book.frames()
-    series, series_clean, demand, demand_clean, anomalies, changes = (
-        _ns_dates(f) for f in (series, series_clean, demand, demand_clean, anomalies, _changes(months))
-    )
+    # one datetime resolution in every frame with dates
+    dated = {"series": series, "series_clean": series_clean, "demand": demand, "demand_clean": demand_clean,
+             "anomalies": anomalies, "changes": _changes(months)}
     return SampleCity(
         seed=int(seed),
         districts=districts,
         indicators=C.validate_indicators(indicators),
-        series=series,
-        series_clean=series_clean,
-        demand=demand,
-        demand_clean=demand_clean,
         demand_meta=demand_meta,
-        anomalies=anomalies,
         events=events,
         targets=C.validate_targets(targets),
-        changes=changes,
         feedback=load_feedback_corpus(),
+        **{name: _ns_dates(frame) for name, frame in dated.items()},
     )
 
 
