@@ -1,0 +1,23 @@
+"""The team-written citizen-feedback corpus bundled with the package."""
+
+from __future__ import annotations
+
+import io
+from importlib import resources
+
+import pandas as pd
+
+from govperf_ml import contracts as C
+
+_CORPUS_RESOURCE = "data/feedback_corpus.csv"
+
+
+def load_feedback_corpus() -> pd.DataFrame:
+    """The team-written feedback corpus bundled with the package, validated.
+
+    Returns the ``validate_feedback`` output: ``dimensions`` is a list of dimension ids.
+    Columns: message_id, text, channel, received_at, org_unit, area, dimensions, lang.
+    """
+    raw = resources.files("govperf_ml").joinpath(_CORPUS_RESOURCE).read_text(encoding="utf-8")
+    df = pd.read_csv(io.StringIO(raw), dtype=str, keep_default_na=False)
+    return C.validate_feedback(df, require_labels=True)
