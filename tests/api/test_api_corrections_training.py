@@ -20,7 +20,7 @@ def test_corrections_become_training_rows_with_masked_text(client, auth, setting
 
 def test_cli_training_data_reads_the_service_database(client, auth, settings, monkeypatch):
     from api.settings import get_settings
-    from govperf_ml.cli import TrainingData
+    from api.cli import TrainingData
 
     classify(client, auth, [{"message_id": "a", "text": "公交车晚点"}])
     client.post("/v1/feedback/a/corrections", headers=auth("handler"), json={"area": "transport", "dimensions": []})

@@ -88,3 +88,12 @@ def test_train_and_score_a_forecaster_with_an_exogenous_column(tmp_path, monkeyp
     assert res.exit_code == 2 and "--future" in res.output and "Traceback" not in res.output
     res = runner.invoke(app, ["train", "forecast", "--exog", "campaign"])
     assert res.exit_code == 2 and "--demand" in res.output
+
+
+def test_the_installed_command_adds_the_service_to_the_library_commands():
+    from api.cli import app as service_app
+
+    names = {c.name or c.callback.__name__ for c in service_app.registered_commands}
+    assert {"serve", "train", "score", "bench", "models", "sample-city", "demo"} <= names
+    assert "serve" not in {c.name or c.callback.__name__ for c in app.registered_commands}
+    assert "Serve the API" in runner.invoke(service_app, ["serve", "--help"]).output

@@ -1,0 +1,81 @@
+"""The installed ``govperf`` command: the library's commands (``govperf_ml.cli``) plus
+those that need the service.
+
+* ``govperf serve``: train what has no champion this release can serve, create API keys,
+  run the API.
+* ``govperf train feedback`` learns from the handlers' corrections stored by the service
+  (``GOVPERF_DATABASE_URL``) when no ``--corrections`` file is given.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Optional
+
+import pandas as pd
+import typer
+
+from govperf_ml.cli import TrainingData, run_training
+from govperf_ml.cli import app as library_app
+from govperf_ml.cli._common import CAPS, console
+
+app = typer.Typer(
+    add_completion=False, no_args_is_help=True, help="The govperf command line: train, serve, score, bench, demo, models.",
+    pretty_exceptions_show_locals=False,  # locals may hold citizens' messages
+)
+app.registered_commands.extend(library_app.registered_commands)
+
+
+def stored_corrections() -> pd.DataFrame | None:
+    """Handlers' corrections stored by the service (None if there is no database yet or none)."""
+    from api.services.corrections import corrections_frame
+    from api.settings import get_settings
+
+    url = get_settings().database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    frame = corrections_frame(url)
+    if not len(frame):
+        return None
+    console.print(f"using {len(frame)} handler corrections from {url.split('@')[-1]}")
+    return frame
+
+
+TrainingData.stored_corrections = staticmethod(stored_corrections)
+
+
+@app.command()
+def serve(
+    host: Annotated[Optional[str], typer.Option(help="bind address (default from settings: 127.0.0.1)")] = None,
+    port: Annotated[Optional[int], typer.Option(help="port (default from settings: 8000)")] = None,
+    train_missing: Annotated[bool, typer.Option(help="train models that have no champion first")] = True,
+):
+    """Serve the API: trains missing models on the sample city, creates API keys, starts uvicorn."""
+    import uvicorn
+
+    from api.auth import ensure_api_keys
+    from api.log_config import uvicorn_log_config
+    from api.settings import get_settings
+
+    settings = get_settings()
+    if train_missing:
+        run_training(list(CAPS), TrainingData(), only_missing=True, uri=settings.mlflow_tracking_uri)
+    keys = ensure_api_keys(Path(settings.api_keys_file))
+    if keys:
+        console.print(f"[bold]Created API keys[/] (stored hashed in {settings.api_keys_file}; shown once):")
+        for role, key in keys.items():
+            console.print(f"  {role:<13} {key}")
+    host = host or settings.host
+    port = port or settings.port
+    console.print(f"Serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    # the service writes its own access line (with a request id), so uvicorn's is off
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(),
+                access_log=False)
+
+
+def main() -> None:  # pragma: no cover - console entry
+    app()
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

@@ -1,0 +1,182 @@
+"""``govperf train`` and ``govperf models``: train, log to MLflow, register, list."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Annotated, ClassVar, Optional
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from govperf_ml.cli._common import CAPS, Capability, PathOpt, console, fail, out, progress, read_csv
+from govperf_ml.contracts import DataContractError
+
+
+class TrainingData:
+    """Training inputs: the user's CSV files where given, else the bundled sample city.
+
+    ``stored_corrections`` is where handlers' corrections come from when no
+    ``--corrections`` file is given: the service plugs in its database (``api.cli``);
+    the library alone has none.
+    """
+
+    stored_corrections: ClassVar[Callable[[], pd.DataFrame | None] | None] = None
+
+    def __init__(self, *, series=None, indicators=None, labels=None, demand=None, targets=None, feedback=None,
+                 corrections=None, seed: int = 0, exog=None):
+        self._files = dict(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
+                           feedback=feedback, corrections=corrections)
+        self.seed = seed
+        self.exog = list(exog) if exog else None
+        self._city = None
+
+    @property
+    def city(self):
+        if self._city is None:
+            from govperf_ml.sample_city import make_sample_city
+
+            self._city = make_sample_city(seed=self.seed)
+        return self._city
+
+    @property
+    def from_files(self) -> bool:
+        return any(v is not None for v in self._files.values())
+
+    def get(self, name: str):
+        path = self._files.get(name)
+        if path is not None:
+            return read_csv(path, name)
+        if name == "corrections":
+            source = type(self).stored_corrections
+            return source() if source is not None else None
+        if name == "labels":
+            return self.city.anomalies if self._files["series"] is None else None
+        if name == "indicators" and self._files["series"] is not None:
+            return None
+        return getattr(self.city, name)
+
+    def directions(self) -> dict | None:
+        meta = self.get("indicators")
+        if meta is None:
+            return None
+        return dict(zip(meta["unique_id"].astype(str), meta["direction"].astype(str)))
+
+
+def train_one(cap: str, data: TrainingData):
+    from govperf_ml import training
+
+    if cap == "anomaly":
+        return training.train_anomaly(data.get("series"), data.get("labels"), data.directions())
+    if cap == "forecast":
+        return training.train_forecast(data.get("demand"), exog=data.exog)
+    if cap == "targets":
+        return training.train_targets(data.get("series"), data.get("targets"))
+    return training.train_feedback(data.get("feedback"), corrections=data.get("corrections"))
+
+
+def _register(cap: str, data: TrainingData, uri: str | None):
+    from govperf_ml import registry
+
+    res = train_one(cap, data)
+    reg = registry.log_and_register(
+        cap, res.estimator, params=res.params, metrics=res.metrics, gate_metric=res.gate_metric,
+        greater_is_better=res.greater_is_better, promote_on_tie=res.promote_on_tie, uri=uri,
+        tags={"source": "user files" if data.from_files else "sample city"},
+    )
+    return res, reg
+
+
+def _before(reg) -> str:
+    if reg.champion_before is None:
+        return "none"
+    if reg.champion_value is None:  # trained by another release: not compared
+        return f"v{reg.champion_before} (not comparable)"
+    return f"v{reg.champion_before} ({reg.champion_value:.4g})"
+
+
+def _runs_table(results) -> Table:
+    table = Table(title="Training runs")
+    for col in ("model", "version", "gate metric", "value", "champion before", "promoted", "seconds"):
+        table.add_column(col)
+    for _, reg, secs in results:
+        table.add_row(reg.name, reg.version, reg.metric, f"{reg.value:.4g}", _before(reg),
+                      "yes" if reg.promoted else "no", f"{secs:.1f}")
+    return table
+
+
+def run_training(caps, data: TrainingData, *, only_missing: bool = False, uri: str | None = None) -> list:
+    """Train, log and register each capability in ``caps`` (with ``only_missing``: those
+    without a champion this release can serve); prints the runs as a table."""
+    from govperf_ml import registry
+
+    if only_missing:
+        missing = registry.missing_champions(uri=uri)
+        caps = [c for c in caps if c in missing]
+    results = []
+    if not caps:
+        console.print("All models have a champion; nothing to train.")
+        return results
+    with progress() as bar:
+        task = bar.add_task("training", total=len(caps))
+        for cap in caps:
+            bar.update(task, description=f"training {cap}")
+            t0 = time.perf_counter()
+            res, reg = _register(cap, data, uri)
+            results.append((res, reg, time.perf_counter() - t0))
+            bar.advance(task)
+    console.print(_runs_table(results))
+    return results
+
+
+def train(
+    capability: Annotated[Capability, typer.Argument(help="which model to train")] = Capability.all,
+    series: PathOpt = None,
+    indicators: PathOpt = None,
+    labels: PathOpt = None,
+    demand: PathOpt = None,
+    targets: PathOpt = None,
+    feedback: PathOpt = None,
+    corrections: PathOpt = None,
+    exog: Annotated[Optional[list[str]], typer.Option(
+        help="exogenous column of --demand for the forecaster (repeat for several; future values are then "
+             "needed to forecast: `govperf score forecast --future FILE`)")] = None,
+    only_missing: Annotated[bool, typer.Option(help="train only models that have no champion yet")] = False,
+    seed: Annotated[int, typer.Option(help="seed of the sample city")] = 0,
+):
+    """Train, log to MLflow and register models (on the sample city unless files are given).
+
+    Files: --series (unique_id,ds,y), --indicators (metadata), --labels (unique_id,ds of
+    known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
+    dimensions), --corrections (handlers' corrected labels; without it, the corrections
+    stored by the service in GOVPERF_DATABASE_URL are used).
+    """
+    caps = CAPS if capability == Capability.all else (capability.value,)
+    if exog and demand is None:
+        fail("--exog names columns of your --demand file; the sample city's demand has none")
+    data = TrainingData(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
+                        feedback=feedback, corrections=corrections, seed=seed, exog=exog)
+    try:
+        run_training(list(caps), data, only_missing=only_missing)
+    except DataContractError as err:
+        fail(str(err))
+
+
+def models():
+    """List registered model versions, their gate metric and which one is champion."""
+    from govperf_ml import registry
+
+    df = registry.list_models()
+    if df.empty:
+        console.print("No models registered yet: run `govperf train`.")
+        return
+    table = Table(title=f"Models in {registry.tracking_uri()}")
+    for col in ("capability", "version", "champion", "metric", "value", "promoted", "created"):
+        table.add_column(col)
+    for r in df.itertuples():
+        table.add_row(r.capability, str(r.version), "★" if r.champion else "", str(r.metric),
+                      f"{r.value:.4g}" if r.value is not None else "", str(r.promoted), str(r.created)[:19])
+    out.print(table)
+
+
