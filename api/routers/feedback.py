@@ -53,7 +53,9 @@ def classify(
     if dupes:
         raise DataContractError(f"feedback: message ids sent twice: {short(dupes)}", field="message_id", ids=dupes)
     masked = [mask_pii(m.text) for m in body.messages]
-    result = model.estimator.classify(pd.DataFrame({"message_id": ids, "text": masked}))
+    result = model.estimator.classify(
+        pd.DataFrame({"message_id": ids, "text": masked}), review_threshold=settings.review_threshold
+    )
     by_id = {str(r["message_id"]): r for r in result.to_dict("records")}
 
     existing = {
@@ -66,7 +68,7 @@ def classify(
         if r is None:
             raise RuntimeError("the feedback model returned no row for a message")
         confidence = finite(r.get("area_confidence"))
-        needs_review = bool(r.get("needs_review")) or confidence is None or confidence < settings.review_threshold
+        needs_review = bool(r.get("needs_review")) or confidence is None
         fields = dict(
             masked_text=masked_text,
             area=text(r.get("area")) or None,

@@ -32,7 +32,7 @@ MAX_SEQ_LENGTH = 128
 #: embedding models compared (each with a logistic-regression head)
 CANDIDATES = ["m3e-small", "use-multilingual", "all-minilm-l6-v2"]
 DEFAULT_CACHE = "/tmp/govperf_cache/emb"
-DIMENSION_LABELS = Path(__file__).resolve().parents[2] / "models" / "feedback_dimension_labels.csv"
+DIMENSION_LABELS = Path(__file__).resolve().parents[1] / "data" / "feedback_dimension_labels.csv"
 FEEDBACK_CORPUS = Path(__file__).resolve().parents[1] / "data" / "feedback_corpus.csv"
 
 
@@ -232,7 +232,7 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
     notes = ["embedding licences: " + "; ".join(f"{m}: {model_licence(m)}" for m in KNOWN_MODELS)]
     if csv is None and DIMENSION_LABELS.exists():
         dims = dimension_eval(data)
-        tables.append(("Service dimensions on our labelled real messages (附件4, models/feedback_dimension_labels.csv)", dims))
+        tables.append(("Service dimensions on our labelled real messages (附件4, govperf_ml/data/feedback_dimension_labels.csv)", dims))
         best = dims[dims["model"].str.endswith("(ours)")].iloc[0]
         summary.update({"dim_micro_f1": round(best["micro_f1"], 4), "dim_macro_f1": round(best["macro_f1"], 4)})
     return BenchResult(tables=tables, summary=summary, notes=notes)

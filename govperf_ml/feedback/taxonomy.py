@@ -1,4 +1,5 @@
-"""The feedback taxonomy (service areas and dimensions) from ``models/taxonomy.yaml``."""
+"""The feedback taxonomy (service areas and dimensions) from ``govperf_ml/data/taxonomy.yaml``
+(package data; ``GOVPERF_TAXONOMY`` or a path argument name another file)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pathlib import Path
 
 import yaml
 
-DEFAULT_PATH = Path(__file__).resolve().parents[2] / "models" / "taxonomy.yaml"
+DEFAULT_PATH = Path(__file__).resolve().parent.parent / "data" / "taxonomy.yaml"
 
 
 @dataclass(frozen=True)

@@ -138,8 +138,12 @@ class TfidfFeedbackClassifier(BaseEstimator):
         X = self.vectorizer_.transform([prepare_text(t) for t in texts])
         return self.dim_model_.predict_proba(X)
 
-    def classify(self, df: pd.DataFrame) -> pd.DataFrame:
-        """Area, dimensions, confidences and the review flag for each message."""
+    def classify(self, df: pd.DataFrame, *, review_threshold: float | None = None) -> pd.DataFrame:
+        """Area, dimensions, confidences and the review flag for each message.
+
+        ``review_threshold`` (a deployment's setting) raises the model's own: a message
+        goes to review when its area confidence is below either.
+        """
         check_is_fitted(self)
         data = validate_feedback(df)
         texts = data[TEXT].tolist()
@@ -147,5 +151,6 @@ class TfidfFeedbackClassifier(BaseEstimator):
         Q = self.predict_dimensions_proba(texts)
         return classification_frame(
             data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
-            dimension_threshold=self.dimension_threshold, review_threshold=self.review_threshold,
+            dimension_threshold=self.dimension_threshold,
+            review_threshold=max(self.review_threshold, review_threshold or 0.0),
         )

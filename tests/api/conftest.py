@@ -133,7 +133,7 @@ class FakeFeedback:
     classes_ = np.array(AREAS)
     dimension_classes_ = np.array(DIMENSIONS)
 
-    def classify(self, df):
+    def classify(self, df, *, review_threshold=None):
         data = validate_feedback(df)
         rows = []
         for m in data.itertuples(index=False):
@@ -150,7 +150,7 @@ class FakeFeedback:
                     "area_probabilities": probs,
                     "dimensions": dims,
                     "dimension_probabilities": {d: (0.8 if d in dims else 0.1) for d in DIMENSIONS},
-                    "needs_review": conf < 0.5,
+                    "needs_review": conf < max(0.5, review_threshold or 0.0),
                 }
             )
         return pd.DataFrame(rows)

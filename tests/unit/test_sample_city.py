@@ -19,7 +19,7 @@ from govperf_ml.sample_city import (
     write_sample_city,
 )
 
-TAXONOMY = yaml.safe_load((Path(__file__).resolve().parents[2] / "models" / "taxonomy.yaml").read_text("utf-8"))
+TAXONOMY = yaml.safe_load((Path(__file__).resolve().parents[2] / "govperf_ml" / "data" / "taxonomy.yaml").read_text("utf-8"))
 
 
 # `city` is the session fixture of tests/conftest.py: make_sample_city(seed=0)
