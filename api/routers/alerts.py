@@ -21,6 +21,7 @@ from api.schemas.alerts import (
     Severity,
 )
 from api.schemas.common import period
+from api.services import count
 from api.services import alerts as service
 
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -60,7 +61,7 @@ def list_alerts(
         until=period(until) if until else None,
         after_seq=after_seq,
     )
-    total = service.count(session, stmt)
+    total = count(session, stmt)
     rows = session.execute(stmt.order_by(Alert.seq).limit(page.limit).offset(page.offset)).scalars().all()
     data = [AlertPublic.model_validate(a) for a in rows]
     return AlertsPublic(data=data, count=total, next_cursor=data[-1].seq if data else after_seq)

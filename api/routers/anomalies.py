@@ -8,7 +8,7 @@ from api.auth import AlertWriter
 from api.db import ALERT_KINDS, SEVERITIES
 from api.deps import AnomalyModel
 from api.schemas.anomalies import AnomalyScoreRequest, AnomalyScoreResponse, ScoredPoint
-from api.schemas.common import finite, py_datetime, series_frame, text
+from api.schemas.common import BAND, finite, finite_fields, py_datetime, series_frame, text
 from api.schemas.targets import targets_frame
 
 router = APIRouter(prefix="/v1/anomalies", tags=["anomalies"])
@@ -26,10 +26,7 @@ def scored_points(scored) -> list[ScoredPoint]:
                 unique_id=str(row["unique_id"]),
                 ds=py_datetime(row["ds"]),
                 y=finite(row.get("y")),
-                expected=finite(row.get("expected")),
-                lower=finite(row.get("lo")),
-                upper=finite(row.get("hi")),
-                score=finite(row.get("anomaly_score")),
+                **finite_fields(row, BAND),
                 is_anomaly=flagged,
                 kind=kind if flagged and kind in ALERT_KINDS else None,
                 severity=severity if flagged and severity in SEVERITIES else None,

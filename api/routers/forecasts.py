@@ -17,6 +17,7 @@ from api.schemas.forecasts import (
     Interval,
     StoredForecasts,
 )
+from api.services import count
 from api.services import forecasts as service
 from govperf_ml.contracts import DataContractError
 from govperf_ml.forecasting.ensemble import exog_columns
@@ -89,6 +90,6 @@ def list_forecasts(
         ds_to=ds_to,
         cutoff=cutoff,
     )
-    total = service.count(session, stmt)
+    total = count(session, stmt)
     rows = service.page(session, stmt, limit=page.limit, offset=page.offset)
     return StoredForecasts(data=[service.public(r) for r in rows], count=total)

@@ -15,7 +15,7 @@ from api.auth import AlertWriter, Planner
 from api.db import Target
 from api.deps import PageDep, SessionDep, TargetsModel
 from api.schemas.alerts import AlertPublic
-from api.schemas.common import finite, series_frame, text
+from api.schemas.common import RISK, finite_fields, series_frame, text
 from api.schemas.targets import (
     RiskStatus,
     TargetPublic,
@@ -28,6 +28,7 @@ from api.schemas.targets import (
     targets_frame,
     Unassessed,
 )
+from api.services import count
 from api.services import targets as service
 
 router = APIRouter(prefix="/v1/targets", tags=["targets"])
@@ -43,13 +44,8 @@ def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> Tar
         TargetRisk(
             target_id=str(r["target_id"]),
             unique_id=str(r["unique_id"]),
-            p_miss=finite(r.get("p_miss")),
             status=text(r.get("status")),
-            projected=finite(r.get("projected")),
-            projected_lo=finite(r.get("projected_lo")),
-            projected_hi=finite(r.get("projected_hi")),
-            required_rate=finite(r.get("required_rate")),
-            current_rate=finite(r.get("current_rate")),
+            **finite_fields(r, RISK),
             reason_en=text(r.get("reason_en")),
             reason_zh=text(r.get("reason_zh")),
             model_version=model.label,
@@ -122,7 +118,7 @@ def list_targets(
         deadline_from=deadline_from,
         deadline_to=deadline_to,
     )
-    total = service.count(session, stmt)
+    total = count(session, stmt)
     order = (
         (Target.p_miss.is_(None), Target.p_miss.desc(), Target.target_id) if sort == "p_miss" else (Target.target_id,)
     )

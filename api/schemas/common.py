@@ -66,6 +66,23 @@ def series_frame(points: list[SeriesPoint]) -> pd.DataFrame:
     )
 
 
+def finite_fields(row: dict, names: dict[str, str]) -> dict[str, float | None]:
+    """``{field: finite(row[column])}`` for each ``field: column`` of ``names``."""
+    return {field: finite(row.get(column)) for field, column in names.items()}
+
+
+# a model's output columns -> the service's field names
+BAND = {"expected": "expected", "lower": "lo", "upper": "hi", "score": "anomaly_score"}
+RISK = {
+    "p_miss": "p_miss",
+    "projected": "projected",
+    "projected_lo": "projected_lo",
+    "projected_hi": "projected_hi",
+    "required_rate": "required_rate",
+    "current_rate": "current_rate",
+}
+
+
 def finite(value: Any) -> float | None:
     """A JSON-safe float: NaN, infinities and missing values become null."""
     if value is None or value is pd.NA or value is pd.NaT:

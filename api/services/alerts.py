@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime
 
 import pandas as pd
-from sqlalchemy import Select, func, select, tuple_, update
+from sqlalchemy import Select, select, tuple_, update
 from sqlalchemy.orm import Session, selectinload
 
 from api.auth import Principal
 from api.db import Alert, AlertEvent, Counter
 from api.errors import Conflict
-from api.schemas.common import finite, py_datetime, str_list, text
+from api.schemas.common import BAND, finite, finite_fields, py_datetime, str_list, text
 from api.services import in_chunks
 from govperf_ml.alerts.ingest_checks import INGEST_CHECKS_VERSION, IngestIssue, issue_text
 from govperf_ml.vocabulary import ALERT_KINDS, HIGH_P_MISS, REVIEWED_STATUSES, SEVERITIES
@@ -102,10 +102,7 @@ def _scored_draft(key: AlertKey, row: dict, org_unit: str, indicator: str, model
         kind=kind,
         severity=_severity(row.get("severity")),
         observed=finite(row.get("y")),
-        expected=finite(row.get("expected")),
-        lower=finite(row.get("lo")),
-        upper=finite(row.get("hi")),
-        score=finite(row.get("anomaly_score")),
+        **finite_fields(row, BAND),
         detectors=str_list(row.get("detectors")),
         reason_en=text(row.get("reason_en")),
         reason_zh=text(row.get("reason_zh")),
@@ -250,10 +247,6 @@ def alerts_query(
     if after_seq is not None:
         stmt = stmt.where(Alert.seq > after_seq)
     return stmt
-
-
-def count(session: Session, stmt: Select) -> int:
-    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
 def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> Alert | None:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from api.db import Forecast
 from api.schemas.common import finite, period, py_datetime, series_frame
 from api.schemas.forecasts import Interval, StoredForecast
+from api.services import in_chunks
 from govperf_ml.contracts import DataContractError, short
 from govperf_ml.vocabulary import split_series_id
 
@@ -126,30 +127,40 @@ def store(
     data["h_step"] = data.groupby("unique_id").cumcount() + 1
     cut = {str(k): py_datetime(v) for k, v in cutoffs.items()}
 
-    existing: set[tuple[str, datetime]] = set()
     series = sorted(set(data["unique_id"]))
-    for i in range(0, len(series), _CHUNK):
-        keys = [(u, cut[u]) for u in series[i : i + _CHUNK]]
+    existing = _stored_keys(session, series, cut, model_version)
+    rows = _new_rows(data, existing, alias=alias, cut=cut, model_version=model_version)
+    session.add_all(rows)
+    session.flush()
+    return StoreResult(inserted=len(rows), existing=len(data) - len(rows), series=len(series))
+
+
+def _stored_keys(session: Session, series: list[str], cut: dict[str, datetime], model_version: str) -> set:
+    """(unique_id, ds) already stored for these series' cutoffs by ``model_version``."""
+    existing: set[tuple[str, datetime]] = set()
+    for chunk in in_chunks(series, _CHUNK):
+        keys = [(u, cut[u]) for u in chunk]
         found = session.execute(
             select(Forecast.unique_id, Forecast.ds).where(
                 Forecast.model_version == model_version, tuple_(Forecast.unique_id, Forecast.cutoff).in_(keys)
             )
         )
         existing.update((u, ds) for u, ds in found)
+    return existing
 
+
+def _new_rows(data: pd.DataFrame, existing: set, *, alias: str, cut: dict, model_version: str) -> list[Forecast]:
     def col(name: str) -> pd.Series:
         return data[name] if name in data.columns else pd.Series(None, index=data.index, dtype=object)
 
-    result = StoreResult(series=len(series))
-    rows = []
     columns = {
         "mean": col(alias),
         **{f"{side}_{lv}": col(f"{alias}-{side}-{lv}") for lv in LEVELS for side in ("lo", "hi")},
     }
+    rows = []
     for idx, uid, ds, step in zip(data.index, data["unique_id"], data["ds"], data["h_step"], strict=True):
         when = py_datetime(ds)
         if (uid, when) in existing:
-            result.existing += 1
             continue
         org_unit, channel = split_id(uid)
         rows.append(
@@ -164,15 +175,39 @@ def store(
                 **{name: finite(values.at[idx]) for name, values in columns.items()},
             )
         )
-    session.add_all(rows)
-    session.flush()
-    result.inserted = len(rows)
-    return result
+    return rows
 
 
 # ---------------------------------------------------------------------------------------
 # Reading back
 # ---------------------------------------------------------------------------------------
+def _ranked_runs(series_filters: list):
+    """Each series' runs (cutoff, model version), ranked latest first (rank 1: the latest
+    cutoff and, among model versions forecasting from it, the one stored last)."""
+    runs = (
+        select(
+            Forecast.unique_id,
+            Forecast.cutoff,
+            Forecast.model_version,
+            func.max(Forecast.created_at).label("stored"),
+        )
+        .where(*series_filters)
+        .group_by(Forecast.unique_id, Forecast.cutoff, Forecast.model_version)
+        .subquery()
+    )
+    return select(
+        runs.c.unique_id,
+        runs.c.cutoff,
+        runs.c.model_version,
+        func.row_number()
+        .over(
+            partition_by=runs.c.unique_id,
+            order_by=(runs.c.cutoff.desc(), runs.c.stored.desc(), runs.c.model_version.desc()),
+        )
+        .label("rank"),
+    ).subquery()
+
+
 def forecasts_query(
     *,
     unique_ids: Sequence[str] | None = None,
@@ -201,28 +236,7 @@ def forecasts_query(
         series_filters.append(Forecast.model_version == model_version)
     stmt = select(Forecast).where(*series_filters)
     if cutoff == "latest":
-        runs = (
-            select(
-                Forecast.unique_id,
-                Forecast.cutoff,
-                Forecast.model_version,
-                func.max(Forecast.created_at).label("stored"),
-            )
-            .where(*series_filters)
-            .group_by(Forecast.unique_id, Forecast.cutoff, Forecast.model_version)
-            .subquery()
-        )
-        ranked = select(
-            runs.c.unique_id,
-            runs.c.cutoff,
-            runs.c.model_version,
-            func.row_number()
-            .over(
-                partition_by=runs.c.unique_id,
-                order_by=(runs.c.cutoff.desc(), runs.c.stored.desc(), runs.c.model_version.desc()),
-            )
-            .label("rank"),
-        ).subquery()
+        ranked = _ranked_runs(series_filters)
         stmt = stmt.join(
             ranked,
             and_(
@@ -237,10 +251,6 @@ def forecasts_query(
     if ds_to is not None:  # inclusive: every period of that day
         stmt = stmt.where(Forecast.ds < datetime(ds_to.year, ds_to.month, ds_to.day) + timedelta(days=1))
     return stmt
-
-
-def count(session: Session, stmt: Select) -> int:
-    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
 def page(session: Session, stmt: Select, *, limit: int, offset: int) -> list[Forecast]:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import pandas as pd
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from api.auth import Principal
 from api.db import RISK_STATUSES, Target
 from api.db.models import utcnow
-from api.schemas.common import finite, period, py_datetime, text
+from api.schemas.common import RISK, finite, finite_fields, period, py_datetime, text
 from api.schemas.targets import TargetPublic, TargetRiskState, TargetUpsert, targets_frame
 from api.services import alerts as alert_service
 from api.services import in_chunks
@@ -179,6 +179,46 @@ def _as_of(value, fallback: datetime | None) -> datetime | None:
     return fallback if pd.isna(ts) else period(py_datetime(ts))
 
 
+def _observed_periods(frame: pd.DataFrame) -> dict[str, list]:
+    seen = frame.dropna(subset=["y"])
+    return {uid: g.sort_values().tolist() for uid, g in seen.groupby("unique_id")["ds"]}
+
+
+def _store_risk(t: Target, row: dict, status: str, as_of: datetime | None, model_version: str, now: datetime) -> None:
+    """Write one assessment onto its target row."""
+    t.risk_status = status
+    for name, value in finite_fields(row, {**RISK, "current_value": "current"}).items():
+        setattr(t, name, value)
+    t.as_of = as_of
+    t.reason_en = text(row.get("reason_en"))
+    t.reason_zh = text(row.get("reason_zh"))
+    t.model_version = model_version
+    t.assessed_at = now
+
+
+def _crossing(t: Target) -> alert_service.TargetCrossing:
+    return alert_service.TargetCrossing(
+        target_id=t.target_id,
+        unique_id=t.unique_id,
+        org_unit=t.org_unit,
+        indicator=t.indicator,
+        ds=t.as_of,
+        p_miss=t.p_miss,
+        current=t.current_value,
+        projected=t.projected,
+        projected_lo=t.projected_lo,
+        projected_hi=t.projected_hi,
+        reason_en=t.reason_en,
+        reason_zh=t.reason_zh,
+    )
+
+
+def _why_not(row: dict | None, status: str, rejected: dict[str, str], target_id: str) -> str:
+    if target_id in rejected:
+        return rejected[target_id]
+    return "the model returned no assessment" if row is None else f"the model returned status {status!r}"
+
+
 def assess(
     session: Session,
     model,
@@ -201,13 +241,10 @@ def assess(
     if not targets:
         return result
     frame = history if history is not None else obs_service.history(session, {t.unique_id for t in targets})[0]
-    seen = frame.dropna(subset=["y"])
-    periods = {uid: g.sort_values().tolist() for uid, g in seen.groupby("unique_id")["ds"]}
-    todo = []
+    periods = _observed_periods(frame)
+    todo = [t for t in targets if t.unique_id in periods]
     for t in targets:
-        if t.unique_id in periods:
-            todo.append(t)
-        else:
+        if t.unique_id not in periods:
             result.unassessed[t.target_id] = NO_OBSERVATIONS
             clear_risk(t)
     if not todo:
@@ -221,45 +258,15 @@ def assess(
         row = by_id.get(t.target_id)
         status = text(row.get("status")).lower() if row is not None else ""
         if row is None or status not in RISK_STATUSES:
-            why = rejected.get(t.target_id) or (
-                "the model returned no assessment" if row is None else f"the model returned status {status!r}"
-            )
-            result.unassessed[t.target_id] = why
+            result.unassessed[t.target_id] = _why_not(row, status, rejected, t.target_id)
             clear_risk(t)
             continue
         previous = t.risk_status
         as_of = _as_of(row.get("as_of"), _last_period(periods[t.unique_id], t.deadline))
-        t.risk_status = status
-        t.p_miss = finite(row.get("p_miss"))
-        t.projected = finite(row.get("projected"))
-        t.projected_lo = finite(row.get("projected_lo"))
-        t.projected_hi = finite(row.get("projected_hi"))
-        t.required_rate = finite(row.get("required_rate"))
-        t.current_rate = finite(row.get("current_rate"))
-        t.current_value = finite(row.get("current"))
-        t.as_of = as_of
-        t.reason_en = text(row.get("reason_en"))
-        t.reason_zh = text(row.get("reason_zh"))
-        t.model_version = model.label
-        t.assessed_at = now
+        _store_risk(t, row, status, as_of, model.label, now)
         result.assessed += 1
         if raise_alerts and status == "red" and previous != "red":
-            crossings.append(
-                alert_service.TargetCrossing(
-                    target_id=t.target_id,
-                    unique_id=t.unique_id,
-                    org_unit=t.org_unit,
-                    indicator=t.indicator,
-                    ds=as_of,
-                    p_miss=t.p_miss,
-                    current=t.current_value,
-                    projected=t.projected,
-                    projected_lo=t.projected_lo,
-                    projected_hi=t.projected_hi,
-                    reason_en=t.reason_en,
-                    reason_zh=t.reason_zh,
-                )
-            )
+            crossings.append(_crossing(t))
     declined = {k: v for k, v in result.unassessed.items() if v != NO_OBSERVATIONS}
     if declined:
         logger.warning("targets not assessed: %s", short([f"{k}: {v}" for k, v in declined.items()]))
@@ -316,10 +323,6 @@ def targets_query(
     if deadline_to is not None:
         stmt = stmt.where(Target.deadline <= deadline_to)
     return stmt
-
-
-def count(session: Session, stmt: Select) -> int:
-    return session.execute(select(func.count()).select_from(stmt.order_by(None).subquery())).scalar_one()
 
 
 def public(target: Target) -> TargetPublic:
