@@ -23,9 +23,9 @@ from govperf_ml.anomaly.quality import (
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
 from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
-from govperf_ml.anomaly.quality import indicator_of
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
 from govperf_ml.postprocess.threshold import ThresholdRule
+from govperf_ml.vocabulary import indicator_of
 
 OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en",
                   "reason_zh", "detectors"]

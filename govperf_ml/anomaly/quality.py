@@ -28,6 +28,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.anomaly._rolling import MAD_TO_SIGMA, expanding_median, rolling_median, shift1
 from govperf_ml.contracts import DS, ID, Y, validate_series
+from govperf_ml.vocabulary import indicator_of
 
 
 def _wide(df: pd.DataFrame, id_col=ID, time_col=DS, target_col=Y):
@@ -176,11 +177,6 @@ class SmoothnessDetector(_PanelDetector):
             s = 1.0 - recent / usual
         s = np.where(np.isfinite(s) & (recent > 0), np.clip(s, 0.0, 1.0), 0.0)
         return {"anomaly_score": pd.DataFrame(s, index=wide.index, columns=wide.columns)}
-
-
-def indicator_of(uid: str) -> str:
-    """``"D01|on_time_completion_rate"`` → ``"on_time_completion_rate"`` (no ``|``: itself)."""
-    return str(uid).rsplit("|", 1)[-1]
 
 
 class PeerDetector(_PanelDetector):
