@@ -24,7 +24,7 @@ from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
 from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
-from govperf_ml.postprocess.threshold import ThresholdRule
+from govperf_ml.postprocess.threshold import ScoreThreshold, ThresholdRule, improvements_only
 from govperf_ml.vocabulary import indicator_of
 
 OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en",
@@ -193,12 +193,11 @@ class AnomalyPipeline(BaseEstimator):
         for name, det in getattr(self, "checks_", {}).items():
             res = det.score_wide(wide)
             score = np.nan_to_num(res["anomaly_score"].to_numpy()[rows, cols], nan=0.0)
-            fired = score >= det.threshold
+            fired = ScoreThreshold.of(det).predict(score)
             cz = res["z"].to_numpy()[rows, cols] if "z" in res else score
             check_z[name] = cz
             if name in _IMPROVEMENT_ONLY:
-                better = ((dirs == "higher") & (cz > 0)) | ((dirs == "lower") & (cz < 0))
-                fired &= np.where(pd.isna(dirs), True, better)
+                fired = improvements_only(fired, cz, dirs)
             fired_by[name] = fired
             if name in _QUALITY:  # data errors explain a deviation: they take precedence
                 reason = np.where((reason == "") & fired, name, reason)
@@ -208,7 +207,7 @@ class AnomalyPipeline(BaseEstimator):
         if targets is not None and len(targets):
             det = getattr(self, "bunching_", None) or TargetBunchingDetector().fit()  # older pickles
             bunch = det.score_frame(df, targets).set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s[[ID, DS]]))
-            fired_by["bunching"] = bunch["flag"].fillna(False).to_numpy(dtype=bool)
+            fired_by["bunching"] = ScoreThreshold.of(det).predict(bunch["just_past_score"])
             reason = np.where((reason == "") & fired_by["bunching"] & ~flag, "bunching", reason)
         if stream_lt is not None:
             reason = np.where((reason == "") & flag & hf, "likelihood", reason)

@@ -2,8 +2,10 @@
 
 Each is a small estimator: ``fit(df)`` checks parameters and returns ``self``;
 ``score_frame(df)`` returns one row per input row with ``unique_id, ds, y,
-anomaly_score`` (higher = more suspicious) and ``flag`` (``anomaly_score >= threshold``;
-a stricter threshold never adds flags). The score at t uses values up to t only (the
+anomaly_score`` (higher = more suspicious; some add a signed ``z``). A detector only
+scores: its ``threshold`` parameter is the level at which the post-processing
+(:class:`~govperf_ml.postprocess.threshold.ScoreThreshold`) turns its score into an alarm
+(a stricter threshold never adds alarms). The score at t uses values up to t only (the
 peer detector also uses the other units' values *of the same period*, never later ones).
 All work on the wide (period × series) table, so a panel of thousands of series is
 scored column-wise at once.
@@ -48,6 +50,8 @@ def _back(data: pd.DataFrame, wide_scores: dict[str, pd.DataFrame], id_col=ID, t
 
 
 class _PanelDetector(BaseEstimator):
+    """Base of the panel detectors: ``threshold`` is kept for the post-processing, never applied here."""
+
     threshold: float
 
     def fit(self, df=None, y=None):
@@ -62,7 +66,6 @@ class _PanelDetector(BaseEstimator):
         scores = self.score_wide(wide)
         out = _back(data, scores, id_col, time_col, target_col)
         out["anomaly_score"] = np.nan_to_num(out["anomaly_score"].to_numpy(dtype=float), nan=0.0)
-        out["flag"] = out["anomaly_score"] >= self.threshold
         return out
 
     def anomaly_score(self, df: pd.DataFrame, **kw) -> np.ndarray:

@@ -2,7 +2,7 @@
 
 from govperf_ml.postprocess.likelihood import AnomalyLikelihood, SuppressRepeats, log_tail, suppress_repeats
 from govperf_ml.postprocess.rules import AlertBudget, DismissalTuner, MinDuration, NewNormal, ZCalibrator
-from govperf_ml.postprocess.threshold import ThresholdRule
+from govperf_ml.postprocess.threshold import ScoreThreshold, ThresholdRule, improvements_only
 
-__all__ = ["AlertBudget", "AnomalyLikelihood", "DismissalTuner", "MinDuration", "NewNormal", "SuppressRepeats",
-           "ThresholdRule", "ZCalibrator", "log_tail", "suppress_repeats"]
+__all__ = ["AlertBudget", "AnomalyLikelihood", "DismissalTuner", "MinDuration", "NewNormal", "ScoreThreshold",
+           "SuppressRepeats", "ThresholdRule", "ZCalibrator", "improvements_only", "log_tail", "suppress_repeats"]
