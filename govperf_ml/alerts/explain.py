@@ -55,6 +55,10 @@ class _Values(NamedTuple):
     count: tuple[int, int] | None
 
 
+def _side(x: float) -> tuple[str, str]:
+    return ("above", "高于") if x > 0 else ("below", "低于")
+
+
 def _missing(v: _Values) -> tuple[str, str]:
     return (
         "No value was submitted for this period; expected about " + _num(v.expected) + ".",
@@ -119,7 +123,7 @@ def _bunching(v: _Values) -> tuple[str, str]:
 
 def _peer(v: _Values) -> tuple[str, str]:
     zz = v.detail if v.detail is not None else 0.0
-    word_en, word_zh = ("above", "高于") if zz > 0 else ("below", "低于")
+    word_en, word_zh = _side(zz)
     return (
         f"The value {_num(v.observed)} is far {word_en} units with the same indicator this period "
         f"({abs(zz):.1f} peer spreads from their median) and has moved away from them.",
@@ -140,7 +144,7 @@ def _likelihood(v: _Values) -> tuple[str, str]:
 def _deviation(v: _Values) -> tuple[str, str]:
     band_en = f" (normal band {_num(v.lo)}–{_num(v.hi)})" if v.lo is not None else ""
     band_zh = f"（正常区间 {_num(v.lo)}–{_num(v.hi)}）" if v.lo is not None else ""
-    word_en, word_zh = ("above", "高于") if (v.z or 0) > 0 else ("below", "低于")
+    word_en, word_zh = _side(v.z or 0)
     return (
         f"The value {_num(v.observed)} is {word_en} the expected {_num(v.expected)}{band_en}; "
         f"robust z-score {v.z:+.1f}.",
