@@ -14,7 +14,9 @@ less. So, for each period ``t`` inside a target's window (``start ≤ t ≤ dead
   (Laplace-smoothed), never below ``prior_floor``;
 * the score is ``−log10 P(X ≥ c)`` for ``X ~ Binomial(n, p)``, where ``c`` of the last
   ``n ≤ window`` periods of the target window were just past;
-* a value is flagged when it is itself just past and the score reaches ``threshold``.
+* ``just_past_score`` is that score on the values that are themselves just past (else 0):
+  the post-processing flags a value when it reaches ``threshold``
+  (:class:`~govperf_ml.postprocess.threshold.ScoreThreshold`); the detector only scores.
 
 Causal: the score at ``t`` uses the values up to ``t`` and the target (known from its
 start). Targets aggregated by ``sum`` are skipped (a monthly value is not comparable
@@ -35,11 +37,11 @@ from govperf_ml.contracts import DS, ID, Y, DataContractError, validate_series, 
 
 __all__ = ["TargetBunchingDetector"]
 
-_COLUMNS = ["anomaly_score", "flag", "target", "margin", "in_band", "n_window"]
+_COLUMNS = ["anomaly_score", "just_past_score", "target", "margin", "in_band", "n_window"]
 
 
 class TargetBunchingDetector(BaseEstimator):
-    """Flag runs of values just past a target (see the module docstring).
+    """Score runs of values just past a target (see the module docstring).
 
     Parameters
     ----------
@@ -50,7 +52,8 @@ class TargetBunchingDetector(BaseEstimator):
     prior_floor : float
         Least probability of landing in the band assumed for an honest series.
     threshold : float
-        Flag when ``-log10`` of the binomial tail probability reaches this.
+        The ``-log10`` binomial tail probability from which the post-processing flags a
+        value just past the target (kept here, applied by ``ScoreThreshold``).
     history : int
         Periods before the target's start used for the usual change.
     min_history : int
@@ -79,12 +82,12 @@ class TargetBunchingDetector(BaseEstimator):
 
     def score_frame(self, df: pd.DataFrame, targets: pd.DataFrame) -> pd.DataFrame:
         """One row per row of ``df`` (validated, sorted by series and period): ``unique_id,
-        ds, y, anomaly_score, flag, target, margin`` (in usual changes), ``in_band`` (how
-        many of the last ``n_window`` periods were just past)."""
+        ds, y, anomaly_score, just_past_score, target, margin`` (in usual changes),
+        ``in_band`` (how many of the last ``n_window`` periods were just past)."""
         check_is_fitted(self)
         data = validate_series(df)
         out = data[[ID, DS, Y]].copy()
-        for c, v in zip(_COLUMNS, (0.0, False, np.nan, np.nan, 0, 0)):
+        for c, v in zip(_COLUMNS, (0.0, 0.0, np.nan, np.nan, 0, 0)):
             out[c] = v
         if targets is None or len(targets) == 0:
             return out
@@ -93,49 +96,59 @@ class TargetBunchingDetector(BaseEstimator):
         rows = out.groupby(ID, sort=False).indices
         y_all = out[Y].to_numpy(dtype=float)
         ds_all = out[DS].to_numpy()
-        score = out["anomaly_score"].to_numpy(dtype=float).copy()
-        cols = {c: out[c].to_numpy().copy() for c in ("target", "margin", "in_band", "n_window")}
-        flag = np.zeros(len(out), dtype=bool)
+        cols = {c: out[c].to_numpy().copy() for c in _COLUMNS}
         for t in tg.itertuples(index=False):
             idx = rows[t.unique_id]
-            ds, y = ds_all[idx], y_all[idx]
-            before = y[(ds < np.datetime64(t.start)) & np.isfinite(y)][-int(self.history):]
-            if len(before) < int(self.min_history):
-                continue
-            d = np.diff(before)
-            sigma = MAD_TO_SIGMA * np.median(np.abs(d - np.median(d))) / np.sqrt(2)
-            if not sigma > 0:
-                sigma = float(np.std(d)) / np.sqrt(2)
-            if not sigma > 0:
-                continue
-            good = 1.0 if t.direction == "higher" else -1.0
-            last_year = good * (before[-12:] - t.target) / sigma
-            k0 = int(((last_year >= 0) & (last_year <= self.band)).sum())
-            p = max(float(self.prior_floor), (k0 + 1) / (len(last_year) + 2))
-            inside = (ds >= np.datetime64(t.start)) & (ds <= np.datetime64(t.deadline))
-            pos = np.flatnonzero(inside)
-            if not len(pos):
-                continue
-            margin = good * (y[pos] - t.target) / sigma
-            just = (margin >= 0) & (margin <= self.band)  # NaN compares False: a gap is not just past
-            csum = np.concatenate([[0], np.cumsum(just)])
-            i = np.arange(len(pos))
-            lo = np.maximum(0, i - int(self.window) + 1)
-            c = csum[i + 1] - csum[lo]
-            n = i - lo + 1
-            tail = np.where(c > 0, binom.sf(c - 1, n, p), 1.0)
-            s = -np.log10(np.maximum(tail, 1e-300))
-            where = idx[pos]
-            better = s > score[where]
-            w = where[better]
-            score[w] = s[better]
-            cols["target"][w] = t.target
-            cols["margin"][w] = margin[better]
-            cols["in_band"][w] = c[better]
-            cols["n_window"][w] = n[better]
-            flag[where] |= just & (s >= self.threshold)
-        out["anomaly_score"] = score
-        out["flag"] = flag
+            found = self._score_target(t, ds_all[idx], y_all[idx])
+            if found is not None:
+                _keep_best(cols, idx[found["pos"]], found, t.target)
         for c, v in cols.items():
             out[c] = v
         return out
+
+    def _score_target(self, t, ds: np.ndarray, y: np.ndarray) -> dict | None:
+        """One target's scores over the periods of its window (None: not scored)."""
+        before = y[(ds < np.datetime64(t.start)) & np.isfinite(y)][-int(self.history):]
+        if len(before) < int(self.min_history):
+            return None
+        sigma = _usual_change(before)
+        if sigma is None:
+            return None
+        good = 1.0 if t.direction == "higher" else -1.0
+        last_year = good * (before[-12:] - t.target) / sigma
+        k0 = int(((last_year >= 0) & (last_year <= self.band)).sum())
+        p = max(float(self.prior_floor), (k0 + 1) / (len(last_year) + 2))
+        pos = np.flatnonzero((ds >= np.datetime64(t.start)) & (ds <= np.datetime64(t.deadline)))
+        if not len(pos):
+            return None
+        margin = good * (y[pos] - t.target) / sigma
+        just = (margin >= 0) & (margin <= self.band)  # NaN compares False: a gap is not just past
+        csum = np.concatenate([[0], np.cumsum(just)])
+        i = np.arange(len(pos))
+        lo = np.maximum(0, i - int(self.window) + 1)
+        c = csum[i + 1] - csum[lo]
+        n = i - lo + 1
+        tail = np.where(c > 0, binom.sf(c - 1, n, p), 1.0)
+        s = -np.log10(np.maximum(tail, 1e-300))
+        return {"pos": pos, "score": s, "just": just, "margin": margin, "in_band": c, "n_window": n}
+
+
+def _usual_change(before: np.ndarray) -> float | None:
+    """The usual month-to-month change (robust σ of the differences / √2); None if 0."""
+    d = np.diff(before)
+    sigma = MAD_TO_SIGMA * np.median(np.abs(d - np.median(d))) / np.sqrt(2)
+    if not sigma > 0:
+        sigma = float(np.std(d)) / np.sqrt(2)
+    return sigma if sigma > 0 else None
+
+
+def _keep_best(cols: dict, where: np.ndarray, found: dict, target: float) -> None:
+    """Where this target scores higher than the ones before, its numbers describe the row."""
+    s = found["score"]
+    better = s > cols["anomaly_score"][where]
+    w = where[better]
+    cols["anomaly_score"][w] = s[better]
+    cols["target"][w] = target
+    for c in ("margin", "in_band", "n_window"):
+        cols[c][w] = found[c][better]
+    cols["just_past_score"][where] = np.maximum(cols["just_past_score"][where], np.where(found["just"], s, 0.0))

@@ -1,7 +1,10 @@
-"""The served anomaly model: a detector, a threshold rule and the alert wording in one.
+"""The served anomaly model: a short list of stages and one resolver.
 
 ``score`` answers the question a supervisor asks of each value: is it anomalous, what
-kind of problem is it, how sure, and why. The detector only scores; the rule decides.
+kind of problem is it, how sure, and why. Detectors only score; each stage
+(:mod:`govperf_ml.anomaly.stages`) puts a detector's scores through its post-processing
+rule and reports findings; :func:`~govperf_ml.alerts.resolve.resolve` turns the findings
+into kind, severity, bilingual reasons and detector names.
 """
 
 from __future__ import annotations
@@ -11,7 +14,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from govperf_ml.alerts.explain import explain, severity_of
+from govperf_ml.alerts.resolve import resolve
 from govperf_ml.anomaly.bunching import TargetBunchingDetector
 from govperf_ml.anomaly.quality import (
     EndOfPeriodJumpDetector,
@@ -21,21 +24,29 @@ from govperf_ml.anomaly.quality import (
     SmoothnessDetector,
 )
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
+from govperf_ml.anomaly.stages import (  # noqa: F401  (MAIN_DETECTOR, STREAM_LEVEL_ROWS: also imported from here)
+    MAIN_DETECTOR,
+    STREAM_LEVEL_ROWS,
+    AlarmRules,
+    Band,
+    Bunching,
+    Deviations,
+    EntryChecks,
+    PanelChecks,
+    Scoring,
+    StreamRouting,
+)
 from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
-from govperf_ml.anomaly.quality import indicator_of
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
 from govperf_ml.postprocess.threshold import ThresholdRule
 
 OUTPUT_COLUMNS = [ID, DS, Y, "expected", "lo", "hi", "anomaly_score", "is_anomaly", "kind", "severity", "reason_en",
                   "reason_zh", "detectors"]
-MAIN_DETECTOR = "seasonal_zscore"
-#: a stream's "expected" value: the median of its last this many values (no band)
-STREAM_LEVEL_ROWS = 48
 
 
 class AnomalyPipeline(BaseEstimator):
-    """Detector(s) → threshold rule → alarm rules → data-quality checks → bilingual reasons.
+    """Detector(s) → threshold rule → alarm rules → stream routing → checks → one resolver.
 
     Parameters
     ----------
@@ -88,7 +99,7 @@ class AnomalyPipeline(BaseEstimator):
         self.stream = stream
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
-        """Fit the detector and tune the rule's threshold on labelled points if given.
+        """Fit the detectors and tune the rule's threshold on labelled points if given.
 
         ``labels`` is a frame of (unique_id, ds) pairs that are anomalous.
         """
@@ -101,21 +112,23 @@ class AnomalyPipeline(BaseEstimator):
         self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
         self.bunching_ = clone(self.bunching if self.bunching is not None else TargetBunchingDetector()).fit(df)
         self.stream_ = None if self.stream is False else clone(self.stream or StreamingEnsemble()).fit()
+        self.calibrator_ = None
         if self.calibrator is not None:
             s0 = self.detector_.score_frame(df)
             self.calibrator_ = clone(self.calibrator).fit(s0["anomaly_score"].to_numpy()[s0["warm"].to_numpy()])
-        self.rule_ = clone(self.rule) if self.rule is not None else ThresholdRule()
-        if labels is not None:
-            scored = self.detector_.score_frame(df)
-            key = pd.MultiIndex.from_frame(scored[[ID, DS]])
-            lab = pd.MultiIndex.from_frame(labels[[ID, DS]].assign(**{DS: pd.to_datetime(labels[DS])}))
-            y = key.isin(lab)
-            ok = scored[Y].notna().to_numpy()
-            dirs = scored[ID].map(directions or {}).to_numpy()
-            self.rule_.fit(scored["z"].to_numpy()[ok], y[ok], dirs[ok])
-        else:
-            self.rule_.fit(np.zeros(1))
+        self.rule_ = self._fit_rule(df, labels, directions)
         return self
+
+    def _fit_rule(self, df: pd.DataFrame, labels: pd.DataFrame | None, directions: dict | None) -> ThresholdRule:
+        rule = clone(self.rule) if self.rule is not None else ThresholdRule()
+        if labels is None:
+            return rule.fit(np.zeros(1))
+        scored = self.detector_.score_frame(df)
+        key = pd.MultiIndex.from_frame(scored[[ID, DS]])
+        lab = pd.MultiIndex.from_frame(labels[[ID, DS]].assign(**{DS: pd.to_datetime(labels[DS])}))
+        ok = scored[Y].notna().to_numpy()
+        dirs = scored[ID].map(directions or {}).to_numpy()
+        return rule.fit(scored["z"].to_numpy()[ok], key.isin(lab)[ok], dirs[ok])
 
     def score(self, df: pd.DataFrame, *, directions: dict | None = None,
               threshold_offsets: dict | None = None, targets: pd.DataFrame | None = None) -> pd.DataFrame:
@@ -128,177 +141,38 @@ class AnomalyPipeline(BaseEstimator):
         ``detectors`` lists the detectors and checks that fired on each value.
         """
         check_is_fitted(self)
-        directions = directions or {}
-        bad = {k: v for k, v in directions.items() if v not in ("higher", "lower")}
-        if bad:
-            raise DataContractError(
-                f"directions: must be 'higher' or 'lower' for series {short(bad)}", field="directions", ids=list(bad)
-            )
-        s = self.detector_.score_frame(df)
-        z = s["z"].to_numpy()
-        dirs = s[ID].map(directions).to_numpy()
-        t = self.rule_.threshold_
-        if threshold_offsets:
-            off = s[ID].map(lambda u: threshold_offsets.get(u, threshold_offsets.get(indicator_of(u), 0.0)))
-            t = t + off.to_numpy(dtype=float)
-        fired_by = {MAIN_DETECTOR: self.rule_.predict(z, dirs, threshold=t)}
-        for name, det in getattr(self, "ensemble_", {}).items():
-            ez = det.score_frame(df)
-            ez = ez.set_index([ID, DS])["z"].reindex(pd.MultiIndex.from_frame(s[[ID, DS]])).to_numpy()
-            fired_by[name] = self.rule_.predict(np.nan_to_num(ez), dirs, threshold=t)
-            z = np.where(fired_by[name] & (np.abs(ez) > np.abs(z)), ez, z)
-        flag = np.logical_or.reduce(list(fired_by.values()))
-        for rule in getattr(self, "rules_", []):
-            flag = rule.apply(s.assign(z=z), flag)
-        fired_by = {k: v & flag for k, v in fired_by.items()}
-        stream_lt = None
-        hf = self._streams(s)
-        if hf.any():  # high-frequency streams: the stream detector decides instead
-            st = self.stream_.score_frame(s.loc[hf, [ID, DS, Y]])
-            st = st.set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s.loc[hf, [ID, DS]]))
-            alarm = np.zeros(len(s), dtype=bool)
-            alarm[hf] = st["alarm_score"].fillna(0.0).to_numpy() > 0
-            stream_lt = np.zeros(len(s))
-            stream_lt[hf] = st["log_tail"].fillna(0.0).to_numpy()
-            fired_by = {k: v & ~hf for k, v in fired_by.items()}
-            fired_by["stream"] = alarm
-            flag = np.where(hf, alarm, flag)
-        missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy()
-        zero = (s[Y].to_numpy() == 0) & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
-        out = pd.DataFrame(
-            {
-                ID: s[ID],
-                DS: s[DS],
-                Y: s[Y],
-                "expected": s["expected"],
-                "lo": s["expected"] - t * s["scale"],
-                "hi": s["expected"] + t * s["scale"],
-                "anomaly_score": s["anomaly_score"],
-            }
+        directions = _checked(directions or {})
+        ctx = Scoring.start(df, self.detector_.score_frame(df), directions, self.rule_.threshold_, threshold_offsets)
+        for stage in self.stages(targets):
+            stage(ctx)
+        return resolve(ctx.frame, ctx.findings, ctx.z)[OUTPUT_COLUMNS]
+
+    def stages(self, targets: pd.DataFrame | None = None) -> list:
+        """The stages of :meth:`score`, in order (see :mod:`govperf_ml.anomaly.stages`)."""
+        check_is_fitted(self)
+        return [
+            EntryChecks(self.zero_ratio),
+            Deviations(self.rule_, self.ensemble_),
+            AlarmRules(self.rules_),
+            Band(self.calibrator_),
+            StreamRouting(self.stream_),
+            PanelChecks(self.checks_),
+            Bunching(self.bunching_, targets),
+        ]
+
+
+def _checked(directions: dict) -> dict:
+    bad = {k: v for k, v in directions.items() if v not in ("higher", "lower")}
+    if bad:
+        raise DataContractError(
+            f"directions: must be 'higher' or 'lower' for series {short(bad)}", field="directions", ids=list(bad)
         )
-        if getattr(self, "calibrator_", None) is not None:
-            out["anomaly_score"] = self.calibrator_.transform(s["anomaly_score"].to_numpy())
-        if stream_lt is not None:  # the seasonal detector's level and band mean nothing on streams
-            out.loc[hf, "anomaly_score"] = 1.0 - np.power(10.0, -stream_lt[hf])
-            level = s.loc[hf].groupby(ID, sort=False)[Y].transform(
-                lambda v: v.shift(1).rolling(STREAM_LEVEL_ROWS, min_periods=1).median()
-            )
-            out.loc[hf, "expected"] = level
-            out.loc[hf, ["lo", "hi"]] = np.nan
-        reason = np.where(missing, "missing", np.where(zero, "blank_as_zero", ""))
-        check_z = {}
-        if getattr(self, "checks_", None):  # models pickled before the checks existed have none
-            wide = s.pivot(index=DS, columns=ID, values=Y).sort_index()
-            rows, cols = wide.index.get_indexer(s[DS]), wide.columns.get_indexer(s[ID])
-        for name, det in getattr(self, "checks_", {}).items():
-            res = det.score_wide(wide)
-            score = np.nan_to_num(res["anomaly_score"].to_numpy()[rows, cols], nan=0.0)
-            fired = score >= det.threshold
-            cz = res["z"].to_numpy()[rows, cols] if "z" in res else score
-            check_z[name] = cz
-            if name in _IMPROVEMENT_ONLY:
-                better = ((dirs == "higher") & (cz > 0)) | ((dirs == "lower") & (cz < 0))
-                fired &= np.where(pd.isna(dirs), True, better)
-            fired_by[name] = fired
-            if name in _QUALITY:  # data errors explain a deviation: they take precedence
-                reason = np.where((reason == "") & fired, name, reason)
-            else:
-                reason = np.where((reason == "") & fired & ~flag, name, reason)
-        bunch = None
-        if targets is not None and len(targets):
-            det = getattr(self, "bunching_", None) or TargetBunchingDetector().fit()  # older pickles
-            bunch = det.score_frame(df, targets).set_index([ID, DS]).reindex(pd.MultiIndex.from_frame(s[[ID, DS]]))
-            fired_by["bunching"] = bunch["flag"].fillna(False).to_numpy(dtype=bool)
-            reason = np.where((reason == "") & fired_by["bunching"] & ~flag, "bunching", reason)
-        if stream_lt is not None:
-            reason = np.where((reason == "") & flag & hf, "likelihood", reason)
-        reason = np.where((reason == "") & flag, "deviation", reason)
-        kind = np.array([_KIND_OF.get(r, "") for r in reason], dtype=object)
-        out["is_anomaly"] = kind != ""
-        out["kind"] = pd.Series(kind).replace("", None).to_numpy()
-        sev_z = np.abs(z) if stream_lt is None else np.where(reason == "likelihood", stream_lt * 1.2, np.abs(z))
-        out["severity"] = [  # a stream alarm's -log10 tail of 5 counts as high, like |z| of 6
-            (severity_of(zz) if k == "performance_anomaly" else "medium") if k else None for k, zz in zip(kind, sev_z)
-        ]
-        reasons = [
-            explain(r, observed=row_y, expected=e, lo=lo, hi=hi, z=zz,
-                    **(_bunching_detail(bunch, i) if r == "bunching"
-                       else {"detail": stream_lt[i]} if r == "likelihood"
-                       else {"detail": check_z[r][i] if r in check_z else None}))
-            if r
-            else ("", "")
-            for i, (r, row_y, e, lo, hi, zz) in enumerate(
-                zip(reason, out[Y], out["expected"], out["lo"], out["hi"], z)
-            )
-        ]
-        names = list(fired_by)
-        fired = np.column_stack([fired_by[n] for n in names]) if names else np.zeros((len(out), 0), bool)
-        detectors = []
-        for i, r in enumerate(reason):
-            if not r:
-                detectors.append([])
-                continue
-            lst = [r] if r in ("missing", "blank_as_zero") else []
-            lst += [n for n, f in zip(names, fired[i]) if f and n not in lst]
-            detectors.append(lst)
-        out["reason_en"] = [_also(r[0], d, en=True) for r, d in zip(reasons, detectors)]
-        out["reason_zh"] = [_also(r[1], d, en=False) for r, d in zip(reasons, detectors)]
-        out["detectors"] = detectors
-        return out[OUTPUT_COLUMNS]
-
-    def _streams(self, s: pd.DataFrame) -> np.ndarray:
-        """Rows of series the stream detector scores: periods under a day, enough values."""
-        det = getattr(self, "stream_", None)  # models pickled before it existed have none
-        if det is None:
-            return np.zeros(len(s), dtype=bool)
-        g = s.groupby(ID, sort=False)[DS]
-        step = g.diff().groupby(s[ID], sort=False).transform("median")
-        size = g.transform("size")
-        return ((step < pd.Timedelta(days=1)) & (size >= int(det.min_history))).to_numpy()
-
-
-def _bunching_detail(bunch: pd.DataFrame, i: int) -> dict:
-    row = bunch.iloc[i]
-    return {"target": float(row["target"]), "detail": float(row["anomaly_score"]),
-            "count": (int(row["in_band"]), int(row["n_window"]))}
-
-
-_NAMES = {"seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
-          "bunching": ("target bunching", "贴线达标"), "stream": ("stream ensemble", "流式集成检测"),
-          "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"), "peer": ("peer comparison", "同类比较"),
-          "end_of_period_jump": ("end-of-period jump", "期末跳升"), "smooth": ("smoothness", "过于平滑"),
-          "missing": ("missing value", "缺报"), "blank_as_zero": ("blank as zero", "空白填 0")}
-
-
-def _also(sentence: str, detectors: list[str], *, en: bool) -> str:
-    """Name the detectors that fired inside the one sentence: '... (detectors: a, b).'"""
-    if not sentence or not detectors:
-        return sentence
-    names = [_NAMES.get(d, (d, d))[0 if en else 1] for d in detectors]
-    end = "." if en else "。"
-    body = sentence[:-1] if sentence.endswith(end) else sentence
-    return f"{body} (detectors: {', '.join(names)})." if en else f"{body}（触发检测：{'、'.join(names)}）。"
+    return directions
 
 
 def default_rules() -> list:
     """The alarm rules of the served pipeline (see :mod:`govperf_ml.postprocess.rules`)."""
     return [MinDuration(k=1), NewNormal(n=2, season=12)]
-
-
-_QUALITY = ("scale_change", "flat_line")
-_IMPROVEMENT_ONLY = ("end_of_period_jump",)
-_KIND_OF = {
-    "missing": "data_quality",
-    "blank_as_zero": "data_quality",
-    "scale_change": "data_quality",
-    "flat_line": "data_quality",
-    "deviation": "performance_anomaly",
-    "end_of_period_jump": "suspected_misreporting",
-    "smooth": "suspected_misreporting",
-    "bunching": "suspected_misreporting",
-    "likelihood": "performance_anomaly",
-    "peer": "peer_outlier",
-}
 
 
 def default_checks() -> dict:

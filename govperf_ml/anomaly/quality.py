@@ -2,8 +2,10 @@
 
 Each is a small estimator: ``fit(df)`` checks parameters and returns ``self``;
 ``score_frame(df)`` returns one row per input row with ``unique_id, ds, y,
-anomaly_score`` (higher = more suspicious) and ``flag`` (``anomaly_score >= threshold``;
-a stricter threshold never adds flags). The score at t uses values up to t only (the
+anomaly_score`` (higher = more suspicious; some add a signed ``z``). A detector only
+scores: its ``threshold`` parameter is the level at which the post-processing
+(:class:`~govperf_ml.postprocess.threshold.ScoreThreshold`) turns its score into an alarm
+(a stricter threshold never adds alarms). The score at t uses values up to t only (the
 peer detector also uses the other units' values *of the same period*, never later ones).
 All work on the wide (period × series) table, so a panel of thousands of series is
 scored column-wise at once.
@@ -28,6 +30,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.anomaly._rolling import MAD_TO_SIGMA, expanding_median, rolling_median, shift1
 from govperf_ml.contracts import DS, ID, Y, validate_series
+from govperf_ml.vocabulary import indicator_of
 
 
 def _wide(df: pd.DataFrame, id_col=ID, time_col=DS, target_col=Y):
@@ -47,6 +50,8 @@ def _back(data: pd.DataFrame, wide_scores: dict[str, pd.DataFrame], id_col=ID, t
 
 
 class _PanelDetector(BaseEstimator):
+    """Base of the panel detectors: ``threshold`` is kept for the post-processing, never applied here."""
+
     threshold: float
 
     def fit(self, df=None, y=None):
@@ -61,7 +66,6 @@ class _PanelDetector(BaseEstimator):
         scores = self.score_wide(wide)
         out = _back(data, scores, id_col, time_col, target_col)
         out["anomaly_score"] = np.nan_to_num(out["anomaly_score"].to_numpy(dtype=float), nan=0.0)
-        out["flag"] = out["anomaly_score"] >= self.threshold
         return out
 
     def anomaly_score(self, df: pd.DataFrame, **kw) -> np.ndarray:
@@ -176,11 +180,6 @@ class SmoothnessDetector(_PanelDetector):
             s = 1.0 - recent / usual
         s = np.where(np.isfinite(s) & (recent > 0), np.clip(s, 0.0, 1.0), 0.0)
         return {"anomaly_score": pd.DataFrame(s, index=wide.index, columns=wide.columns)}
-
-
-def indicator_of(uid: str) -> str:
-    """``"D01|on_time_completion_rate"`` → ``"on_time_completion_rate"`` (no ``|``: itself)."""
-    return str(uid).rsplit("|", 1)[-1]
 
 
 class PeerDetector(_PanelDetector):

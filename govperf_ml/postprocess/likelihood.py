@@ -92,6 +92,50 @@ class AnomalyLikelihood(BaseEstimator):
         return 1.0 - np.power(10.0, -self.transform(raw))
 
 
+class MemberLikelihood(BaseEstimator):
+    """Each member's raw scores → its ``-log10`` tail probability (an ensemble's calibration).
+
+    Members named in ``binary`` alarm by themselves: their tail is ``MAX_LOG_TAIL`` where
+    the raw score is positive after ``min_history`` rows, else 0. The others go through
+    :func:`log_tail`; a member in ``offsets`` gives up that much ``-log10`` tail (it must
+    be ``10**offset`` times more surprising to count; never below 0).
+
+    Parameters
+    ----------
+    short_window, long_window, min_history : as :class:`AnomalyLikelihood`.
+    offsets : dict or None
+        ``{member: -log10 tail given up}``.
+    binary : tuple of str
+        Members whose positive raw score is an alarm by itself.
+    """
+
+    def __init__(self, *, short_window=10, long_window=8640, min_history=300, offsets=None, binary=("spatial",)):
+        self.short_window = short_window
+        self.long_window = long_window
+        self.min_history = min_history
+        self.offsets = offsets
+        self.binary = binary
+
+    def fit(self, raw=None, y=None):
+        AnomalyLikelihood(short_window=self.short_window, long_window=self.long_window,
+                          min_history=self.min_history).fit()  # the same parameter checks
+        self.offsets_ = dict(self.offsets or {})
+        self.n_features_in_ = 1
+        return self
+
+    def transform(self, raw: dict) -> dict:
+        """``{member: -log10 tail per row}`` of ``{member: raw scores}``."""
+        check_is_fitted(self)
+        kw = dict(short_window=self.short_window, long_window=self.long_window, min_history=self.min_history)
+        out = {}
+        for m, r in raw.items():
+            if m in self.binary:
+                out[m] = np.where((r > 0) & (np.arange(len(r)) >= self.min_history), MAX_LOG_TAIL, 0.0)
+            else:
+                out[m] = np.maximum(log_tail(r, **kw) - self.offsets_.get(m, 0.0), 0.0)
+        return out
+
+
 def suppress_repeats(score, *, base: float, window: int, keep_below: bool = False) -> np.ndarray:
     """Zero every score in the ``window`` rows after an alarm (``score >= base``).
 

@@ -28,11 +28,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import DS, ID
-
-
-def org_unit_of(uid: str) -> str:
-    """``"D01|on_time_completion_rate"`` → ``"D01"`` (no ``|``: itself)."""
-    return str(uid).split("|", 1)[0]
+from govperf_ml.vocabulary import org_unit_of
 
 
 def _order(frame: pd.DataFrame, id_col: str, time_col: str):

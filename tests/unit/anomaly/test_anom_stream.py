@@ -173,3 +173,17 @@ def test_numpy_rolling_medians_match_pandas():
     a[rng.random(a.shape) < 0.2] = np.nan
     np.testing.assert_allclose(rolling_median(a, 7, 3), pd.DataFrame(a).rolling(7, min_periods=3).median(), equal_nan=True)
     np.testing.assert_allclose(expanding_median(a, 2), pd.DataFrame(a).expanding(2).median(), equal_nan=True)
+
+
+def test_ensemble_is_members_then_likelihood_then_max_then_threshold_and_suppression():
+    from govperf_ml.anomaly.stream_members import StreamMembers
+    from govperf_ml.postprocess.likelihood import MemberLikelihood, squash
+
+    x = _stream(spike_at=1200)
+    det = _small()
+    raw = StreamMembers().fit().score_values(x)
+    assert set(raw) == {"spatial", "z_log"}  # no timestamps: no time-of-day members
+    lts = MemberLikelihood(long_window=2000, min_history=200, offsets={"z_log": 2.0}).fit().transform(raw)
+    score = squash(np.max(np.vstack(list(lts.values())), axis=0))
+    alarms = SuppressRepeats(base=0.33, window=50).fit().transform(score)
+    np.testing.assert_array_equal(det.score_values(x)["alarm_score"], alarms)

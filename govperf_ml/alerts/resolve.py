@@ -1,0 +1,141 @@
+"""Findings → alerts: the one place that decides an alert's kind, severity, reasons and detectors.
+
+A *finding* is what one stage of the anomaly pipeline reports: which values a detector
+or check fired on (after its post-processing), the reason it would give, and the numbers
+its sentence needs. :func:`resolve` gives every value at most one reason:
+
+1. findings that are not alarms, in their order: a ``data_quality`` reason (missing,
+   blank as zero, flat line, scale change) claims every value it fired on (a data error
+   explains a deviation); any other (peer, end-of-period jump, smoothness, bunching) only
+   values that no alarm flagged;
+2. then the alarms (the deviation decision: the main detector, the ensemble, the stream
+   detector) claim the values they flagged that are still free.
+
+The reason gives the kind (:data:`KIND_OF`); performance anomalies are graded by
+:func:`~govperf_ml.alerts.explain.severity_of` of the finding's severity number (|z| by
+default), every other kind is ``medium``. The sentences come from
+:func:`~govperf_ml.alerts.explain.explain` and name every detector that fired on the value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from govperf_ml.alerts.explain import explain, severity_of
+from govperf_ml.contracts import Y
+
+__all__ = ["DETECTOR_NAMES", "Finding", "KIND_OF", "resolve"]
+
+#: reason → alert kind (see :data:`govperf_ml.vocabulary.ALERT_KINDS`)
+KIND_OF = {
+    "missing": "data_quality",
+    "blank_as_zero": "data_quality",
+    "scale_change": "data_quality",
+    "flat_line": "data_quality",
+    "deviation": "performance_anomaly",
+    "end_of_period_jump": "suspected_misreporting",
+    "smooth": "suspected_misreporting",
+    "bunching": "suspected_misreporting",
+    "likelihood": "performance_anomaly",
+    "peer": "peer_outlier",
+}
+
+#: detector or check name → (English, Chinese) name in the reasons
+DETECTOR_NAMES = {
+    "seasonal_zscore": ("seasonal z-score", "季节稳健 z 分数"), "forecast_residual": ("forecast residual", "预测残差"),
+    "bunching": ("target bunching", "贴线达标"), "stream": ("stream ensemble", "流式集成检测"),
+    "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"),
+    "peer": ("peer comparison", "同类比较"), "end_of_period_jump": ("end-of-period jump", "期末跳升"),
+    "smooth": ("smoothness", "过于平滑"), "missing": ("missing value", "缺报"),
+    "blank_as_zero": ("blank as zero", "空白填 0"),
+}
+
+
+@dataclass
+class Finding:
+    """What one detector or check found, after its post-processing.
+
+    Parameters
+    ----------
+    name : the detector's name, listed in the ``detectors`` column.
+    fired : bool per row.
+    reason : the :func:`~govperf_ml.alerts.explain.explain` reason it gives a value it claims.
+    alarm : part of the deviation decision (see the module docstring).
+    severity : number per row graded by ``severity_of`` for a performance anomaly
+        (None: the row's |z|).
+    detail : row index → extra ``explain`` keywords (None: ``detail=None``).
+    """
+
+    name: str
+    fired: np.ndarray
+    reason: str
+    alarm: bool = False
+    severity: np.ndarray | None = None
+    detail: Callable[[int], dict] | None = None
+
+    def explain_kw(self, i: int) -> dict:
+        return self.detail(i) if self.detail is not None else {"detail": None}
+
+
+def flagged(findings: list[Finding], n: int) -> np.ndarray:
+    """The deviation decision: values any alarm flagged."""
+    alarms = [f.fired for f in findings if f.alarm]
+    return np.logical_or.reduce(alarms) if alarms else np.zeros(n, dtype=bool)
+
+
+def _owners(findings: list[Finding], n: int) -> np.ndarray:
+    """Index of the finding that gives each row its reason (-1: none)."""
+    flag = flagged(findings, n)
+    owner = np.full(n, -1)
+    order = [i for i, f in enumerate(findings) if not f.alarm] + [i for i, f in enumerate(findings) if f.alarm]
+    for i in order:
+        f = findings[i]
+        claims = f.fired if f.alarm or KIND_OF.get(f.reason) == "data_quality" else f.fired & ~flag
+        owner = np.where((owner < 0) & claims, i, owner)
+    return owner
+
+
+def resolve(frame: pd.DataFrame, findings: list[Finding], z: np.ndarray) -> pd.DataFrame:
+    """Add ``is_anomaly, kind, severity, reason_en, reason_zh, detectors`` to ``frame``.
+
+    ``frame`` has one row per value with ``y, expected, lo, hi``; ``z`` is the signed
+    z-score of each row that the sentences quote.
+    """
+    out = frame.copy()
+    owner = _owners(findings, len(out))
+    reason = np.array([findings[o].reason if o >= 0 else "" for o in owner], dtype=object)
+    kind = np.array([KIND_OF.get(r, "") for r in reason], dtype=object)
+    out["is_anomaly"] = kind != ""
+    out["kind"] = pd.Series(kind).replace("", None).to_numpy()
+    out["severity"] = [_severity(k, findings[o], i, z) if k else None for i, (k, o) in enumerate(zip(kind, owner))]
+    fired = np.column_stack([f.fired for f in findings]) if findings else np.zeros((len(out), 0), bool)
+    detectors = [[f.name for f, hit in zip(findings, fired[i]) if hit] if o >= 0 else [] for i, o in enumerate(owner)]
+    reasons = [
+        explain(findings[o].reason, observed=y, expected=e, lo=lo, hi=hi, z=zz, **findings[o].explain_kw(i))
+        if o >= 0 else ("", "")
+        for i, (o, y, e, lo, hi, zz) in enumerate(zip(owner, out[Y], out["expected"], out["lo"], out["hi"], z))
+    ]
+    out["reason_en"] = [_also(r[0], d, en=True) for r, d in zip(reasons, detectors)]
+    out["reason_zh"] = [_also(r[1], d, en=False) for r, d in zip(reasons, detectors)]
+    out["detectors"] = detectors
+    return out
+
+
+def _severity(kind: str, finding: Finding, i: int, z: np.ndarray) -> str:
+    if kind != "performance_anomaly":
+        return "medium"
+    return severity_of(finding.severity[i] if finding.severity is not None else np.abs(z[i]))
+
+
+def _also(sentence: str, detectors: list[str], *, en: bool) -> str:
+    """Name the detectors that fired inside the one sentence: '... (detectors: a, b).'"""
+    if not sentence or not detectors:
+        return sentence
+    names = [DETECTOR_NAMES.get(d, (d, d))[0 if en else 1] for d in detectors]
+    end = "." if en else "。"
+    body = sentence[:-1] if sentence.endswith(end) else sentence
+    return f"{body} (detectors: {', '.join(names)})." if en else f"{body}（触发检测：{'、'.join(names)}）。"
