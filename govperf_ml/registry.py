@@ -167,45 +167,49 @@ def log_and_register(
     champion_value = None
     if current is not None and _stale(capability, current) is None:  # a stale champion is replaced
         champion_value = client.get_run(current.run_id).data.metrics.get(gate_metric)
+    value = float(metrics[gate_metric])
+    promoted = _better(value, champion_value, greater_is_better, promote_on_tie)
+    gate = {"gate.metric": gate_metric, "gate.greater_is_better": greater_is_better,
+            "gate.champion_before": current.version if current is not None else "none"}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         with mlflow.start_run(experiment_id=exp_id, run_name=f"train-{capability}") as run:
             mlflow.set_tags({"capability": capability, "govperf_version": __version__, **(tags or {})})
-            mlflow.log_params({k: str(v)[:500] for k, v in params.items()})
+            mlflow.log_params({**{k: str(v)[:500] for k, v in params.items()}, **gate})
             mlflow.log_metrics({k: float(v) for k, v in metrics.items() if v is not None and not _nan(v)})
-            info = mlflow.pyfunc.log_model(
-                name="model",
-                python_model=GovperfModel(capability, estimator),
-                registered_model_name=name,
-                pip_requirements=["govperf-ml"],
-            )
-            version = str(info.registered_model_version)
-            promoted = _better(float(metrics[gate_metric]), champion_value, greater_is_better, promote_on_tie)
-            mlflow.log_params(
-                {
-                    "gate.metric": gate_metric,
-                    "gate.greater_is_better": greater_is_better,
-                    "gate.champion_before": current.version if current is not None else "none",
-                }
-            )
             if champion_value is not None:
                 mlflow.log_metric("gate.champion_value", float(champion_value))
             mlflow.set_tag("gate.promoted", str(promoted).lower())
-            if promoted:
-                client.set_registered_model_alias(name, CHAMPION, version)
-            client.set_model_version_tag(name, version, "gate.promoted", str(promoted).lower())
-            client.set_model_version_tag(name, version, f"metric.{gate_metric}", str(metrics[gate_metric]))
+            version = _register_version(client, capability, estimator, promoted, {f"metric.{gate_metric}": str(value)})
     return RegisteredVersion(
         capability=capability,
         name=name,
         version=version,
         run_id=run.info.run_id,
         metric=gate_metric,
-        value=float(metrics[gate_metric]),
+        value=value,
         champion_before=str(current.version) if current is not None else None,
         champion_value=champion_value,
         promoted=promoted,
     )
+
+
+def _register_version(client: MlflowClient, capability: str, estimator: Any, promoted: bool, tags: dict) -> str:
+    """Log the model in the active run as a new registered version; move the champion
+    alias to it when ``promoted``."""
+    name = MODEL_NAMES[capability]
+    info = mlflow.pyfunc.log_model(
+        name="model",
+        python_model=GovperfModel(capability, estimator),
+        registered_model_name=name,
+        pip_requirements=["govperf-ml"],
+    )
+    version = str(info.registered_model_version)
+    if promoted:
+        client.set_registered_model_alias(name, CHAMPION, version)
+    for key, value in {"gate.promoted": str(promoted).lower(), **tags}.items():
+        client.set_model_version_tag(name, version, key, value)
+    return version
 
 
 def _nan(v) -> bool:

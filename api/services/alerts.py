@@ -17,7 +17,8 @@ from api.errors import Conflict
 from api.schemas.common import BAND, finite, finite_fields, py_datetime, str_list, text
 from api.services import in_chunks
 from govperf_ml.alerts.ingest_checks import INGEST_CHECKS_VERSION, IngestIssue, issue_text
-from govperf_ml.vocabulary import ALERT_KINDS, HIGH_P_MISS, REVIEWED_STATUSES, SEVERITIES
+from govperf_ml.alerts.explain import target_risk_reason, target_risk_severity
+from govperf_ml.vocabulary import ALERT_KINDS, REVIEWED_STATUSES, SEVERITIES
 
 ALERT_SEQ = "alert_seq"
 TARGET_RISK = "target_risk"
@@ -177,21 +178,22 @@ def _add_target(alert: Alert, c: TargetCrossing) -> None:
 
 def _target_draft(group: Sequence[TargetCrossing], model_version: str) -> dict:
     c = group[0]
+    en, zh = target_risk_reason(c.target_id, c.reason_en, c.reason_zh)
     return dict(
         unique_id=c.unique_id,
         org_unit=c.org_unit,
         indicator=c.indicator,
         ds=c.ds,
         kind=TARGET_RISK,
-        severity="high" if c.p_miss is not None and c.p_miss >= HIGH_P_MISS else "medium",
+        severity=target_risk_severity(c.p_miss),
         observed=c.current,
         expected=c.projected,
         lower=c.projected_lo,
         upper=c.projected_hi,
         score=c.p_miss,
         detectors=[target_detector(g.target_id) for g in group],
-        reason_en=f"Target {c.target_id}: {c.reason_en}".strip(),
-        reason_zh=f"目标 {c.target_id}：{c.reason_zh}".strip(),
+        reason_en=en,
+        reason_zh=zh,
         model_version=model_version,
     )
 

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from govperf_ml.vocabulary import ALERT_KINDS, SEVERITIES  # noqa: F401  (re-exported)
+from govperf_ml.vocabulary import ALERT_KINDS, HIGH_P_MISS, SEVERITIES  # noqa: F401  (re-exported)
 
 
 def severity_of(z: float, *, medium=4.5, high=6.0) -> str:
@@ -165,3 +165,13 @@ _SENTENCES = {
     "likelihood": _likelihood,
     "deviation": _deviation,
 }
+
+
+def target_risk_reason(target_id: str, reason_en: str, reason_zh: str) -> tuple[str, str]:
+    """The reason of a ``target_risk`` alert: the target named before the risk model's reason."""
+    return f"Target {target_id}: {reason_en}".strip(), f"目标 {target_id}：{reason_zh}".strip()
+
+
+def target_risk_severity(p_miss: float | None) -> str:
+    """``high`` from :data:`~govperf_ml.vocabulary.HIGH_P_MISS` probability of missing on, else ``medium``."""
+    return "high" if p_miss is not None and p_miss >= HIGH_P_MISS else "medium"
