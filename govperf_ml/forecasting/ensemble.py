@@ -22,7 +22,6 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import DS, ID, Y, DataContractError, validate_series
 from govperf_ml.evaluation.metrics import series_mae, series_smape
@@ -30,7 +29,7 @@ from govperf_ml.features.time import canonical_freq, infer_freq, season_length
 from govperf_ml.forecasting.backtest import rolling_backtest
 from govperf_ml.forecasting.exog import exog_columns, exog_kwargs, uses_exog
 from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["BacktestEnsemble", "exog_columns", "exog_kwargs", "rolling_backtest", "uses_exog"]
 
@@ -132,9 +131,7 @@ class BacktestEnsemble(BaseEstimator):
 
         ``X_df`` (future exogenous values) goes to the members that use exogenous columns.
         """
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=True)
         out = None
         self.forecast_timings_ = {}

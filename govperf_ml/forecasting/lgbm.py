@@ -45,7 +45,7 @@ from govperf_ml.forecasting.backtest import backtest_rows, window_cutoffs
 from govperf_ml.forecasting.exog import exog_names, future_exog
 from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
 from govperf_ml.forecasting.lgbm_features import FeatureSpec, Panel, calendar_matrix, design_matrix
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["LGBMForecaster", "default_horizon"]
 
@@ -186,9 +186,7 @@ class LGBMForecaster(BaseEstimator):
         ``X_df`` holds the future values of the ``exog`` columns: ``unique_id, ds`` and
         each column, one row for every series and each of its ``h`` future periods.
         """
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=True, exog=self.exog_)
         panel = Panel.from_frame(data, self.exog_)
         f = canonical_freq(freq) if freq else self.freq_
@@ -293,7 +291,6 @@ class LGBMForecaster(BaseEstimator):
         for i, y in enumerate(panel.y):
             T = int(origins_per_series[i])
             fut = None
-            dates = None
             if self.calendar:
                 hist = panel.dates[i]
                 step = _step(hist)

@@ -20,7 +20,7 @@ from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_s
 from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
 from govperf_ml.forecasting.backtest import backtest_rows
 from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["StatsForecaster", "MODELS"]
 
@@ -118,9 +118,7 @@ class StatsForecaster(BaseEstimator):
 
     def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
         """Fit the model to each series of ``df`` and forecast ``h`` steps past its end."""
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=False)
         f = canonical_freq(freq) if freq else self.freq_
         idx, last = self._to_index(data)
