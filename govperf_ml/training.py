@@ -80,10 +80,10 @@ def train_anomaly(
         "anomaly",
         est,
         {**{f"detector.{k}": v for k, v in est.detector_.get_params().items()}, "rule.threshold": est.rule_.threshold_,
-         **{f"check.{n}.threshold": float(c.threshold) for n, c in getattr(est, "checks_", {}).items()},
-         **{f"rule.{type(r).__name__}.{k}": v for r in getattr(est, "rules_", []) for k, v in r.get_params().items()
+         **{f"check.{n}.threshold": float(c.threshold) for n, c in est.checks_.items()},
+         **{f"rule.{type(r).__name__}.{k}": v for r in est.rules_ for k, v in r.get_params().items()
             if isinstance(v, (int, float, str))},
-         "ensemble": ",".join(getattr(est, "ensemble_", {})) or "none",
+         "ensemble": ",".join(est.ensemble_) or "none",
          "holdout_periods": holdout_periods, "n_series": int(data[ID].nunique())},
         metrics,
         gate_metric="holdout_f1",
