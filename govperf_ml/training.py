@@ -20,7 +20,9 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
-from govperf_ml.forecasting.ensemble import exog_columns, exog_kwargs
+from govperf_ml.evaluation.metrics import coverage, mase_scale, prf, series_mae, smape
+from govperf_ml.forecasting.backtest import rolling_backtest
+from govperf_ml.forecasting.exog import exog_columns
 from govperf_ml.targets import LinearPaceRule, build_episodes
 
 
@@ -37,13 +39,8 @@ class TrainResult:
 
 
 def _prf(pred: np.ndarray, true: np.ndarray) -> dict:
-    tp = int((pred & true).sum())
-    fp = int((pred & ~true).sum())
-    fn = int((~pred & true).sum())
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+    """Point-level precision, recall and F1 of boolean flags against boolean labels."""
+    return prf(int((pred & true).sum()), int((pred & ~true).sum()), int((~pred & true).sum()))
 
 
 # ---------------------------------------------------------------------------- anomaly
@@ -83,10 +80,10 @@ def train_anomaly(
         "anomaly",
         est,
         {**{f"detector.{k}": v for k, v in est.detector_.get_params().items()}, "rule.threshold": est.rule_.threshold_,
-         **{f"check.{n}.threshold": float(c.threshold) for n, c in getattr(est, "checks_", {}).items()},
-         **{f"rule.{type(r).__name__}.{k}": v for r in getattr(est, "rules_", []) for k, v in r.get_params().items()
+         **{f"check.{n}.threshold": float(c.threshold) for n, c in est.checks_.items()},
+         **{f"rule.{type(r).__name__}.{k}": v for r in est.rules_ for k, v in r.get_params().items()
             if isinstance(v, (int, float, str))},
-         "ensemble": ",".join(getattr(est, "ensemble_", {})) or "none",
+         "ensemble": ",".join(est.ensemble_) or "none",
          "holdout_periods": holdout_periods, "n_series": int(data[ID].nunique())},
         metrics,
         gate_metric="holdout_f1",
@@ -99,32 +96,22 @@ def backtest_forecaster(est, data: pd.DataFrame, *, h: int, n_windows: int, leve
                         refit: bool = False) -> pd.DataFrame:
     """Rolling-origin backtest: forecast h steps from n_windows cutoffs, join the actuals.
 
-    With ``refit`` a fresh copy of the estimator is fitted on the history before each
-    cutoff (needed for global models, which would otherwise have seen the answers).
+    The cutoffs are the panel's dates ``h``, ``2 h``... before its last one, common to all
+    series (:func:`~govperf_ml.forecasting.backtest.rolling_backtest` with
+    ``align="panel"``). With ``refit`` a fresh copy of the estimator is fitted on the history
+    before each cutoff (needed for global models, which would otherwise have seen the answers).
     """
-    ds_sorted = np.sort(data[DS].unique())
-    out = []
-    for w in range(n_windows, 0, -1):
-        cutoff = ds_sorted[-w * h - 1]
-        hist = data[data[DS] <= cutoff]
-        model = clone(est).fit(hist) if refit else est
-        # exogenous values are known in advance: the backtest takes them from the data
-        fc = model.forecast(hist, h=h, level=level, freq=freq, **exog_kwargs(model, data[data[DS] > cutoff]))
-        fc["cutoff"] = cutoff
-        out.append(fc.merge(data[[ID, DS, Y]], on=[ID, DS], how="inner"))
-    return pd.concat(out, ignore_index=True)
+    return rolling_backtest(est, data, h=h, n_windows=n_windows, freq=freq, level=level, refit=refit, align="panel")
 
 
 def forecast_metrics(bt: pd.DataFrame, alias: str, history: pd.DataFrame, season: int, level=(80, 95)) -> dict:
-    y, f = bt[Y].to_numpy(float), bt[alias].to_numpy(float)
-    smape = float(np.nanmean(200 * np.abs(y - f) / np.maximum(np.abs(y) + np.abs(f), 1e-9)))
-    # MASE scale: in-sample seasonal naive MAE of each series
-    scale = history.groupby(ID)[Y].apply(lambda s: np.nanmean(np.abs(s.to_numpy(float)[season:] - s.to_numpy(float)[:-season])))
-    err = (bt.assign(ae=np.abs(y - f)).groupby(ID)["ae"].mean() / scale).replace([np.inf], np.nan)
-    out = {"smape": smape, "mase": float(np.nanmean(err))}
+    """sMAPE over all backtest points, MASE (mean over series of MAE / in-sample seasonal
+    naive MAE) and the coverage of each interval level."""
+    y = bt[Y].to_numpy(float)
+    scaled = (series_mae(bt, [alias])[alias] / mase_scale(history, season)).replace([np.inf], np.nan)
+    out = {"smape": smape(y, bt[alias].to_numpy(float)), "mase": float(np.nanmean(scaled))}
     for lv in level:
-        lo, hi = bt[f"{alias}-lo-{lv}"].to_numpy(float), bt[f"{alias}-hi-{lv}"].to_numpy(float)
-        out[f"coverage{lv}"] = float(np.mean((y >= lo) & (y <= hi)))
+        out[f"coverage{lv}"] = coverage(y, bt[f"{alias}-lo-{lv}"], bt[f"{alias}-hi-{lv}"])
     return out
 
 
@@ -185,10 +172,6 @@ def train_forecast(
 
 
 # ---------------------------------------------------------------------------- targets
-def brier(p: np.ndarray, y: np.ndarray) -> float:
-    return float(np.mean((np.asarray(p, float) - np.asarray(y, float)) ** 2))
-
-
 def train_targets(
     series: pd.DataFrame,
     targets: pd.DataFrame,
@@ -269,32 +252,14 @@ def train_feedback(
     corpus it scores 0.68 vs 0.58 held-out area macro-F1 but 0.56 vs 0.64 dimension
     micro-F1 (see ``govperf bench feedback`` and the m3e licence before switching).
     """
-    import os
-
-    from govperf_ml.feedback import EnsembleFeedbackClassifier
-
-    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "tfidf").lower()
-    if estimator is None and kind not in ("tfidf", "ensemble"):
-        raise ValueError(f"feedback model {kind!r}: use 'tfidf' or 'ensemble'")
+    est = _feedback_estimator(estimator, model)
     data = validate_feedback(messages, require_labels=True)
     train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
     if corrections is not None and len(corrections):
         corr = validate_feedback(corrections, require_labels=True)
         train = pd.concat([train[~train["message_id"].isin(corr["message_id"])], corr], ignore_index=True)
-    est = estimator or (EnsembleFeedbackClassifier() if kind == "ensemble" else TfidfFeedbackClassifier())
     est.fit(train)
-    pred = est.predict(test["text"].tolist())
-    metrics = {
-        "holdout_macro_f1": float(f1_score(test[AREA], pred, average="macro")),
-        "holdout_accuracy": float(accuracy_score(test[AREA], pred)),
-        "n_train": float(len(train)),
-        "n_test": float(len(test)),
-    }
-    if getattr(est, "dim_model_", None) is not None and "dimensions" in test.columns:
-        Q = est.predict_dimensions_proba(test["text"].tolist()) >= est.dimension_threshold
-        T = np.array([[d in dims for d in est.dimension_classes_] for dims in test["dimensions"]])
-        metrics["holdout_dim_micro_f1"] = float(f1_score(T, Q, average="micro", zero_division=0))
-        metrics["holdout_dim_macro_f1"] = float(f1_score(T, Q, average="macro", zero_division=0))
+    metrics = {**_feedback_metrics(est, test), "n_train": float(len(train)), "n_test": float(len(test))}
     return TrainResult(
         "feedback",
         est,
@@ -307,3 +272,30 @@ def train_feedback(
         greater_is_better=True,
         promote_on_tie=True,  # a retrain on corrections is kept unless it gets worse
     )
+
+
+def _feedback_estimator(estimator, model: str | None):
+    """``estimator``, or a new one of the kind ``model`` / ``$GOVPERF_FEEDBACK_MODEL`` names."""
+    import os
+
+    from govperf_ml.feedback import EnsembleFeedbackClassifier
+
+    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "tfidf").lower()
+    if estimator is None and kind not in ("tfidf", "ensemble"):
+        raise ValueError(f"feedback model {kind!r}: use 'tfidf' or 'ensemble'")
+    return estimator or (EnsembleFeedbackClassifier() if kind == "ensemble" else TfidfFeedbackClassifier())
+
+
+def _feedback_metrics(est, test: pd.DataFrame) -> dict:
+    """Held-out macro-F1 and accuracy of the service areas, and F1 of the dimensions if any."""
+    pred = est.predict(test["text"].tolist())
+    metrics = {
+        "holdout_macro_f1": float(f1_score(test[AREA], pred, average="macro")),
+        "holdout_accuracy": float(accuracy_score(test[AREA], pred)),
+    }
+    if getattr(est, "dim_model_", None) is not None and "dimensions" in test.columns:
+        Q = est.predict_dimensions_proba(test["text"].tolist()) >= est.dimension_threshold
+        T = np.array([[d in dims for d in est.dimension_classes_] for dims in test["dimensions"]])
+        metrics["holdout_dim_micro_f1"] = float(f1_score(T, Q, average="micro", zero_division=0))
+        metrics["holdout_dim_macro_f1"] = float(f1_score(T, Q, average="macro", zero_division=0))
+    return metrics

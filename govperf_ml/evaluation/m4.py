@@ -15,6 +15,13 @@ Makridakis, Spiliotis & Assimakopoulos, IJF 36(1), 2020 for OWA and MSIS).
 * ``MSIS`` (alpha = 0.05) is the mean interval width plus ``2 / alpha`` times the amount by
   which the actual falls outside, scaled like MASE.
 
+The per-point measures come from :mod:`govperf_ml.evaluation.metrics` (utilsforecast);
+what is M4's own stays here: the MASE scale from the training data with M4's ``m`` (1 for
+weekly and daily data even where the models use a season), the mean over horizons then
+over series, OWA relative to M4's Naive2 (its seasonality test and decomposition) and
+MSIS as the interval score over that scale. ``smape`` and ``coverage`` are re-exported
+from the metrics module.
+
 Panels are long frames ``unique_id, ds, y`` where ``ds`` is the 0-based integer step of
 the observation; test rows continue the training index.
 """
@@ -30,6 +37,9 @@ import numpy as np
 import pandas as pd
 
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short
+from govperf_ml.evaluation.metrics import (
+    coverage, mase_scale, series_interval_score, series_mae, series_smape, smape,
+)
 
 __all__ = [
     "M4_FREQS",
@@ -118,15 +128,6 @@ def load_m4(folder: str | Path, freq: str) -> tuple[pd.DataFrame, pd.DataFrame]:
 # ---------------------------------------------------------------------------------------
 # Point measures
 # ---------------------------------------------------------------------------------------
-def smape(y, y_hat) -> float:
-    """sMAPE in percent: ``mean(200 |y - f| / (|y| + |f|))`` (a 0/0 term counts as 0)."""
-    y, f = np.asarray(y, dtype=float), np.asarray(y_hat, dtype=float)
-    denom = np.abs(y) + np.abs(f)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        terms = np.where(denom == 0, 0.0, 200.0 * np.abs(y - f) / denom)
-    return float(np.mean(terms))
-
-
 def _scale(insample, m: int) -> float:
     x = np.asarray(insample, dtype=float)
     if len(x) <= m:
@@ -145,12 +146,6 @@ def msis(y, lo, hi, insample, m: int, alpha: float = 0.05) -> float:
     y, lo, hi = (np.asarray(a, dtype=float) for a in (y, lo, hi))
     penalty = (2.0 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
     return float(np.mean((hi - lo) + penalty) / _scale(insample, m))
-
-
-def coverage(y, lo, hi) -> float:
-    """Share of actuals inside ``[lo, hi]``."""
-    y, lo, hi = (np.asarray(a, dtype=float) for a in (y, lo, hi))
-    return float(np.mean((y >= lo) & (y <= hi)))
 
 
 def owa(smape_value: float, mase_value: float, smape_naive2: float, mase_naive2: float) -> float:
@@ -248,6 +243,51 @@ def _require(df: pd.DataFrame, cols: Sequence[str], what: str) -> None:
         raise DataContractError(f"{what}: missing required column {missing[0]!r}", field=missing[0])
 
 
+def _scaled_panel(forecasts_long, train_long, test_long, model_cols, m, *, id_col, time_col, target_col):
+    """Test rows with every model's forecasts, Naive2's (column ``ref``) and the MASE scale."""
+    test = test_long[[id_col, time_col, target_col]].sort_values([id_col, time_col], kind="stable")
+    h = int(test.groupby(id_col).size().max())
+    ref = "Naive2" if "Naive2" not in model_cols else "Naive2_ref"
+    naive2 = naive2_forecast(train_long, h, m, id_col=id_col, time_col=time_col, target_col=target_col, alias=ref)
+    cols = [c for c in forecasts_long.columns if c in model_cols or any(c.startswith(f"{mc}-") for mc in model_cols)]
+    merged = test.merge(forecasts_long[[id_col, time_col, *cols]], on=[id_col, time_col], how="left")
+    merged = merged.merge(naive2, on=[id_col, time_col], how="left")
+    for col in [*model_cols, ref]:
+        gap = merged[col].isna()
+        if gap.any():
+            ids = merged.loc[gap, id_col].unique().tolist()
+            raise DataContractError(
+                f"forecasts: column {col!r} has no forecast for test rows of series {short(ids)}", field=col, ids=ids
+            )
+    scale = mase_scale(train_long, m, id_col=id_col, time_col=time_col, target_col=target_col)
+    scale = merged[id_col].map(scale)
+    bad = scale.isna() | (scale <= 0)
+    if bad.any():
+        ids = merged.loc[bad, id_col].unique().tolist()
+        raise DataContractError(
+            f"train: series {short(ids)} have no positive seasonal-naive scale (too short or constant)",
+            field=target_col,
+            ids=ids,
+        )
+    return merged, scale.groupby(merged[id_col]).first(), ref
+
+
+def _model_row(merged, scale, col, level, *, id_col, target_col) -> dict:
+    """M4's figures of one model: means over series of per-series sMAPE, MASE and MSIS."""
+    row = {
+        "sMAPE": float(series_smape(merged, [col], id_col=id_col, target_col=target_col)[col].mean()),
+        "MASE": float((series_mae(merged, [col], id_col=id_col, target_col=target_col)[col] / scale).mean()),
+        f"coverage{level}": float("nan"),
+        "MSIS": float("nan"),
+    }
+    lo_col, hi_col = f"{col}-lo-{level}", f"{col}-hi-{level}"
+    if lo_col in merged.columns and hi_col in merged.columns:
+        score = series_interval_score(merged, [col], level, id_col=id_col, target_col=target_col)[col]
+        row[f"coverage{level}"] = coverage(merged[target_col], merged[lo_col], merged[hi_col])
+        row["MSIS"] = float((score / scale).mean())
+    return row
+
+
 def evaluate_m4(
     forecasts_long: pd.DataFrame,
     train_long: pd.DataFrame,
@@ -264,66 +304,17 @@ def evaluate_m4(
 
     ``forecasts_long`` holds ``unique_id, ds`` and one column per model (plus optional
     ``<model>-lo-95`` / ``<model>-hi-95``) for every test row. sMAPE and MASE are averaged
-    over series and horizons, OWA is relative to Naive2 (computed here from the training
-    data), and ``coverage95`` / ``MSIS`` are filled where the interval columns exist.
+    over horizons, then over series; OWA is relative to Naive2 (computed here from the
+    training data), and ``coverage95`` / ``MSIS`` are filled where the interval columns exist.
     """
     _, m = M4_FREQS[_freq(freq)]
     model_cols = list(model_cols)
     _require(forecasts_long, [id_col, time_col, *model_cols], "forecasts")
     _require(test_long, [id_col, time_col, target_col], "test")
-    test = test_long[[id_col, time_col, target_col]].sort_values([id_col, time_col], kind="stable")
-    h = int(test.groupby(id_col).size().max())
-    ref = "Naive2" if "Naive2" not in model_cols else "Naive2_ref"
-    naive2 = naive2_forecast(train_long, h, m, id_col=id_col, time_col=time_col, target_col=target_col, alias=ref)
-    cols = [c for c in forecasts_long.columns if c in model_cols or any(c.startswith(f"{mc}-") for mc in model_cols)]
-    merged = test.merge(forecasts_long[[id_col, time_col, *cols]], on=[id_col, time_col], how="left")
-    merged = merged.merge(naive2, on=[id_col, time_col], how="left")
-    for col in [*model_cols, ref]:
-        gap = merged[col].isna()
-        if gap.any():
-            ids = merged.loc[gap, id_col].unique().tolist()
-            raise DataContractError(
-                f"forecasts: column {col!r} has no forecast for test rows of series {short(ids)}", field=col, ids=ids
-            )
-    train = train_long.sort_values([id_col, time_col], kind="stable")
-    scale = (
-        train.assign(_d=(train[target_col] - train.groupby(id_col)[target_col].shift(m)).abs())
-        .groupby(id_col)["_d"]
-        .mean()
-    )
-    merged["_scale"] = merged[id_col].map(scale)
-    bad = merged["_scale"].isna() | (merged["_scale"] <= 0)
-    if bad.any():
-        ids = merged.loc[bad, id_col].unique().tolist()
-        raise DataContractError(
-            f"train: series {short(ids)} have no positive seasonal-naive scale (too short or constant)",
-            field=target_col,
-            ids=ids,
-        )
-    y = merged[target_col].to_numpy()
-    groups = merged[id_col].to_numpy()
-    rows = {}
-    for col in [*model_cols, ref]:
-        f = merged[col].to_numpy(dtype=float)
-        denom = np.abs(y) + np.abs(f)
-        with np.errstate(divide="ignore", invalid="ignore"):
-            s_terms = np.where(denom == 0, 0.0, 200.0 * np.abs(y - f) / denom)
-        m_terms = np.abs(y - f) / merged["_scale"].to_numpy()
-        per = pd.DataFrame({"g": groups, "s": s_terms, "m": m_terms}).groupby("g")[["s", "m"]].mean()
-        row = {"sMAPE": float(per["s"].mean()), "MASE": float(per["m"].mean())}
-        lo_col, hi_col = f"{col}-lo-{level}", f"{col}-hi-{level}"
-        if lo_col in merged.columns and hi_col in merged.columns:
-            lo = merged[lo_col].to_numpy(dtype=float)
-            hi = merged[hi_col].to_numpy(dtype=float)
-            alpha = 1 - level / 100
-            penalty = (2.0 / alpha) * ((lo - y) * (y < lo) + (y - hi) * (y > hi))
-            is_terms = ((hi - lo) + penalty) / merged["_scale"].to_numpy()
-            row[f"coverage{level}"] = coverage(y, lo, hi)
-            row["MSIS"] = float(pd.Series(is_terms).groupby(groups).mean().mean())
-        else:
-            row[f"coverage{level}"] = float("nan")
-            row["MSIS"] = float("nan")
-        rows[col] = row
+    merged, scale, ref = _scaled_panel(forecasts_long, train_long, test_long, model_cols, m, id_col=id_col,
+                                       time_col=time_col, target_col=target_col)
+    rows = {col: _model_row(merged, scale, col, level, id_col=id_col, target_col=target_col)
+            for col in [*model_cols, ref]}
     table = pd.DataFrame.from_dict(rows, orient="index")
     base = table.loc[ref]
     table["OWA"] = [owa(r["sMAPE"], r["MASE"], base["sMAPE"], base["MASE"]) for _, r in table.iterrows()]

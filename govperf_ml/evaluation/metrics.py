@@ -1,29 +1,113 @@
-"""Probability and event metrics: Brier, log loss, AUC, calibration, event-level F1.
+"""Metrics, in one place: point and interval forecasts, probabilities, events.
 
-The probability metrics take predicted probabilities ``p`` of the positive class and
-binary outcomes ``y`` (0/1 or bool) as 1-D arrays. :func:`event_f1` scores anomaly flags
-on a panel (``unique_id``, ``ds``) against labelled anomaly events.
+* Point forecasts: sMAPE (percent) and MAE per series, from ``utilsforecast.losses``
+  (``smape`` there is ``|y - f| / (|y| + |f|)``, a 0/0 term counting 0: ours is 200 times
+  it, M4's definition), and the MASE scale (in-sample MAE of the seasonal naive).
+* Intervals: coverage and the interval (Winkler) score ``width + 2/alpha × miss``, per
+  series from ``utilsforecast.losses.winkler_score``.
+* Probabilities ``p`` of the positive class against binary outcomes ``y``: Brier score
+  and log loss from scikit-learn, ROC AUC, calibration (ECE, reliability table).
+* :func:`event_f1` scores anomaly flags on a panel against labelled anomaly events.
+
+M4's own aggregation (means over series, MASE's scale from the training data, OWA and
+MSIS relative to Naive2) is in :mod:`govperf_ml.evaluation.m4`, built on these.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import roc_auc_score
+from sklearn.metrics import brier_score_loss, roc_auc_score
+from sklearn.metrics import log_loss as _sk_log_loss
+from utilsforecast import losses
 
-from govperf_ml.contracts import DS, ID, DataContractError
+from govperf_ml.contracts import DS, ID, Y, DataContractError
 
 __all__ = [
+    "smape",
+    "series_smape",
+    "series_mae",
+    "series_interval_score",
+    "mase_scale",
+    "coverage",
     "brier_score",
     "brier_skill_score",
     "log_loss",
     "roc_auc",
     "expected_calibration_error",
     "reliability_table",
+    "prf",
     "event_f1",
 ]
 
+#: utilsforecast groups by ``cutoff`` too when the frame has that column; scores here are
+#: per series, so it is pointed at a column that never exists
+_NO_CUTOFF = "__no_cutoff__"
 
+
+# ---------------------------------------------------------------------------------------
+# Point and interval forecasts
+# ---------------------------------------------------------------------------------------
+def _per_series(loss, frame: pd.DataFrame, models, id_col: str, target_col: str, **kw) -> pd.DataFrame:
+    out = loss(frame[[id_col, target_col, *_with_bounds(frame, models)]], list(models), id_col=id_col,
+               target_col=target_col, cutoff_col=_NO_CUTOFF, **kw)
+    return out.set_index(id_col)[list(models)]
+
+
+def _with_bounds(frame: pd.DataFrame, models) -> list[str]:
+    return [c for c in frame.columns if c in models or any(c.startswith(f"{m}-") for m in models)]
+
+
+def series_smape(frame: pd.DataFrame, models, *, id_col: str = ID, target_col: str = Y) -> pd.DataFrame:
+    """sMAPE in percent of each series (rows) and model (columns): ``mean 200|y-f|/(|y|+|f|)``.
+
+    A 0/0 term counts as 0; NaN terms are skipped.
+    """
+    return 200.0 * _per_series(losses.smape, frame, models, id_col, target_col)
+
+
+def series_mae(frame: pd.DataFrame, models, *, id_col: str = ID, target_col: str = Y) -> pd.DataFrame:
+    """Mean absolute error of each series (rows) and model (columns); NaN terms skipped."""
+    return _per_series(losses.mae, frame, models, id_col, target_col)
+
+
+def series_interval_score(frame: pd.DataFrame, models, level: int, *, id_col: str = ID,
+                          target_col: str = Y) -> pd.DataFrame:
+    """Mean interval score of each series and model, from ``<model>-lo-<level>`` / ``-hi-``.
+
+    ``(hi - lo) + 2/alpha × (lo - y if y < lo, y - hi if y > hi)`` with ``alpha = 1 - level/100``
+    (Gneiting & Raftery 2007; Winkler 1972); M4's MSIS divides it by the MASE scale.
+    """
+    return _per_series(losses.winkler_score, frame, models, id_col, target_col, level=int(level))
+
+
+def smape(y, y_hat) -> float:
+    """sMAPE in percent over all pairs: ``mean(200 |y - f| / (|y| + |f|))`` (0/0 counts 0).
+
+    Pairs with a NaN are skipped.
+    """
+    frame = pd.DataFrame({ID: 0, Y: np.asarray(y, dtype=float).ravel(), "f": np.asarray(y_hat, dtype=float).ravel()})
+    return float(series_smape(frame, ["f"])["f"].iloc[0])
+
+
+def mase_scale(history: pd.DataFrame, m: int, *, id_col: str = ID, time_col: str = DS,
+               target_col: str = Y) -> pd.Series:
+    """MASE's scale of each series: the in-sample MAE of the seasonal naive with period ``m``,
+    ``mean_t |x_t - x_{t-m}|`` (NaN differences skipped; NaN for series of ``m`` values or fewer)."""
+    h = history.sort_values([id_col, time_col], kind="stable")
+    diff = (h[target_col] - h.groupby(id_col, sort=False)[target_col].shift(m)).abs()
+    return diff.groupby(h[id_col]).mean()
+
+
+def coverage(y, lo, hi) -> float:
+    """Share of actuals inside ``[lo, hi]`` (bounds included), over all points."""
+    y, lo, hi = (np.asarray(a, dtype=float) for a in (y, lo, hi))
+    return float(np.mean((y >= lo) & (y <= hi)))
+
+
+# ---------------------------------------------------------------------------------------
+# Probabilities
+# ---------------------------------------------------------------------------------------
 def _py(p, y) -> tuple[np.ndarray, np.ndarray]:
     p = np.asarray(p, dtype=float).ravel()
     y = np.asarray(y, dtype=float).ravel()
@@ -41,9 +125,12 @@ def _py(p, y) -> tuple[np.ndarray, np.ndarray]:
 
 
 def brier_score(p, y) -> float:
-    """Mean squared difference between probability and outcome (0 is perfect, 1 worst)."""
+    """Mean squared difference between probability and outcome (0 is perfect, 1 worst).
+
+    scikit-learn's ``brier_score_loss`` (both labels declared, so one-class ``y`` works).
+    """
     p, y = _py(p, y)
-    return float(np.mean((p - y) ** 2))
+    return float(brier_score_loss(y, p, labels=[0.0, 1.0]))
 
 
 def brier_skill_score(p, y, p_ref=None) -> float:
@@ -65,10 +152,13 @@ def brier_skill_score(p, y, p_ref=None) -> float:
 
 
 def log_loss(p, y, eps: float = 1e-15) -> float:
-    """Mean negative log-likelihood, with ``p`` clipped to ``[eps, 1 - eps]``."""
+    """Mean negative log-likelihood, with ``p`` clipped to ``[eps, 1 - eps]``.
+
+    scikit-learn's ``log_loss`` on the clipped probabilities (it clips only to the float
+    resolution itself, so a certain wrong answer would cost 36 instead of 34.5).
+    """
     p, y = _py(p, y)
-    p = np.clip(p, eps, 1 - eps)
-    return float(-np.mean(y * np.log(p) + (1 - y) * np.log(1 - p)))
+    return float(_sk_log_loss(y, np.clip(p, eps, 1 - eps), labels=[0.0, 1.0]))
 
 
 def roc_auc(p, y) -> float:
@@ -82,12 +172,18 @@ def roc_auc(p, y) -> float:
 def _bins(p: np.ndarray, n_bins: int) -> np.ndarray:
     if n_bins < 1:
         raise ValueError("n_bins must be at least 1")
-    # equal-width bins on [0, 1]; p = 1 falls in the last bin
+    # equal-width bins on [0, 1), closed on the left; p = 1 falls in the last bin
     return np.minimum((p * n_bins).astype(int), n_bins - 1)
 
 
 def reliability_table(p, y, n_bins: int = 10) -> pd.DataFrame:
-    """One row per equal-width bin: ``bin, p_mean, y_rate, count`` (NaN means when empty)."""
+    """One row per equal-width bin: ``bin, p_mean, y_rate, count`` (NaN means when empty).
+
+    Not scikit-learn's ``calibration_curve``: that one closes its bins on the right (a
+    probability of exactly 0.5 falls in the bin below, here in the bin above, and the
+    empirical probabilities of the targets bench often sit on such edges) and drops the
+    empty bins.
+    """
     p, y = _py(p, y)
     b = _bins(p, n_bins)
     count = np.bincount(b, minlength=n_bins)
@@ -105,8 +201,41 @@ def expected_calibration_error(p, y, n_bins: int = 10) -> float:
 
 
 # ---------------------------------------------------------------------------------------
-# Event-level F1 on panels
+# Events
 # ---------------------------------------------------------------------------------------
+def prf(tp: int, fp: int, fn: int) -> dict:
+    """Precision, recall and F1 from counts (each 0 when its denominator is 0), and the counts."""
+    precision = tp / (tp + fp) if tp + fp else 0.0
+    recall = tp / (tp + fn) if tp + fn else 0.0
+    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+
+
+def _require_columns(frame: pd.DataFrame, cols, what: str) -> None:
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise DataContractError(f"{what}: missing required column {missing[0]!r}", field=missing[0])
+
+
+def _series_events(ds: np.ndarray, flag: np.ndarray, spans: pd.DataFrame | None, tolerance: int) -> tuple[int, int, int]:
+    """(tp, fp, fn) of one series: its grid ``ds``, alarms ``flag`` and event spans (min, max)."""
+    tp = fn = 0
+    covered = np.zeros(len(ds), dtype=bool)
+    for _, event in (spans.iterrows() if spans is not None else []):
+        inside = (ds >= event["min"]) & (ds <= event["max"])
+        if tolerance and len(ds):
+            first = int(pd.Index(ds).searchsorted(event["min"], side="left"))
+            inside[first : first + tolerance + 1] = True
+        covered |= inside
+        if (flag & inside).any():
+            tp += 1
+        else:
+            fn += 1
+    outside = flag & ~covered
+    fp = int(np.count_nonzero(outside & ~np.r_[False, outside[:-1]]))
+    return tp, fp, fn
+
+
 def event_f1(
     pred_events: pd.DataFrame,
     true_events: pd.DataFrame,
@@ -136,40 +265,20 @@ def event_f1(
     into runs of consecutive rows of one series; each run is one false positive.
     Precision, recall and F1 are 0 when their denominator is 0.
     """
-    for frame, cols, what in (
-        (pred_events, [id_col, time_col, flag_col], "pred_events"),
-        (true_events, [id_col, time_col, event_col], "true_events"),
-    ):
-        missing = [c for c in cols if c not in frame.columns]
-        if missing:
-            raise DataContractError(f"{what}: missing required column {missing[0]!r}", field=missing[0])
+    _require_columns(pred_events, [id_col, time_col, flag_col], "pred_events")
+    _require_columns(true_events, [id_col, time_col, event_col], "true_events")
     if tolerance < 0:
         raise ValueError("tolerance must be >= 0")
     pred = pred_events[[id_col, time_col, flag_col]].sort_values([id_col, time_col], kind="stable")
     truth = true_events.loc[true_events[event_col].notna(), [id_col, time_col, event_col]]
     spans = truth.groupby([id_col, event_col], sort=False)[time_col].agg(["min", "max"]).reset_index()
-
-    tp = fn = fp = 0
     pred_groups = dict(tuple(pred.groupby(id_col, sort=False)))
     span_groups = dict(tuple(spans.groupby(id_col, sort=False)))
+    tp = fp = fn = 0
     for sid in set(pred_groups) | set(span_groups):
         rows = pred_groups.get(sid)
         ds = rows[time_col].to_numpy() if rows is not None else np.empty(0)
         flag = rows[flag_col].eq(True).to_numpy() if rows is not None else np.empty(0, dtype=bool)
-        covered = np.zeros(len(ds), dtype=bool)
-        for _, event in (span_groups[sid].iterrows() if sid in span_groups else []):
-            inside = (ds >= event["min"]) & (ds <= event["max"])
-            if tolerance and len(ds):
-                first = int(pd.Index(ds).searchsorted(event["min"], side="left"))
-                inside[first : first + tolerance + 1] = True
-            covered |= inside
-            if (flag & inside).any():
-                tp += 1
-            else:
-                fn += 1
-        outside = flag & ~covered
-        fp += int(np.count_nonzero(outside & ~np.r_[False, outside[:-1]]))
-    precision = tp / (tp + fp) if tp + fp else 0.0
-    recall = tp / (tp + fn) if tp + fn else 0.0
-    f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
-    return {"precision": precision, "recall": recall, "f1": f1, "tp": tp, "fp": fp, "fn": fn}
+        t, f, n = _series_events(ds, flag, span_groups.get(sid), tolerance)
+        tp, fp, fn = tp + t, fp + f, fn + n
+    return prf(tp, fp, fn)

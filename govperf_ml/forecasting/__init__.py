@@ -1,6 +1,7 @@
 """Demand forecasters: long frames in (unique_id, ds, y), long frames out."""
 
-from govperf_ml.forecasting.ensemble import BacktestEnsemble, rolling_backtest
+from govperf_ml.forecasting.backtest import rolling_backtest
+from govperf_ml.forecasting.ensemble import BacktestEnsemble
 from govperf_ml.forecasting.intervals import ConformalIntervals
 from govperf_ml.forecasting.lgbm import LGBMForecaster
 from govperf_ml.forecasting.naive import SeasonalNaiveForecaster

@@ -22,12 +22,14 @@ import time
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator, clone
-from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import DS, ID, Y, DataContractError, validate_series
+from govperf_ml.evaluation.metrics import series_mae, series_smape
 from govperf_ml.features.time import canonical_freq, infer_freq, season_length
+from govperf_ml.forecasting.backtest import rolling_backtest
+from govperf_ml.forecasting.exog import exog_columns, exog_kwargs, uses_exog
 from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["BacktestEnsemble", "exog_columns", "exog_kwargs", "rolling_backtest", "uses_exog"]
 
@@ -36,53 +38,6 @@ METHODS = ("combo", "per_series", "mean", "median")
 
 def _alias(est) -> str:
     return getattr(est, "alias_", None) or est.alias
-
-
-def exog_columns(est) -> tuple[str, ...]:
-    """Exogenous columns a fitted forecaster (or any member of an ensemble) needs."""
-    names = list(getattr(est, "exog_", ()))
-    for m in getattr(est, "members_", ()):
-        names += [c for c in exog_columns(m) if c not in names]
-    return tuple(names)
-
-
-def uses_exog(est) -> bool:
-    """Whether a fitted forecaster needs the future values of exogenous columns (``X_df``)."""
-    return bool(exog_columns(est))
-
-
-def exog_kwargs(est, future: pd.DataFrame | None) -> dict:
-    """``forecast`` keywords: ``{"X_df": future}`` for a forecaster that needs future
-    exogenous values (``future`` holds them, extra columns and rows are fine), else none."""
-    return {"X_df": future} if uses_exog(est) else {}
-
-
-def rolling_backtest(est, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
-    """Refit a clone of ``est`` before each of the last ``n_windows`` horizons and forecast it.
-
-    Returns ``unique_id, ds, cutoff, step, y, <alias>``; series shorter than the windows
-    plus ``2 h`` are left out.
-    """
-    data = validate_series(df, allow_missing_y=True)
-    pos = data.groupby(ID, sort=False).cumcount()
-    n = data.groupby(ID, sort=False)[DS].transform("size")
-    alias = _alias(est)
-    out = []
-    for w in range(n_windows, 0, -1):
-        keep = n >= h * w + 2 * h
-        hist = data[keep & (pos < n - h * w)]
-        actual = data[keep & (pos >= n - h * w) & (pos < n - h * (w - 1))]
-        if hist.empty:
-            continue
-        model = clone(est).fit(hist, freq=freq)
-        fc = model.forecast(hist, h=h, level=(), freq=freq, **exog_kwargs(model, actual))[[ID, DS, alias]]
-        cut = hist.groupby(ID, sort=False)[DS].last().rename("cutoff")
-        fc = fc.merge(actual[[ID, DS, Y]], on=[ID, DS], how="inner").merge(cut, left_on=ID, right_index=True)
-        fc[STEP] = fc.groupby(ID, sort=False).cumcount() + 1
-        out.append(fc)
-    if not out:
-        raise DataContractError(f"series: all too short for a {n_windows} x {h} backtest", field=Y)
-    return pd.concat(out, ignore_index=True)
 
 
 class BacktestEnsemble(BaseEstimator):
@@ -176,9 +131,7 @@ class BacktestEnsemble(BaseEstimator):
 
         ``X_df`` (future exogenous values) goes to the members that use exogenous columns.
         """
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=True)
         out = None
         self.forecast_timings_ = {}
@@ -219,16 +172,14 @@ class BacktestEnsemble(BaseEstimator):
         return vals.mean(axis=1)
 
     def _scores(self, bt: pd.DataFrame, preds) -> pd.DataFrame:
-        y = bt[Y].to_numpy(dtype=float)
-        rows = {}
-        for name, p in preds.items():
-            denom = np.abs(y) + np.abs(p)
-            with np.errstate(divide="ignore", invalid="ignore"):
-                s = np.where(denom == 0, 0.0, 200 * np.abs(y - p) / denom)
-            mase = np.abs(y - p) / bt["_scale"].to_numpy()
-            per = pd.DataFrame({"g": bt[ID].to_numpy(), "s": s, "m": mase}).groupby("g").mean()
-            rows[name] = {"sMAPE": per["s"].mean(), "MASE": per["m"].mean()}
-        tab = pd.DataFrame.from_dict(rows, orient="index")
+        """M4-like scores of each candidate: mean over series of sMAPE and of MAE / scale."""
+        names = list(preds)
+        frame = pd.DataFrame({ID: bt[ID].to_numpy(), Y: bt[Y].to_numpy(dtype=float),
+                              **{n: np.asarray(p, dtype=float) for n, p in preds.items()}})
+        scale = bt.groupby(ID, sort=False)["_scale"].first()
+        smape = series_smape(frame, names)
+        mase = series_mae(frame, names).div(scale, axis=0)
+        tab = pd.DataFrame({"sMAPE": smape.mean(), "MASE": mase.mean()})
         tab["score"] = 0.5 * (tab["sMAPE"] / tab["sMAPE"].mean() + tab["MASE"] / tab["MASE"].mean())
         return tab.sort_values("score")
 

@@ -8,7 +8,7 @@ Every window is scaled by its own level, the mean absolute value of the last sea
 before the origin: inputs and target are divided by it and the prediction is multiplied
 back. That makes one model fit series of very different sizes, and follows level shifts.
 
-Features of a row ``(T, k)``:
+Features of a row ``(T, k)`` (built in :mod:`govperf_ml.forecasting.lgbm_features`):
 
 * recent lags ``y[T], y[T-1], ...`` (``lags``);
 * seasonal lags aligned with the target: for each period ``p`` the values at the same
@@ -27,22 +27,25 @@ Features of a row ``(T, k)``:
   row per series and future period) in :meth:`LGBMForecaster.forecast`.
 
 Intervals are conformal (:mod:`govperf_ml.forecasting.intervals`): a second model is fit on
-the history before ``n_windows`` held-out horizons at the end of each series; its errors
-on those horizons (rolling origins, training data only) set per-step quantiles.
+the history before ``n_windows`` held-out horizons at the end of each series (the windows of
+:mod:`govperf_ml.forecasting.backtest`); its errors on those horizons (rolling origins,
+training data only) set per-step quantiles.
 """
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from numpy.lib.stride_tricks import sliding_window_view
 from sklearn.base import BaseEstimator, clone
 from sklearn.utils.validation import check_is_fitted
 
-from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_future, validate_series
+from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
 from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
-from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.backtest import backtest_rows, window_cutoffs
+from govperf_ml.forecasting.exog import exog_names, future_exog
+from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
+from govperf_ml.forecasting.lgbm_features import FeatureSpec, Panel, calendar_matrix, design_matrix
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["LGBMForecaster", "default_horizon"]
 
@@ -158,14 +161,14 @@ class LGBMForecaster(BaseEstimator):
     # ------------------------------------------------------------------ public API
     def fit(self, df: pd.DataFrame, y=None, *, freq: str | None = None):
         """Learn one model over all series of ``df`` (and the conformal quantiles)."""
-        self.exog_ = _exog_names(self.exog)
+        self.exog_ = exog_names(self.exog)
         data = validate_series(df, allow_missing_y=True, exog=self.exog_)
         if data.empty:
             raise DataContractError("series: no rows to fit on", field=Y)
         self.freq_ = canonical_freq(freq) if freq else infer_freq(data[DS])
         self._setup()
         check_level(self.level)
-        panel = _Panel.from_frame(data, self.exog_)
+        panel = Panel.from_frame(data, self.exog_)
         self.regressor_ = self._train(panel, ends=panel.lengths - 1)
         self.backtest_ = None
         self.conformal_ = None
@@ -183,15 +186,12 @@ class LGBMForecaster(BaseEstimator):
         ``X_df`` holds the future values of the ``exog`` columns: ``unique_id, ds`` and
         each column, one row for every series and each of its ``h`` future periods.
         """
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
-        exog = getattr(self, "exog_", ())
-        data = validate_series(df, allow_missing_y=True, exog=exog)
-        panel = _Panel.from_frame(data, exog)
+        h, level = check_forecast_args(self, h, level)
+        data = validate_series(df, allow_missing_y=True, exog=self.exog_)
+        panel = Panel.from_frame(data, self.exog_)
         f = canonical_freq(freq) if freq else self.freq_
-        if exog:
-            panel.extend_x(_future_exog(X_df, exog, panel, h, f))
+        if self.exog_:
+            panel.extend_x(future_exog(X_df, self.exog_, panel.ids, panel.last_ds, h, f))
         points = self._predict_paths(panel, h, f)
         rows = []
         for i, uid in enumerate(panel.ids):
@@ -200,7 +200,8 @@ class LGBMForecaster(BaseEstimator):
         if self.conformal_ is not None and level:
             scale = pd.Series({uid: noise_scale(panel.y[i], self.m_) for i, uid in enumerate(panel.ids)})
             out = self.conformal_.apply(out, self.alias, scale, level)
-            _clip(out, self.alias, level, panel, nonneg=self._nonneg(panel))
+            if panel.nonneg():
+                _clip(out, self.alias, level)
         return out
 
     def backtest(self, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
@@ -211,8 +212,7 @@ class LGBMForecaster(BaseEstimator):
         scaled by the series' noise scale at the cutoff).
         """
         check_is_fitted(self)
-        exog = getattr(self, "exog_", ())
-        panel = _Panel.from_frame(validate_series(df, allow_missing_y=True, exog=exog), exog)
+        panel = Panel.from_frame(validate_series(df, allow_missing_y=True, exog=self.exog_), self.exog_)
         return self._backtest(panel, check_horizon(h), int(n_windows))
 
     # ------------------------------------------------------------------ internals
@@ -229,84 +229,12 @@ class LGBMForecaster(BaseEstimator):
             need.append(p)
         self.window_ = int(max(need))
 
-    def _nonneg(self, panel) -> bool:
-        return bool(all(np.nanmin(y) >= 0 for y in panel.y if np.isfinite(y).any()))
+    def _spec(self) -> FeatureSpec:
+        return FeatureSpec(window=self.window_, season=self.m_, lags=self.lags_, seasonal_lags=self.seasonal_lags_,
+                           seasonal_stats=bool(self.seasonal_stats), calendar=bool(self.calendar))
 
-    def _design(self, y, dates, origins, ks, future_dates_=None, x=None):
-        """Feature rows for every (origin, step) pair of one series, step-major.
-
-        ``x`` is the series' exogenous matrix (rows aligned with ``y``, possibly longer:
-        future rows); steps past its end get NaN.
-        """
-        L = self.window_
-        W = _windows(y, origins, L)  # (nO, L): W[:, L-1-j] = y[T-j]
-        m = self.m_
-        last = W[:, L - m :]
-        with np.errstate(invalid="ignore", divide="ignore"):
-            s = np.nanmean(np.abs(last), axis=1)
-            alt = np.nanmean(np.abs(W), axis=1)
-        s = np.where(np.isfinite(s) & (s > 0), s, np.where(np.isfinite(alt) & (alt > 0), alt, 1.0))
-        Z = W / s[:, None]
-        base = [Z[:, L - j] for j in self.lags_]
-        for win in sorted({m, L}):
-            seg = Z[:, L - win :]
-            with np.errstate(invalid="ignore"), _quiet():
-                base += [np.nanmean(seg, 1), np.nanstd(seg, 1), np.nanmin(seg, 1), np.nanmax(seg, 1)]
-        base.append(np.log(s))
-        base = np.column_stack(base)
-        blocks = []
-        for k in ks:
-            cols = [base]
-            al = []
-            for p, r in self.seasonal_lags_:
-                c = int(np.ceil(k / p))
-                for i in range(r):
-                    j = p * (c + i) - k  # y[T+k - p(c+i)] = y[T-j]
-                    al.append(Z[:, L - 1 - j] if j <= L - 1 else np.full(len(origins), np.nan))
-            if al:
-                cols.append(np.column_stack(al))
-                if self.seasonal_stats:
-                    cols.append(_seasonal_stats(cols[-1], self.seasonal_lags_))
-            cols.append(np.full((len(origins), 1), float(k)))
-            if self.calendar:
-                if future_dates_ is not None:
-                    tdates = future_dates_[np.full(len(origins), k - 1)]
-                else:
-                    tdates = dates[np.minimum(origins + k, len(dates) - 1)]  # rows past the end are dropped
-                cols.append(tdates)
-            if x is not None and x.shape[1]:
-                cols += [_rows(x, origins + k), _rows(x, origins)]
-            blocks.append(np.hstack(cols))
-        return np.vstack(blocks).astype(np.float32), np.tile(s, len(ks)), np.repeat(np.asarray(ks), len(origins))
-
-    def _calendar(self, ds: pd.DatetimeIndex) -> np.ndarray:
-        """Calendar features of timestamps (rows) for this frequency."""
-        f = self.freq_
-        ds = pd.DatetimeIndex(ds)
-        cols = []
-        if f == "H":
-            cols.append(ds.hour.to_numpy())
-        if f in ("H", "D"):
-            from govperf_ml.calendar import calendar_features
-
-            cal = calendar_features(ds.normalize())
-            cols += [
-                cal["dow"].to_numpy(),
-                cal["is_workday"].to_numpy(),
-                cal["is_holiday"].to_numpy(),
-                cal["is_adjusted_workday"].to_numpy(),
-                cal["days_to_next_holiday"].to_numpy(),
-                cal["days_since_last_holiday"].to_numpy(),
-            ]
-        if f in ("D", "W", "M"):
-            cols.append(ds.month.to_numpy())
-        if f == "W":
-            cols.append(ds.isocalendar().week.to_numpy())
-        if f == "Q":
-            cols.append(ds.quarter.to_numpy())
-        if not cols:
-            return np.zeros((len(ds), 0), dtype=np.float32)
-        return np.column_stack(cols).astype(np.float32)
+    def _calendar(self, ds) -> np.ndarray:
+        return calendar_matrix(ds, self.freq_)
 
     def _train(self, panel, ends):
         rng = np.random.default_rng(self.random_state)
@@ -338,7 +266,7 @@ class LGBMForecaster(BaseEstimator):
                 keep = recent | (rng.random(len(origins)) < frac)
                 origins = origins[keep]
             dates = self._calendar(panel.dates[i]) if self.calendar else None
-            X, s, k = self._design(y, dates, origins, ks, x=panel.x[i])
+            X, s, k = design_matrix(self._spec(), y, dates, origins, ks, x=panel.x[i])
             T = np.tile(origins, len(ks))
             t_idx = T + k
             ok = t_idx <= end
@@ -363,7 +291,6 @@ class LGBMForecaster(BaseEstimator):
         for i, y in enumerate(panel.y):
             T = int(origins_per_series[i])
             fut = None
-            dates = None
             if self.calendar:
                 hist = panel.dates[i]
                 step = _step(hist)
@@ -371,20 +298,20 @@ class LGBMForecaster(BaseEstimator):
                     fut = self._calendar(hist[T + 1 : T + H + 1])
                 else:
                     fut = self._calendar(pd.DatetimeIndex([hist[T] + step * j for j in ks]))
-            X, s, _ = self._design(y[: T + 1], dates, np.array([T]), ks, future_dates_=fut, x=panel.x[i])
+            X, s, _ = design_matrix(self._spec(), y[: T + 1], None, np.array([T]), ks, future_dates_=fut, x=panel.x[i])
             out.append(reg.predict(X) * s)
         return out
 
     def _predict_paths(self, panel, h, freq):
         H = self.h_
-        nonneg = self._nonneg(panel)
+        nonneg = panel.nonneg()
         paths = []
         ys = [y.copy() for y in panel.y]
         dates = list(panel.dates)
         done = 0
         chunks = [[] for _ in ys]
         while done < h:
-            sub = _Panel(panel.ids, ys, dates, panel.last_ds, panel.x)
+            sub = Panel(panel.ids, ys, dates, panel.last_ds, panel.x)
             pred = self._predict_from(self.regressor_, sub, [len(y) - 1 for y in ys], H)
             for i, p in enumerate(pred):
                 if nonneg:
@@ -398,175 +325,33 @@ class LGBMForecaster(BaseEstimator):
         return paths
 
     def _backtest(self, panel, h, n_windows):
+        """One model fit before each series' first window forecasts every window."""
         H = self.h_
         if h > H:
             raise DataContractError(f"h: backtests reach at most the trained horizon {H}; got {h}", field="h")
-        first = panel.lengths - 1 - h * n_windows
-        usable = first >= self.m_ + 1
+        cutoffs = window_cutoffs(panel.lengths, h, n_windows)
+        usable = cutoffs[:, 0] >= self.m_ + 1
         if not usable.any():
             return None
-        reg = self._train(panel.subset(usable), ends=first[usable])
-        nonneg = self._nonneg(panel)
+        sub, cutoffs = panel.subset(usable), cutoffs[usable]
+        reg = self._train(sub, ends=cutoffs[:, 0])
+        nonneg = panel.nonneg()
         rows = []
-        sub = panel.subset(usable)
-        cut0 = first[usable]
         for w in range(n_windows):
-            cutoff = cut0 + w * h
-            pred = self._predict_from(reg, sub, cutoff, H)
+            pred = self._predict_from(reg, sub, cutoffs[:, w], H)
             for i, uid in enumerate(sub.ids):
-                c = int(cutoff[i])
-                p = pred[i][:h]
-                if nonneg:
-                    p = np.maximum(p, 0.0)
-                actual = sub.y[i][c + 1 : c + 1 + h]
-                scale = noise_scale(sub.y[i][: c + 1], self.m_)
-                rows.append(
-                    pd.DataFrame(
-                        {
-                            ID: uid,
-                            DS: sub.dates[i][c + 1 : c + 1 + h],
-                            "cutoff": sub.dates[i][c],
-                            STEP: np.arange(1, h + 1),
-                            Y: actual,
-                            self.alias: p,
-                            "error": (actual - p) / scale,
-                        }
-                    )
-                )
+                p = np.maximum(pred[i][:h], 0.0) if nonneg else pred[i][:h]
+                rows.append(backtest_rows(uid, sub.dates[i], sub.y[i], cutoffs[i, w], p, alias=self.alias, m=self.m_))
         return pd.concat(rows, ignore_index=True)
 
 
 # ---------------------------------------------------------------------- helpers
-class _Panel:
-    """Series of a validated long frame as numpy arrays (one per id).
-
-    ``x[i]`` is series i's exogenous matrix (``len(y[i])`` rows, more once future rows
-    are appended; zero columns without exogenous regressors).
-    """
-
-    def __init__(self, ids, y, dates, last_ds, x=None):
-        self.ids = list(ids)
-        self.y = list(y)
-        self.dates = list(dates)
-        self.last_ds = list(last_ds)
-        self.x = list(x) if x is not None else [np.zeros((len(v), 0)) for v in self.y]
-        self.lengths = np.array([len(v) for v in self.y], dtype=np.int64)
-
-    @classmethod
-    def from_frame(cls, data: pd.DataFrame, exog=()) -> _Panel:
-        """``data`` validated by ``validate_series`` (with ``exog`` among its columns)."""
-        exog = list(exog)
-        ids, ys, dates, last, xs = [], [], [], [], []
-        for uid, g in data.groupby(ID, sort=False):
-            ids.append(uid)
-            ys.append(g[Y].to_numpy(dtype=float))
-            d = pd.DatetimeIndex(g[DS])
-            dates.append(d)
-            last.append(d[-1])
-            xs.append(g[exog].to_numpy(dtype=float) if exog else np.zeros((len(g), 0)))
-        return cls(ids, ys, dates, last, xs)
-
-    def extend_x(self, future: dict) -> None:
-        """Append each series' future exogenous rows (``{id: array}``)."""
-        self.x = [np.vstack([x, future[uid]]) for uid, x in zip(self.ids, self.x)]
-
-    def subset(self, mask) -> _Panel:
-        idx = np.flatnonzero(mask)
-        return _Panel([self.ids[i] for i in idx], [self.y[i] for i in idx], [self.dates[i] for i in idx],
-                      [self.last_ds[i] for i in idx], [self.x[i] for i in idx])
-
-
-def _exog_names(exog) -> tuple[str, ...]:
-    if exog is None:
-        return ()
-    if isinstance(exog, str):
-        exog = [exog]
-    names = tuple(str(c) for c in exog)
-    clash = [c for c in names if c in (ID, DS, Y)]
-    if clash:
-        raise DataContractError(f"exog: {clash[0]!r} is a series column, not an exogenous one", field="exog")
-    if len(set(names)) != len(names):
-        raise DataContractError(f"exog: names must be distinct; got {list(names)}", field="exog")
-    return names
-
-
-def _future_exog(X_df, exog, panel: _Panel, h: int, freq: str) -> dict:
-    """Each series' ``h`` future exogenous rows from ``X_df``, checked."""
-    if X_df is None:
-        raise DataContractError(
-            f"X_df: the model uses exogenous columns {list(exog)}; pass their future values as X_df "
-            f"(unique_id, ds, {', '.join(exog)}; {h} rows per series)",
-            field="X_df",
-        )
-    fut = validate_future(X_df, exog)
-    fut = fut.set_index([ID, DS])[list(exog)]
-    out, lacking = {}, []
-    for uid, last in zip(panel.ids, panel.last_ds):
-        want = pd.MultiIndex.from_arrays([[uid] * h, future_dates(last, h, freq)])
-        rows = fut.reindex(want)
-        if rows.isna().any().any():
-            lacking.append(uid)
-            continue
-        out[uid] = rows.to_numpy(dtype=float)
-    if lacking:
-        raise DataContractError(
-            f"X_df: exogenous values missing for some of the {h} future periods of series {short(lacking)}",
-            field="X_df",
-            ids=lacking,
-        )
-    return out
-
-
-def _rows(x: np.ndarray, idx: np.ndarray) -> np.ndarray:
-    """Rows ``idx`` of ``x``; NaN for indices past its end."""
-    idx = np.asarray(idx, dtype=np.int64)
-    out = np.full((len(idx), x.shape[1]), np.nan)
-    ok = idx < len(x)
-    out[ok] = x[idx[ok]]
-    return out
-
-
-def _windows(y: np.ndarray, origins: np.ndarray, L: int) -> np.ndarray:
-    pad = np.concatenate([np.full(L - 1, np.nan), np.asarray(y, dtype=float)])
-    return sliding_window_view(pad, L)[np.asarray(origins, dtype=np.int64)]
-
-
 def _step(dates: pd.DatetimeIndex) -> pd.Timedelta:
     if len(dates) < 2:
         return pd.Timedelta(days=1)
     return pd.Timedelta(np.median(np.diff(dates.asi8)), unit="ns")
 
 
-def _clip(out: pd.DataFrame, alias: str, level, panel, *, nonneg: bool) -> None:
-    if not nonneg:
-        return
+def _clip(out: pd.DataFrame, alias: str, level) -> None:
     for c in [alias, *[f"{alias}-{side}-{lv}" for lv in level for side in ("lo", "hi")]]:
         out[c] = out[c].clip(lower=0.0)
-
-
-def _seasonal_stats(A: np.ndarray, seasonal_lags) -> np.ndarray:
-    """Mean (and median from 3 on) of each period's target-aligned seasonal lags."""
-    out, off = [], 0
-    for _, r in seasonal_lags:
-        seg = A[:, off : off + r]
-        off += r
-        if r >= 2:
-            with _quiet():
-                out.append(np.nanmean(seg, 1))
-                if r >= 3:
-                    out.append(np.nanmedian(seg, 1))
-    return np.column_stack(out) if out else np.zeros((len(A), 0))
-
-
-class _quiet:
-    """Silence numpy's all-NaN-slice warnings inside the feature builder."""
-
-    def __enter__(self):
-        import warnings
-
-        self._w = warnings.catch_warnings()
-        self._w.__enter__()
-        warnings.simplefilter("ignore", category=RuntimeWarning)
-
-    def __exit__(self, *exc):
-        self._w.__exit__(*exc)

@@ -35,6 +35,13 @@ def check_horizon(h) -> int:
     return int(h)
 
 
+def check_forecast_args(est, h, level) -> tuple[int, tuple[int, ...]]:
+    """A fitted forecaster's ``forecast`` arguments, checked: the horizon and the levels
+    (the estimator's own ``level`` when None)."""
+    check_is_fitted(est)
+    return check_horizon(h), check_level(est.level if level is None else level)
+
+
 class SeasonalNaiveForecaster(BaseEstimator):
     """Seasonal naive forecasts with empirical intervals.
 
@@ -66,9 +73,7 @@ class SeasonalNaiveForecaster(BaseEstimator):
 
     def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
         """Forecast h steps past the end of each series in ``df``."""
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=True)
         rows = []
         for uid, g in data.groupby(ID, sort=False):

@@ -18,8 +18,9 @@ from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
 from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, season_length
-from govperf_ml.forecasting.intervals import STEP, ConformalIntervals, noise_scale
-from govperf_ml.forecasting.naive import check_horizon, check_level
+from govperf_ml.forecasting.backtest import backtest_rows
+from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
+from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
 
 __all__ = ["StatsForecaster", "MODELS"]
 
@@ -117,9 +118,7 @@ class StatsForecaster(BaseEstimator):
 
     def forecast(self, df: pd.DataFrame, *, h: int, level=None, freq: str | None = None) -> pd.DataFrame:
         """Fit the model to each series of ``df`` and forecast ``h`` steps past its end."""
-        check_is_fitted(self)
-        h = check_horizon(h)
-        level = check_level(self.level if level is None else level)
+        h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=False)
         f = canonical_freq(freq) if freq else self.freq_
         idx, last = self._to_index(data)
@@ -143,8 +142,9 @@ class StatsForecaster(BaseEstimator):
     def backtest(self, df: pd.DataFrame, *, h: int, n_windows: int, freq: str | None = None) -> pd.DataFrame:
         """Rolling-origin forecasts of the last ``n_windows`` horizons of each series.
 
-        The model is fit once at the first cutoff and carried forward over the later
-        windows without refitting (statsforecast's ``refit=False``). Returns ``unique_id,
+        The windows are those of :mod:`govperf_ml.forecasting.backtest`; the model is fit once
+        at the first cutoff and carried forward over the later windows without refitting
+        (statsforecast's ``refit=False``). Returns ``unique_id,
         ds, cutoff, step, y, <alias>, error`` (error scaled by the series' noise scale).
         """
         check_is_fitted(self)
@@ -183,27 +183,10 @@ class StatsForecaster(BaseEstimator):
         idx, _ = self._to_index(data)
         cv = self._sf().cross_validation(df=idx, h=h, n_windows=n_windows, step_size=h, refit=False)
         name = self._model_col(cv)
-        dates = {uid: pd.DatetimeIndex(g[DS]) for uid, g in data.groupby(ID, sort=False)}
-        ys = {uid: g[Y].to_numpy(float) for uid, g in data.groupby(ID, sort=False)}
+        groups = {uid: g for uid, g in data.groupby(ID, sort=False)}
         rows = []
-        for uid, g in cv.groupby(ID, sort=False):
-            pos = g[DS].to_numpy(dtype=np.int64)  # positions in the full history (max_length keeps them)
-            cut = g["cutoff"].to_numpy(dtype=np.int64)
-            scale = {c: noise_scale(ys[uid][: c + 1], self.m_) for c in np.unique(cut)}
-            sc = np.array([scale[c] for c in cut])
-            p = g[name].to_numpy(dtype=float)
-            yy = g[Y].to_numpy(dtype=float)
-            rows.append(
-                pd.DataFrame(
-                    {
-                        ID: uid,
-                        DS: dates[uid][pos],
-                        "cutoff": dates[uid][cut],
-                        STEP: pos - cut,
-                        Y: yy,
-                        self.alias_: p,
-                        "error": (yy - p) / sc,
-                    }
-                )
-            )
+        for (uid, cut), g in cv.groupby([ID, "cutoff"], sort=False):
+            series = groups[uid]
+            rows.append(backtest_rows(uid, pd.DatetimeIndex(series[DS]), series[Y].to_numpy(float), int(cut),
+                                      g[name].to_numpy(dtype=float), alias=self.alias_, m=self.m_))
         return pd.concat(rows, ignore_index=True)

@@ -73,40 +73,17 @@ def assessment_features(
     level = float(np.mean(y[-m:]))
     scale = abs(level) if level != 0 else (np.mean(np.abs(y)) or 1.0)
     recent = float(np.mean(y[-min(len(y), max(1, min(period_len, 4))) :]))
-    n_done = len(done)
-    total = n_done + period_len
-    ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1))
-    if len(ratios) < 5:  # too short a history: a random walk guess from recent changes
-        d = np.diff(y) / scale if len(y) > 2 else np.array([0.05])
-        sd = float(np.std(d)) * np.sqrt(gap + period_len) if len(d) else 0.05
-        ratios = 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200)
-    fut_mean = level * ratios  # distribution of the mean of the values still to come
-    if aggregation == "mean":
-        achieved = (np.sum(done) + period_len * fut_mean) / max(total, 1)
-    elif aggregation == "sum":
-        achieved = np.sum(done) + period_len * fut_mean
-    else:  # last: the last value is near the period mean of the last values to come
-        achieved = fut_mean
+    ratios = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
+    achieved = _achieved(level * ratios, done, aggregation, period_len)
     miss = sign * (achieved - target) < 0
-    p_emp = float((miss.sum() + 0.5) / (len(miss) + 1.0))
     centre = float(np.median(achieved))
     spread = float(np.subtract(*np.percentile(achieved, [84, 16])) / 2) or 1e-9 * scale
-    pace_need = target - baseline
-    if aggregation == "sum":
-        planned = target * elapsed
-        current_agg = float(np.sum(done))
-        pace = current_agg / planned if planned else 1.0
-        if sign < 0:
-            pace = planned / current_agg if current_agg else 1.0
-    else:
-        current_agg = float(np.mean(done)) if n_done else recent
-        pace = (current_agg - baseline) / (pace_need * elapsed) if sign * pace_need > 0 and elapsed > 0 else (
-            1.0 if sign * (current_agg - target) >= 0 else 0.0)
+    current_agg, pace = _pace(done, recent, target=target, baseline=baseline, aggregation=aggregation, sign=sign,
+                              elapsed=elapsed)
     t_len = min(len(y), 3 * m)
     trend = float(np.polyfit(np.arange(t_len), y[-t_len:], 1)[0] / scale) if t_len >= 3 else 0.0
-    base_ratio = np.median(ratios)
     return {
-        "p_empirical": p_emp,
+        "p_empirical": float((miss.sum() + 0.5) / (len(miss) + 1.0)),
         "z_gap": float(sign * (centre - target) / spread),
         "gap_to_target": float(sign * (level - target) / scale),
         "gap_current": float(sign * (current_agg - target) / scale) if aggregation != "sum" else float(sign * (centre - target) / scale),
@@ -115,7 +92,7 @@ def assessment_features(
         "elapsed": float(elapsed),
         "volatility": float(np.std(ratios)),
         "trend": float(sign * trend),
-        "drift": float(sign * (base_ratio - 1)),
+        "drift": float(sign * (np.median(ratios) - 1)),
         "higher": float(sign > 0),
         "agg_sum": float(aggregation == "sum"),
         "agg_last": float(aggregation == "last"),
@@ -123,3 +100,40 @@ def assessment_features(
         "projected_lo": float(np.percentile(achieved, 10)),
         "projected_hi": float(np.percentile(achieved, 90)),
     }
+
+
+def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> np.ndarray:
+    """Empirical ratios of the coming period's mean to the current level; with fewer than
+    5 past origins, a seeded random-walk guess from the recent changes."""
+    ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1))
+    if len(ratios) >= 5:
+        return ratios
+    d = np.diff(y) / scale if len(y) > 2 else np.array([0.05])
+    sd = float(np.std(d)) * np.sqrt(gap + period_len) if len(d) else 0.05
+    return 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200)
+
+
+def _achieved(fut_mean: np.ndarray, done: np.ndarray, aggregation: str, period_len: int) -> np.ndarray:
+    """Distribution of the period's aggregate from that of the mean of the values to come."""
+    total = len(done) + period_len
+    if aggregation == "mean":
+        return (np.sum(done) + period_len * fut_mean) / max(total, 1)
+    if aggregation == "sum":
+        return np.sum(done) + period_len * fut_mean
+    return fut_mean  # last: the last value is near the period mean of the last values to come
+
+
+def _pace(done: np.ndarray, recent: float, *, target, baseline, aggregation, sign, elapsed) -> tuple[float, float]:
+    """The period's aggregate so far and its progress against the planned straight line."""
+    if aggregation == "sum":
+        planned = target * elapsed
+        current_agg = float(np.sum(done))
+        pace = current_agg / planned if planned else 1.0
+        if sign < 0:
+            pace = planned / current_agg if current_agg else 1.0
+        return current_agg, pace
+    pace_need = target - baseline
+    current_agg = float(np.mean(done)) if len(done) else recent
+    if sign * pace_need > 0 and elapsed > 0:
+        return current_agg, (current_agg - baseline) / (pace_need * elapsed)
+    return current_agg, (1.0 if sign * (current_agg - target) >= 0 else 0.0)

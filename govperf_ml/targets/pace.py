@@ -98,74 +98,20 @@ class LinearPaceRule(BaseEstimator):
     def _one(self, t: dict, g: pd.DataFrame, as_of) -> dict:
         S, D, T = t[START], t[DEADLINE], float(t[TARGET])
         direction, agg = t[DIRECTION], t[AGGREGATION]
-        ds_all = g[DS].to_numpy()
-        c = min(as_of if as_of is not None else pd.Timestamp(ds_all.max()), D)
-        y_all = g[Y].to_numpy(dtype=float)
-        keep = (ds_all <= np.datetime64(c)) & ~np.isnan(y_all)
-        ds_seen, y_seen = ds_all[keep], y_all[keep]
-        if not len(y_seen):
-            raise DataContractError(
-                f"targets: series {short([t[ID]])} has no value up to {c.date()}", field=ID, ids=[t[ID]]
-            )
-        n_before = int(np.searchsorted(ds_seen, np.datetime64(S), side="right"))
-        so_far = pd.Series(y_seen[n_before:])
-        b = float(y_seen[n_before - 1]) if n_before else float(y_seen[0])
+        c, y_seen = _seen(t, g, as_of)
+        n_before = int(np.searchsorted(y_seen.index.to_numpy(), np.datetime64(S), side="right"))
+        so_far = pd.Series(y_seen.to_numpy()[n_before:])
+        b = float(y_seen.iloc[n_before - 1]) if n_before else float(y_seen.iloc[0])
         f = float(np.clip((c - S) / (D - S), 0.0, 1.0))
-        sign = 1.0 if direction == "higher" else -1.0
-        last = float(y_seen[-1])
-        if agg == "sum":
-            current = float(so_far.sum())
-            planned = T * f
-            ratio = 1.0 if planned == 0 else (current / planned if sign > 0 else (planned / current if current > 0 else 1.0))
-        else:
-            current = aggregate(so_far, agg) if not so_far.empty else last
-            need = T - b
-            if sign * need > 0 and f > 0:
-                ratio = (current - b) / (need * f)
-            elif sign * need > 0:
-                ratio = 1.0
-            else:  # the plan is no change or a fall: compare with the target directly
-                ratio = 1.0 if sign * (current - T) >= 0 else (current / T if sign > 0 and T else T / current if current else 0.0)
+        last = float(y_seen.iloc[-1])
+        current, ratio = _progress(agg, 1.0 if direction == "higher" else -1.0, so_far, b, T, f, last)
         status = "green" if ratio >= self.on_track else "amber" if ratio >= self.at_risk else "red"
-
-        # run rate and projection to the deadline
-        recent = y_seen[-self.run_rate_window :]
-        slope, resid_sd = 0.0, float(np.std(recent)) if len(recent) > 1 else abs(last) * 0.05
-        if len(recent) >= 3:
-            x = np.arange(len(recent))
-            slope, icpt = np.polyfit(x, recent, 1)
-            resid_sd = float(np.std(recent - (icpt + slope * x), ddof=1)) if len(recent) > 3 else resid_sd
+        slope, resid_sd, recent = _run_rate(y_seen.to_numpy()[-self.run_rate_window :], last)
         r = periods_between(c, D, g[DS])
-        n_so_far = len(so_far)
-        if agg == "last":
-            projected = last + slope * r
-            required = (T - last) / r if r >= 1 else T - last
-            current_rate = slope
-            spread = resid_sd * np.sqrt(max(r, 1.0))
-        elif agg == "mean":
-            future_mean = last + slope * (r + 1) / 2
-            projected = (so_far.sum() + r * future_mean) / max(n_so_far + r, 1)
-            required = ((n_so_far + r) * T - so_far.sum()) / r if r >= 1 else T
-            current_rate = float(np.mean(recent))
-            spread = resid_sd * r / max(n_so_far + r, 1) * np.sqrt(max(r, 1.0))
-        else:
-            per_period = float(np.mean(recent))
-            projected = current + per_period * r
-            required = (T - current) / r if r >= 1 else T - current
-            current_rate = per_period
-            spread = resid_sd * np.sqrt(max(r, 1.0))
+        projected, required, current_rate, spread = _projection(agg, so_far, current, last, slope, resid_sd, recent, r, T)
         z80 = 1.2816
         p = float(self.miss_rate_[status]) if hasattr(self, "miss_rate_") else float("nan")
-        reason_en = (
-            f"With {f:.0%} of the period gone, the {agg} value {_fmt(current)} has made {ratio:.0%} of the "
-            f"planned progress towards {_fmt(T)} (pace rule: {status}); reaching it needs "
-            f"{_fmt(required)} per remaining period against a current {_fmt(current_rate)}."
-        )
-        reason_zh = (
-            f"考核期已过 {f:.0%}，当前{ {'last': '最新值', 'mean': '均值', 'sum': '累计值'}[agg] } {_fmt(current)}，"
-            f"完成计划进度的 {ratio:.0%}，目标 {_fmt(T)}（进度规则：{_STATUS_ZH[status]}）；"
-            f"要达标，剩余每期需 {_fmt(required)}，目前为 {_fmt(current_rate)}。"
-        )
+        reason_en, reason_zh = _reasons(agg, f, current, ratio, T, status, required, current_rate)
         return {
             "target_id": t["target_id"],
             ID: t[ID],
@@ -182,3 +128,79 @@ class LinearPaceRule(BaseEstimator):
             "reason_en": reason_en,
             "reason_zh": reason_zh,
         }
+
+
+def _seen(t: dict, g: pd.DataFrame, as_of) -> tuple[pd.Timestamp, pd.Series]:
+    """The assessment time (``as_of``, the last value's date by default, at most the
+    deadline) and the observed values up to it, indexed by date."""
+    ds_all = g[DS].to_numpy()
+    c = min(as_of if as_of is not None else pd.Timestamp(ds_all.max()), t[DEADLINE])
+    y_all = g[Y].to_numpy(dtype=float)
+    keep = (ds_all <= np.datetime64(c)) & ~np.isnan(y_all)
+    if not keep.any():
+        raise DataContractError(
+            f"targets: series {short([t[ID]])} has no value up to {c.date()}", field=ID, ids=[t[ID]]
+        )
+    return c, pd.Series(y_all[keep], index=ds_all[keep])
+
+
+def _progress(agg: str, sign: float, so_far: pd.Series, b: float, T: float, f: float, last: float) -> tuple:
+    """The period's value so far and the share of the planned progress it has made."""
+    if agg == "sum":
+        current = float(so_far.sum())
+        planned = T * f
+        ratio = 1.0 if planned == 0 else (current / planned if sign > 0 else (planned / current if current > 0 else 1.0))
+        return current, ratio
+    current = aggregate(so_far, agg) if not so_far.empty else last
+    need = T - b
+    if sign * need > 0 and f > 0:
+        ratio = (current - b) / (need * f)
+    elif sign * need > 0:
+        ratio = 1.0
+    else:  # the plan is no change or a fall: compare with the target directly
+        ratio = 1.0 if sign * (current - T) >= 0 else (current / T if sign > 0 and T else T / current if current else 0.0)
+    return current, ratio
+
+
+def _run_rate(recent: np.ndarray, last: float) -> tuple[float, float, np.ndarray]:
+    """Slope and residual spread of a straight line through the recent values."""
+    slope, resid_sd = 0.0, float(np.std(recent)) if len(recent) > 1 else abs(last) * 0.05
+    if len(recent) >= 3:
+        x = np.arange(len(recent))
+        slope, icpt = np.polyfit(x, recent, 1)
+        resid_sd = float(np.std(recent - (icpt + slope * x), ddof=1)) if len(recent) > 3 else resid_sd
+    return slope, resid_sd, recent
+
+
+def _projection(agg, so_far, current, last, slope, resid_sd, recent, r, T) -> tuple:
+    """Projected value at the deadline, the rate needed per remaining period, the current
+    rate and the projection's spread, ``r`` periods before the deadline."""
+    n_so_far = len(so_far)
+    if agg == "last":
+        projected = last + slope * r
+        required = (T - last) / r if r >= 1 else T - last
+        return projected, required, slope, resid_sd * np.sqrt(max(r, 1.0))
+    if agg == "mean":
+        future_mean = last + slope * (r + 1) / 2
+        projected = (so_far.sum() + r * future_mean) / max(n_so_far + r, 1)
+        required = ((n_so_far + r) * T - so_far.sum()) / r if r >= 1 else T
+        spread = resid_sd * r / max(n_so_far + r, 1) * np.sqrt(max(r, 1.0))
+        return projected, required, float(np.mean(recent)), spread
+    per_period = float(np.mean(recent))
+    projected = current + per_period * r
+    required = (T - current) / r if r >= 1 else T - current
+    return projected, required, per_period, resid_sd * np.sqrt(max(r, 1.0))
+
+
+def _reasons(agg, f, current, ratio, T, status, required, current_rate) -> tuple[str, str]:
+    reason_en = (
+        f"With {f:.0%} of the period gone, the {agg} value {_fmt(current)} has made {ratio:.0%} of the "
+        f"planned progress towards {_fmt(T)} (pace rule: {status}); reaching it needs "
+        f"{_fmt(required)} per remaining period against a current {_fmt(current_rate)}."
+    )
+    reason_zh = (
+        f"考核期已过 {f:.0%}，当前{ {'last': '最新值', 'mean': '均值', 'sum': '累计值'}[agg] } {_fmt(current)}，"
+        f"完成计划进度的 {ratio:.0%}，目标 {_fmt(T)}（进度规则：{_STATUS_ZH[status]}）；"
+        f"要达标，剩余每期需 {_fmt(required)}，目前为 {_fmt(current_rate)}。"
+    )
+    return reason_en, reason_zh

@@ -17,6 +17,7 @@ from govperf_ml.forecasting import SeasonalNaiveForecaster
 from govperf_ml.forecasting.ensemble import BacktestEnsemble, rolling_backtest
 from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
 from govperf_ml.forecasting.lgbm import LGBMForecaster
+from govperf_ml.forecasting.lgbm_features import design_matrix
 from tests.conftest import make_panel
 
 H = 6
@@ -79,8 +80,8 @@ def test_lgbm_no_leakage_from_the_future(panel_h):
     origins = np.array([60, 80, 100])
     altered = y.copy()
     altered[101:] = 1e6
-    X1, s1, _ = model._design(y, None, origins, np.arange(1, H + 1))
-    X2, s2, _ = model._design(altered, None, origins, np.arange(1, H + 1))
+    X1, s1, _ = design_matrix(model._spec(), y, None, origins, np.arange(1, H + 1))
+    X2, s2, _ = design_matrix(model._spec(), altered, None, origins, np.arange(1, H + 1))
     np.testing.assert_array_equal(X1, X2)
     np.testing.assert_array_equal(s1, s2)
     cut = panel_h[panel_h["ds"] <= panel_h["ds"].min() + pd.Timedelta(hours=100)]
@@ -217,8 +218,8 @@ def test_lgbm_seasonal_stats_and_regressor_params(panel_h):
     assert extra.regressor_.objective == "l1"  # the other defaults stay
     y = panel_h[panel_h.unique_id == "s0"]["y"].to_numpy()
     T = np.array([len(y) - 1])
-    a, _, _ = plain._design(y, None, T, [1])
-    b, _, _ = extra._design(y, None, T, [1])
+    a, _, _ = design_matrix(plain._spec(), y, None, T, [1])
+    b, _, _ = design_matrix(extra._spec(), y, None, T, [1])
     # hourly seasonal lags ((24, 7), (168, 2)): mean and median of the 7 daily lags, mean of the 2 weekly ones
     assert b.shape[1] == a.shape[1] + 3
     n_sl = 9
