@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from govperf_ml.vocabulary import ALERT_KINDS, HIGH_P_MISS, SEVERITIES  # noqa: F401  (re-exported)
+from govperf_ml.vocabulary import HIGH_P_MISS
 
 
 def severity_of(z: float, *, medium=4.5, high=6.0) -> str:

@@ -24,9 +24,7 @@ from govperf_ml.anomaly.quality import (
     SmoothnessDetector,
 )
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
-from govperf_ml.anomaly.stages import (  # noqa: F401  (MAIN_DETECTOR, STREAM_LEVEL_ROWS: also imported from here)
-    MAIN_DETECTOR,
-    STREAM_LEVEL_ROWS,
+from govperf_ml.anomaly.stages import (
     AlarmRules,
     Band,
     Bunching,

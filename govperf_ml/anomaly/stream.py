@@ -43,18 +43,7 @@ import pandas as pd
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
-from govperf_ml.anomaly.stream_members import (  # noqa: F401  (the members are also imported from here)
-    DEFAULT_MEMBERS,
-    MEMBERS,
-    StreamMembers,
-    knn_distance,
-    log_scale,
-    rare_pair,
-    running_bins,
-    spatial_breach,
-    time_of_day_z,
-    window_z,
-)
+from govperf_ml.anomaly.stream_members import DEFAULT_MEMBERS, StreamMembers
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.postprocess.likelihood import MemberLikelihood, SuppressRepeats, squash
 
@@ -65,7 +54,7 @@ class StreamingEnsemble(BaseEstimator):
 
     Parameters
     ----------
-    members : the members used (from ``MEMBERS``); ``tod`` is skipped when no timestamps
+    members : the members used (from :data:`~govperf_ml.anomaly.stream_members.MEMBERS`); ``tod`` is skipped when no timestamps
         are given.
     spatial_tol : how far (share of the running range) a value must leave the running
         ``[min, max]`` to be a spatial anomaly.

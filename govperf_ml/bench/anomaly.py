@@ -26,7 +26,7 @@ from govperf_ml.anomaly import AnomalyPipeline, SeasonalRobustZScore
 from govperf_ml.anomaly.stream import StreamingEnsemble
 from govperf_ml.bench import BenchResult
 from govperf_ml.contracts import DataContractError
-from govperf_ml.evaluation import nab
+from govperf_ml.evaluation import nab, nab_corpus
 from govperf_ml.evaluation.nab_baselines import windowed_gaussian_scores
 
 PROFILE_KEYS = {"standard": "nab_standard", "reward_low_FP_rate": "nab_low_fp", "reward_low_FN_rate": "nab_low_fn"}
@@ -62,8 +62,8 @@ def _slug(name: str) -> str:
 
 
 def nab_table(folder: Path, results: Path | None, quick: bool) -> tuple[pd.DataFrame, dict]:
-    data = nab.load_nab(folder)
-    windows = nab.load_windows(folder)
+    data = nab_corpus.load_nab(folder)
+    windows = nab_corpus.load_windows(folder)
     if not data:
         raise DataContractError(f"--data {folder}: no data/<category>/<file>.csv files found", field="data")
     if quick:
@@ -83,7 +83,7 @@ def nab_table(folder: Path, results: Path | None, quick: bool) -> tuple[pd.DataF
                     "seconds": secs})
         rows.append(row)
         if results is not None:
-            nab.write_nab_results(results, _slug(name), data, scores, windows)
+            nab_corpus.write_nab_results(results, _slug(name), data, scores, windows)
         if name == OURS:
             summary = {k: round(row[k], 2) for k in PROFILE_KEYS.values()} | {"event_f1": round(ev["f1"], 4)}
     return pd.DataFrame(rows), summary

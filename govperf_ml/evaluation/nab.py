@@ -6,8 +6,7 @@ This follows NAB v1.1 (``numenta/NAB``: ``nab/sweeper.py``, ``nab/scorer.py``,
 * **Windows.** ``labels/combined_windows.json`` maps ``"<category>/<file>.csv"`` to a list
   of ``[start, end]`` timestamps (with a ``.000000`` suffix; only the first 19 characters
   are compared). A window covers the rows with ``start <= timestamp <= end``. Reading and
-  writing the corpus is :mod:`govperf_ml.evaluation.nab_corpus` (its readers and writer
-  are also importable from here).
+  writing the corpus is :mod:`govperf_ml.evaluation.nab_corpus`.
 * **Probation.** The first ``min(floor(0.15 * n), 0.15 * 5000)`` rows (at most 750) of
   every file are not scored (``nab.util.getProbationPeriod``).
 * **Sweep score of a row** (``Sweeper.calcSweepScore``). For a row ``i`` inside a window
@@ -54,20 +53,16 @@ import numpy as np
 import pandas as pd
 
 from govperf_ml.evaluation.nab_corpus import as_scores as _as_scores
-from govperf_ml.evaluation.nab_corpus import load_nab, load_windows, write_nab_results
 from govperf_ml.evaluation.nab_corpus import timestamps as _timestamps
 from govperf_ml.evaluation.nab_corpus import window_bounds as _window_bounds
 
 __all__ = [
     "PROFILES",
     "PROBATION_PERCENT",
-    "load_nab",
-    "load_windows",
     "nab_scores",
     "probation_length",
     "scaled_sigmoid",
     "sweep_scores",
-    "write_nab_results",
     "event_prf",
 ]
 

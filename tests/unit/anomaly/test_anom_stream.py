@@ -5,8 +5,8 @@ import pandas as pd
 import pytest
 
 from govperf_ml.anomaly._rolling import expanding_median, rolling_median
-from govperf_ml.anomaly.stream import (
-    StreamingEnsemble,
+from govperf_ml.anomaly.stream import StreamingEnsemble
+from govperf_ml.anomaly.stream_members import (
     knn_distance,
     log_scale,
     rare_pair,

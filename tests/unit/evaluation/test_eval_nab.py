@@ -13,14 +13,12 @@ import pytest
 from govperf_ml.evaluation.nab import (
     PROFILES,
     event_prf,
-    load_nab,
-    load_windows,
     nab_scores,
     probation_length,
     scaled_sigmoid,
     sweep_scores,
-    write_nab_results,
 )
+from govperf_ml.evaluation.nab_corpus import load_nab, load_windows, write_nab_results
 
 NAB_DIR = Path(__file__).resolve().parents[3] / ".." / "shared" / "data" / "nab"
 
