@@ -177,7 +177,7 @@ def get_principal(
     key = api_key or (bearer.credentials if bearer is not None else None)
     if not key:
         raise _unauthorized("missing API key: send it in the X-API-Key header")
-    principal = _key_store(request).lookup(key.strip())
+    principal = _key_store(request).lookup(key)  # exact match: no trimming
     if principal is None:
         raise _unauthorized("invalid API key")
     return principal

@@ -9,6 +9,7 @@ from fastapi import Depends, Query, Request
 from sqlalchemy.orm import Session
 
 from api.errors import ModelUnavailable
+from api.schemas.common import MAX_INT
 from api.settings import Settings, get_settings
 from govperf_ml.vocabulary import CAPABILITIES
 
@@ -83,7 +84,7 @@ class Page:
     def __init__(
         self,
         limit: Annotated[int, Query(ge=1, le=1000, description="Page size")] = 100,
-        offset: Annotated[int, Query(ge=0, description="Rows to skip")] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_INT, description="Rows to skip")] = 0,
     ):
         self.limit = limit
         self.offset = offset

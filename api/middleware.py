@@ -1,4 +1,5 @@
-"""Request context: a request id, one access-log line, and a bare 500 for surprises.
+"""Request context: a request id, security headers, one access-log line, and a bare 500
+for surprises.
 
 The access log names method, path, status and duration only: never query strings or
 bodies, which may carry personal data.
@@ -18,6 +19,20 @@ access_log = logging.getLogger("govperf.api.access")
 error_log = logging.getLogger("govperf.api")
 
 _SAFE_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+#: sent with every response unless the route set its own value
+SECURITY_HEADERS = (
+    (b"x-content-type-options", b"nosniff"),  # no content sniffing of JSON or CSV into HTML
+    (b"cache-control", b"no-store"),  # scores, alerts and messages stay out of shared caches
+    (b"referrer-policy", b"no-referrer"),
+    (b"x-frame-options", b"DENY"),
+)
+
+
+def _with_security_headers(headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    present = {name.lower() for name, _ in headers}
+    return headers + [(name, value) for name, value in SECURITY_HEADERS if name not in present]
 
 
 class RequestContext:
@@ -42,7 +57,7 @@ class RequestContext:
             if message["type"] == "http.response.start":
                 response_started = True
                 status_code = message["status"]
-                headers = list(message.get("headers", []))
+                headers = _with_security_headers(list(message.get("headers", [])))
                 headers.append((b"x-request-id", request_id.encode("latin-1")))
                 message = {**message, "headers": headers}
             await send(message)

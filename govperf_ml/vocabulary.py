@@ -7,6 +7,7 @@ from here, so a new alert kind or status is added in one place.
 
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 
 import pandas as pd
@@ -15,8 +16,32 @@ import pandas as pd
 SERIES_SEP = "|"  # an indicator series is "<org_unit>|<indicator>"
 
 
+#: characters a name may not hold: the series separator, control characters (NUL
+#: included) and the bidirectional overrides that make a name read other than it is stored
+_FORBIDDEN_IN_NAMES = re.compile(r"[|\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]")
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an org unit or indicator name (None if it can).
+
+    The series id joins the two with ``|``, so a ``|`` in either would let two different
+    pairs share one id (``"PA" + "B|C"`` and ``"PA|B" + "C"``).
+    """
+    bad = _FORBIDDEN_IN_NAMES.search(name)
+    if bad is None:
+        return None
+    if bad.group() == SERIES_SEP:
+        return f"must not contain {SERIES_SEP!r} (it joins org unit and indicator into the series id)"
+    return f"must not contain control or text-direction characters (found U+{ord(bad.group()):04X})"
+
+
 def series_id(org_unit: str, indicator: str) -> str:
-    """The series id of an (org unit, indicator) pair: ``"D01|on_time_rate"``."""
+    """The series id of an (org unit, indicator) pair: ``"D01|on_time_rate"``.
+
+    Raises ``ValueError`` when a part holds the separator (see :func:`name_problem`).
+    """
+    if SERIES_SEP in org_unit or SERIES_SEP in indicator:
+        raise ValueError(f"org unit and indicator {name_problem(SERIES_SEP)}: {org_unit!r}, {indicator!r}")
     return f"{org_unit}{SERIES_SEP}{indicator}"
 
 

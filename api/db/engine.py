@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -10,23 +11,33 @@ from sqlalchemy.orm import Session, sessionmaker
 
 
 def ensure_sqlite_folder(database_url: str) -> None:
-    """Create the folder of a file-based SQLite database (e.g. ``var/``)."""
+    """Create the folder of a file-based SQLite database (e.g. ``var/``) and the empty
+    database file readable by its owner only (0600; SQLite gives its WAL and shared-memory
+    files the same mode). An existing file keeps its mode."""
     url = make_url(database_url)
     if url.get_backend_name() != "sqlite":
         return
     database = url.database or ""
     if database in ("", ":memory:") or database.startswith("file:"):
         return
-    Path(database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    path = Path(database).expanduser()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        return
+    os.chmod(path, 0o600)  # in case the umask removed bits we asked for
 
 
 def make_engine(database_url: str, **kwargs) -> Engine:
     """An engine for ``database_url``: SQLite (file) by default, PostgreSQL by URL.
 
     SQLite connections get foreign keys on, WAL journaling and a busy timeout, and may
-    be used from FastAPI's worker threads.
+    be used from FastAPI's worker threads. Statement parameters are never written to
+    logs or error messages (``hide_parameters``): they may hold citizens' messages.
     """
     ensure_sqlite_folder(database_url)
+    kwargs.setdefault("hide_parameters", True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         connect_args = {"check_same_thread": False, "timeout": 30}

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections import Counter
-from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import status as http
 
 from api.auth import SCORING_CORE, Principal, require_roles
 from api.deps import ForecastModel, ModelsDep, SessionDep
@@ -19,6 +19,7 @@ from api.schemas.admin import (
 )
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch
+from api.schemas.common import Day
 from api.services import sample as service
 
 router = APIRouter(prefix="/v1/admin", tags=["admin"])
@@ -109,8 +110,17 @@ def forecast_sample_city(
     "/sample-city/observations",
     response_model=ObservationsBatch,
     summary="The sample city's observations of one month, as a body for POST /v1/observations",
+    responses={404: {"description": "The sample city has no observations for that month"}},
 )
 def sample_city_observations(
-    _: Admin, ds: Annotated[date, Query(description="The month (any day of it)")]
+    _: Admin, ds: Annotated[Day, Query(description="The month (any day of it)")]
 ) -> ObservationsBatch:
-    return ObservationsBatch(observations=service.observations_of(service.sample_city(0), ds))
+    city = service.sample_city(0)
+    observations = service.observations_of(city, ds)
+    if not observations:
+        first, last = city.series["ds"].min(), city.series["ds"].max()
+        raise HTTPException(
+            status_code=http.HTTP_404_NOT_FOUND,
+            detail=f"the sample city has no observations for {ds:%Y-%m}; it covers {first:%Y-%m} to {last:%Y-%m}",
+        )
+    return ObservationsBatch(observations=observations)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi import status as http
 
 from api.auth import AlertReader, AlertWriter
@@ -20,10 +20,11 @@ from api.schemas.alerts import (
     AlertStatusUpdate,
     Severity,
 )
-from api.schemas.common import period
+from api.schemas.common import MAX_INT, period
 from api.services import count
 from api.services import alerts as service
 
+AlertId = Annotated[int, Path(ge=1, le=MAX_INT, description="The alert's id")]
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 NOT_FOUND = {404: {"description": "No alert with this id"}}
@@ -49,7 +50,9 @@ def list_alerts(
     status: AlertStatus | None = None,
     since: Annotated[datetime | None, Query(description="ds on or after")] = None,
     until: Annotated[datetime | None, Query(description="ds on or before")] = None,
-    after_seq: Annotated[int | None, Query(ge=0, description="Cursor: only alerts with a larger seq")] = None,
+    after_seq: Annotated[
+        int | None, Query(ge=0, le=MAX_INT, description="Cursor: only alerts with a larger seq")
+    ] = None,
 ) -> AlertsPublic:
     stmt = service.alerts_query(
         org_unit=org_unit,
@@ -68,7 +71,7 @@ def list_alerts(
 
 
 @router.get("/{alert_id}", response_model=AlertDetail, responses=NOT_FOUND, summary="One alert with its history")
-def get_alert(alert_id: int, _: AlertReader, session: SessionDep) -> AlertDetail:
+def get_alert(alert_id: AlertId, _: AlertReader, session: SessionDep) -> AlertDetail:
     alert = service.get_alert(session, alert_id)
     if alert is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")
@@ -83,7 +86,7 @@ def get_alert(alert_id: int, _: AlertReader, session: SessionDep) -> AlertDetail
     description="open → acknowledged → resolved | dismissed, or open → resolved | dismissed. "
     "Dismissing needs a reason. Each change is recorded in the alert's events.",
 )
-def update_alert(alert_id: int, principal: AlertWriter, body: AlertStatusUpdate, session: SessionDep) -> AlertDetail:
+def update_alert(alert_id: AlertId, principal: AlertWriter, body: AlertStatusUpdate, session: SessionDep) -> AlertDetail:
     alert = service.get_alert(session, alert_id, for_update=True)
     if alert is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
 from api.auth import Planner
 from api.deps import ForecastModel, PageDep, SessionDep
-from api.schemas.common import finite, py_datetime
+from api.schemas.common import Day, finite, py_datetime
 from api.schemas.forecasts import (
     ForecastPoint,
     ForecastRequest,
@@ -75,8 +74,8 @@ def list_forecasts(
     org_unit: Annotated[str | None, Query(description="e.g. `D01`, or `CITY` for the city totals")] = None,
     channel: Annotated[str | None, Query(description="e.g. `hotline`, `service_hall`")] = None,
     model_version: Annotated[str | None, Query(description="Only this model version's runs")] = None,
-    ds_from: Annotated[date | None, Query(alias="from", description="Periods on or after this day")] = None,
-    ds_to: Annotated[date | None, Query(alias="to", description="Periods on or before this day")] = None,
+    ds_from: Annotated[Day | None, Query(alias="from", description="Periods on or after this day")] = None,
+    ds_to: Annotated[Day | None, Query(alias="to", description="Periods on or before this day")] = None,
     cutoff: Annotated[
         Literal["latest", "all"], Query(description="`latest`: each series' latest run only; `all`: every run")
     ] = "latest",

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 from typing import Annotated, Literal
 
 import pandas as pd
@@ -15,7 +14,7 @@ from api.auth import AlertWriter, Planner
 from api.db import Target
 from api.deps import PageDep, SessionDep, TargetsModel
 from api.schemas.alerts import AlertPublic
-from api.schemas.common import RISK, finite_fields, series_frame, text
+from api.schemas.common import RISK, Day, finite_fields, series_frame, text
 from api.schemas.targets import (
     RiskStatus,
     TargetPublic,
@@ -104,8 +103,8 @@ def list_targets(
     org_unit: str | None = None,
     indicator: str | None = None,
     unique_id: str | None = None,
-    deadline_from: Annotated[date | None, Query(description="Deadline on or after")] = None,
-    deadline_to: Annotated[date | None, Query(description="Deadline on or before")] = None,
+    deadline_from: Annotated[Day | None, Query(description="Deadline on or after")] = None,
+    deadline_to: Annotated[Day | None, Query(description="Deadline on or before")] = None,
     sort: Annotated[
         Literal["target_id", "p_miss"], Query(description="`p_miss`: most at risk first (unassessed last)")
     ] = "target_id",

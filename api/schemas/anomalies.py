@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 
 from pydantic import Field
 
 from api.schemas.alerts import AlertKind, AlertPublic, Severity
 from api.schemas.targets import TargetIn
-from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
+from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint
 
 
 class AnomalyScoreRequest(Schema):
@@ -47,10 +47,10 @@ class AnomalyScoreResponse(Public):
 class ObservationIn(Schema):
     org_unit: Name
     indicator: Name
-    ds: date | datetime = Field(description="The period the value belongs to (a UTC offset is ignored)")
+    ds: Moment = Field(description="The period the value belongs to (a UTC offset is ignored)")
     value: FiniteFloat | None = Field(description="null marks a missing submission")
     direction: Direction | None = None
-    submitted_at: datetime | None = Field(
+    submitted_at: Moment | None = Field(
         None, description="When the unit submitted the value (default: when it reaches this service); "
         "used to flag late submissions"
     )

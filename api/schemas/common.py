@@ -7,14 +7,61 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
+from govperf_ml.vocabulary import name_problem
 
 Direction = Literal["higher", "lower"]
 Id = Annotated[str, Field(min_length=1, max_length=401)]
-Name = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+def _clean_name(value: str) -> str:
+    problem = name_problem(value)
+    if problem is not None:
+        raise ValueError(problem)
+    return value
+
+
+#: the dates a request may carry: well inside what pandas and the databases hold
+#: (pandas stops at 2262), with room for horizons past the latest deadline
+DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)
+
+
+def _not_a_number(value: Any) -> Any:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError("must be an ISO 8601 date or date-time string, not a number")
+    return value
+
+
+def _in_range(value: date) -> date:
+    day = value.date() if isinstance(value, datetime) else value
+    if not DATE_MIN <= day <= DATE_MAX:
+        raise ValueError(f"must be between {DATE_MIN} and {DATE_MAX}")
+    return value
+
+
+_DATE_RANGE = f"Between {DATE_MIN} and {DATE_MAX}."
+#: a calendar day in the accepted range
+Day = Annotated[date, BeforeValidator(_not_a_number), AfterValidator(_in_range), Field(description=_DATE_RANGE)]
+#: a date-time (or a date: midnight) in the accepted range
+Moment = Annotated[
+    datetime, BeforeValidator(_not_a_number), AfterValidator(_in_range), Field(description=_DATE_RANGE)
+]
+
+
+#: an org unit or indicator name: no ``|`` (it joins the two into the series id), no
+#: control or text-direction characters
+Name = Annotated[
+    str,
+    Field(min_length=1, max_length=200, description="No `|`, control or text-direction characters"),
+    AfterValidator(_clean_name),
+]
 FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
 
 MAX_POINTS = 200_000
+#: the largest integer the databases store (64-bit signed): ids, cursors and offsets above
+#: it are a 422, not an overflow deep in the driver
+MAX_INT = 2**63 - 1
 
 
 class Schema(BaseModel):
@@ -33,7 +80,7 @@ class SeriesPoint(Schema):
     """One value of one series (long format, like the library's frames)."""
 
     unique_id: Id
-    ds: datetime = Field(description="The period (a date or date-time; a UTC offset is ignored)")
+    ds: Moment = Field(description="The period (a date or date-time; a UTC offset is ignored)")
     y: FiniteFloat | None = Field(None, description="null marks a missing submission")
 
 

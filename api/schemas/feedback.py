@@ -10,7 +10,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.common import Name, Public, Schema
+from api.schemas.common import Moment, Name, Public, Schema
 
 Channel = Literal["hotline_12345", "message_board", "mayor_mailbox", "survey", "other"]
 FeedbackStatus = Literal["pending_review", "auto_tagged", "confirmed", "corrected"]
@@ -26,7 +26,7 @@ class MessageIn(Schema):
     )
     text: str = Field(min_length=1, max_length=20_000)
     channel: Channel | None = None
-    received_at: datetime | None = None
+    received_at: Moment | None = None
     org_unit: Name | None = None
 
 

@@ -9,17 +9,17 @@ import pandas as pd
 from pydantic import Field, model_validator
 
 from api.schemas.alerts import AlertPublic
-from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
-from govperf_ml.vocabulary import SERIES_SEP, default_target_id, series_id, split_series_id
+from api.schemas.common import MAX_POINTS, Day, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
+from govperf_ml.vocabulary import SERIES_SEP, default_target_id, name_problem, series_id, split_series_id
 
 
 class TargetIn(Schema):
     unique_id: Id
     target: FiniteFloat
-    deadline: date
+    deadline: Day
     direction: Direction
     aggregation: Literal["last", "mean", "sum"]
-    start: date | None = Field(None, description="When the target was set; default a year before the deadline")
+    start: Day | None = Field(None, description="When the target was set; default a year before the deadline")
     target_id: str | None = Field(None, min_length=1, max_length=200)
 
 
@@ -43,7 +43,7 @@ def targets_frame(items) -> pd.DataFrame:
 class TargetRiskRequest(Schema):
     series: list[SeriesPoint] = Field(min_length=1, max_length=MAX_POINTS)
     targets: list[TargetIn] = Field(min_length=1, max_length=10_000)
-    as_of: date | None = Field(None, description="Assess as of this date; default the last observation")
+    as_of: Day | None = Field(None, description="Assess as of this date; default the last observation")
 
 
 class TargetRisk(Public):
@@ -83,8 +83,8 @@ class TargetUpsert(Schema):
     org_unit: Name | None = None
     indicator: Name | None = None
     target: FiniteFloat
-    start: date | None = Field(None, description="When the target was set; default a year before the deadline")
-    deadline: date
+    start: Day | None = Field(None, description="When the target was set; default a year before the deadline")
+    deadline: Day
     direction: Direction
     aggregation: Literal["last", "mean", "sum"] = Field(description="How the target period's values are combined")
 
@@ -102,6 +102,9 @@ class TargetUpsert(Schema):
                 raise ValueError(
                     f"unique_id must be '<org_unit>{SERIES_SEP}<indicator>'; or send org_unit and indicator"
                 )
+            problem = name_problem(org_unit) or name_problem(indicator)
+            if problem is not None:
+                raise ValueError(f"unique_id: org unit and indicator {problem}")
             self.org_unit, self.indicator = org_unit, indicator
         else:
             raise ValueError("name the series: unique_id, or org_unit and indicator")

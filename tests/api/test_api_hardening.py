@@ -1,0 +1,142 @@
+"""Hardening at the edge: ids that cannot collide, clean names, exact keys, security
+headers, owner-only database files, no statement parameters in database errors."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
+
+from api.db import Observation, make_engine
+from govperf_ml.vocabulary import name_problem, series_id
+
+
+def post_obs(client, auth, items):
+    return client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": items})
+
+
+def obs(org_unit, indicator, value=1.0):
+    return {"org_unit": org_unit, "indicator": indicator, "ds": "2024-01-01", "value": value}
+
+
+@pytest.mark.parametrize(
+    ("org_unit", "indicator", "bad_field"),
+    [("PA", "B|C", "indicator"), ("PA|B", "C", "org_unit"), ("D01", "per\x00mits", "indicator"),
+     ("D\u202e01", "permits", "org_unit")],
+)
+def test_names_that_could_collide_or_mislead_are_422_naming_the_field(client, auth, db, org_unit, indicator, bad_field):
+    r = post_obs(client, auth, [obs("D09", "ok"), obs(org_unit, indicator)])
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "observations", 1, bad_field]
+    assert "must not contain" in err["msg"]
+    assert db.count(Observation) == 0  # nothing of the batch is kept
+
+
+def test_the_two_pairs_of_one_id_can_no_longer_overwrite_each_other(client, auth, db):
+    assert post_obs(client, auth, [obs("PA", "B_C", 1.0)]).status_code == 200
+    assert post_obs(client, auth, [obs("PA_B", "C", 2.0)]).status_code == 200
+    assert db.count(Observation) == 2
+
+
+def test_a_target_named_by_an_ambiguous_unique_id_is_422(client, auth):
+    target = {"unique_id": "PA|B|C", "target": 1, "deadline": "2025-12-31", "direction": "higher",
+              "aggregation": "last"}
+    r = client.put("/v1/targets", headers=auth("supervisor"), json={"targets": [target]})
+    assert r.status_code == 422
+    assert "must not contain '|'" in r.text
+
+
+def test_library_ids_refuse_the_separator_in_a_part():
+    assert series_id("D01", "permits") == "D01|permits"
+    with pytest.raises(ValueError, match="must not contain"):
+        series_id("PA", "B|C")
+    assert name_problem("东湖区") is None
+
+
+def test_a_key_padded_with_spaces_is_refused(client, api_keys):
+    ok = client.get("/v1/alerts", headers={"X-API-Key": api_keys["supervisor"]})
+    assert ok.status_code == 200
+    # HTTP itself drops spaces and tabs around a header value; nothing else is trimmed
+    for padded in (api_keys["supervisor"] + "\xa0", "\x0b" + api_keys["supervisor"]):
+        r = client.get("/v1/alerts", headers={"X-API-Key": padded.encode("latin-1")})
+        assert r.status_code == 401
+
+
+def test_security_headers_on_every_response(client, auth):
+    for r in (client.get("/healthz"), client.get("/v1/alerts", headers=auth("supervisor")),
+              client.get("/v1/alerts")):
+        assert r.headers["x-content-type-options"] == "nosniff"
+        assert r.headers["cache-control"] == "no-store"
+        assert r.headers["x-frame-options"] == "DENY"
+        assert r.headers["x-request-id"]
+
+
+def test_the_database_file_is_readable_by_its_owner_only(client, settings):
+    path = Path(settings.database_url.removeprefix("sqlite:///"))
+    assert path.exists()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+
+
+def test_database_errors_do_not_carry_statement_parameters(tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'x.db'}")
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE m (id INTEGER PRIMARY KEY, body TEXT NOT NULL UNIQUE)"))
+        conn.execute(text("INSERT INTO m (body) VALUES (:b)"), {"b": "张三 微信 zhangsan_1988"})
+    with pytest.raises(IntegrityError) as err, engine.begin() as conn:
+        conn.execute(text("INSERT INTO m (body) VALUES (:b)"), {"b": "张三 微信 zhangsan_1988"})
+    assert "zhangsan_1988" not in str(err.value)
+    assert "hidden due to hide_parameters" in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "url", ["/v1/alerts/99999999999999999999", "/v1/alerts?after_seq=99999999999999999999",
+            "/v1/alerts?offset=99999999999999999999"],
+)
+def test_integers_beyond_64_bits_are_422_not_an_overflow(client, auth, url):
+    r = client.get(url, headers=auth("supervisor"))
+    assert r.status_code == 422
+    assert r.json()["detail"][0]["loc"][-1] in ("alert_id", "after_seq", "offset")
+
+
+def test_the_largest_64_bit_id_is_a_plain_404(client, auth):
+    assert client.get(f"/v1/alerts/{2**63 - 1}", headers=auth("supervisor")).status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("ds", "msg"),
+    [("2300-01-01", "must be between 1900-01-01 and 2199-12-31"), ("1600-01-01T00:00:00", "must be between"),
+     (0, "not a number"), (1.7e9, "not a number")],
+)
+def test_dates_outside_the_range_or_given_as_numbers_are_422(client, auth, db, ds, msg):
+    r = post_obs(client, auth, [{"org_unit": "D01", "indicator": "permits", "ds": ds, "value": 1.0}])
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "observations", 0, "ds"] and msg in err["msg"]
+    assert db.count(Observation) == 0
+
+
+def test_out_of_range_dates_everywhere_they_enter(client, auth):
+    series = [{"unique_id": "D01|permits", "ds": "2300-01-01", "y": 1.0}]
+    target = {"unique_id": "D01|permits", "target": 1, "deadline": "2300-12-31", "direction": "higher",
+              "aggregation": "last"}
+    requests = [
+        client.post("/v1/anomalies/score", headers=auth("scoring_core"), json={"series": series}),
+        client.put("/v1/targets", headers=auth("supervisor"), json={"targets": [target]}),
+        client.get("/v1/forecasts?from=2300-01-01", headers=auth("analyst")),
+        client.get("/v1/targets?deadline_to=1066-10-14", headers=auth("analyst")),
+        client.post("/v1/feedback/classify", headers=auth("handler"),
+                    json={"messages": [{"text": "路灯坏了", "received_at": 0}]}),
+    ]
+    for r in requests:
+        assert r.status_code == 422, (r.request.url, r.text)
+        assert "must be between" in r.text or "not a number" in r.text, r.text
+
+
+def test_a_month_outside_the_sample_city_is_404_not_an_empty_batch(client, auth):
+    r = client.get("/v1/admin/sample-city/observations?ds=2030-01-01", headers=auth("scoring_core"))
+    assert r.status_code == 404
+    assert "no observations for 2030-01" in r.json()["detail"]
