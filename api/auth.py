@@ -168,13 +168,24 @@ def _key_store(request: Request) -> KeyStore:
     return store
 
 
+def _presented(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str | None:
+    return api_key or (bearer.credentials if bearer is not None else None)
+
+
+async def has_valid_key(request: Request) -> bool:
+    """Whether the request carries a known key (any role): checked by the body-size guard
+    before a byte of the body is read, so strangers cannot make the server buffer bodies."""
+    key = _presented(await _api_key_header(request), await _bearer(request))
+    return bool(key) and _key_store(request).lookup(key) is not None
+
+
 def get_principal(
     request: Request,
     api_key: Annotated[str | None, Depends(_api_key_header)],
     bearer: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Principal:
     """Authenticate the caller from ``X-API-Key`` or ``Authorization: Bearer``."""
-    key = api_key or (bearer.credentials if bearer is not None else None)
+    key = _presented(api_key, bearer)
     if not key:
         raise _unauthorized("missing API key: send it in the X-API-Key header")
     principal = _key_store(request).lookup(key)  # exact match: no trimming

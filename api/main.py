@@ -14,11 +14,11 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.auth import KeyStore
+from api.auth import KeyStore, has_valid_key
 from api.db import make_engine, make_session_factory, migrate
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
-from api.middleware import RequestContext
+from api.middleware import BodyLimit, RequestContext
 from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, targets
 from api.routers import models as model_routes
 from api.settings import Settings, get_settings
@@ -90,7 +90,8 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
-    cors = (settings or get_settings()).cors_origins
+    configured = settings or get_settings()
+    cors = configured.cors_origins
     if cors:
         app.add_middleware(
             CORSMiddleware,
@@ -98,7 +99,8 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
             allow_methods=["GET", "POST", "PUT", "PATCH"],
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
-    app.add_middleware(RequestContext)
+    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes, authenticated=has_valid_key)
+    app.add_middleware(RequestContext)  # outermost: request id and headers on every answer
     install_error_handlers(app)
     for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
         app.include_router(module.router)

@@ -13,6 +13,9 @@ import re
 import time
 import uuid
 
+from collections.abc import Awaitable, Callable
+
+from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 access_log = logging.getLogger("govperf.api.access")
@@ -96,3 +99,64 @@ class RequestContext:
                 (time.perf_counter() - started) * 1000,
                 request_id,
             )
+
+
+class BodyLimit:
+    """Bodies are read only for callers with a valid key, and only up to ``max_bytes``.
+
+    A request under ``/v1`` without a valid key reaches the app with an empty body, so the
+    app's own authentication answers 401 without the body ever being read; a body over
+    the limit (by its Content-Length, or counted as it streams) is answered 413 at once.
+    """
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int, authenticated: Callable[[Request], Awaitable[bool]]):
+        self.app = app
+        self.max_bytes = max_bytes
+        self.authenticated = authenticated
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith("/v1/") and not await self.authenticated(Request(scope)):
+            await self.app(scope, _empty_body, send)
+            return
+        declared = dict(scope.get("headers") or []).get(b"content-length", b"")
+        if declared.isdigit() and int(declared) > self.max_bytes:
+            await self._too_large(send)
+            return
+        messages, size = [], 0
+        while True:
+            message = await receive()
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            size += len(message.get("body", b""))
+            if size > self.max_bytes:
+                await self._too_large(send)
+                return
+            if not message.get("more_body", False):
+                break
+        await self.app(scope, _replay(messages, receive), send)
+
+    async def _too_large(self, send: Send) -> None:
+        body = json.dumps({"detail": f"request body too large: the limit is {self.max_bytes} bytes"}).encode()
+        await send({
+            "type": "http.response.start",
+            "status": 413,
+            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+        })
+        await send({"type": "http.response.body", "body": body})
+
+
+async def _empty_body() -> Message:
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _replay(messages: list[Message], receive: Receive) -> Receive:
+    pending = list(messages)
+
+    async def replayed() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return replayed

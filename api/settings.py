@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         "data_quality alert (late submission). Only series with stored history are checked: loading a "
         "new series' back history is not late.",
     )
+    max_body_bytes: int = Field(
+        16 * 2**20,
+        ge=1024,
+        description="Largest request body accepted (bytes); larger ones get 413 before they are read. "
+        "16 MiB holds the largest scoring request (200,000 series points).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)

@@ -140,3 +140,38 @@ def test_a_month_outside_the_sample_city_is_404_not_an_empty_batch(client, auth)
     r = client.get("/v1/admin/sample-city/observations?ds=2030-01-01", headers=auth("scoring_core"))
     assert r.status_code == 404
     assert "no observations for 2030-01" in r.json()["detail"]
+
+
+def test_a_body_over_the_limit_is_413_before_it_is_parsed(make_client, settings, auth, db):
+    small = make_client(app_settings=settings.model_copy(update={"max_body_bytes": 2048}))
+    batch = [obs("D01", f"indicator_{i}") for i in range(100)]  # ~8 kB
+    r = post_obs(small, auth, batch)
+    assert r.status_code == 413 and "2048 bytes" in r.json()["detail"]
+    assert r.headers["x-request-id"]
+
+    def chunks():  # no Content-Length: counted as it streams
+        import json
+
+        body = json.dumps({"observations": batch}).encode()
+        for i in range(0, len(body), 1000):
+            yield body[i:i + 1000]
+
+    streamed = small.post("/v1/observations", headers={**auth("scoring_core"), "content-type": "application/json"},
+                          content=chunks())
+    assert streamed.status_code == 413
+    assert post_obs(small, auth, batch[:5]).status_code == 200  # under the limit: served
+
+
+def test_without_a_valid_key_the_body_is_never_read(client, auth, monkeypatch):
+    import api.middleware as mw
+
+    seen = []
+    real_replay = mw._replay
+    monkeypatch.setattr(mw, "_replay", lambda messages, receive: seen.append(messages) or real_replay(messages, receive))
+    huge = b'{"observations": [' + b" " * 3_000_000 + b"]}"
+    for headers in ({}, {"X-API-Key": "not-a-key-of-anyone-here"}):
+        r = client.post("/v1/observations", headers={**headers, "content-type": "application/json"}, content=huge)
+        assert r.status_code == 401
+    assert seen == []  # the body was never buffered
+    r = post_obs(client, auth, [obs("D01", "permits")])
+    assert r.status_code == 200 and len(seen) == 1
