@@ -1,6 +1,7 @@
 """A normal (non-editable) wheel install works on its own: package data travels with it."""
 
 import os
+import shutil
 import subprocess
 import sys
 import textwrap
@@ -41,10 +42,18 @@ CHECK = textwrap.dedent(
 
 @pytest.mark.slow
 def test_wheel_installs_and_classifies_a_message(tmp_path):
+    # built from a copy: setuptools' build/ folder in the checkout would otherwise carry
+    # modules deleted since the last build into the wheel
+    source = tmp_path / "source"
+    source.mkdir()
+    for name in ("pyproject.toml", "README.md", "LICENSE"):
+        shutil.copy2(ROOT / name, source / name)
+    for package in ("govperf_ml", "api"):
+        shutil.copytree(ROOT / package, source / package, ignore=shutil.ignore_patterns("__pycache__"))
     dist = tmp_path / "dist"
     build = subprocess.run(
         [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--no-index", "-q",
-         "-w", str(dist), str(ROOT)],
+         "-w", str(dist), str(source)],
         capture_output=True, text=True, timeout=300,
     )
     assert build.returncode == 0, build.stderr[-2000:]
