@@ -56,7 +56,10 @@ Name = Annotated[
     Field(min_length=1, max_length=200, description="No `|`, control or text-direction characters"),
     AfterValidator(_clean_name),
 ]
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False)]
+#: the largest magnitude of a value (KPIs, demand, targets, regressors): far above any count
+#: or amount a department reports, far below where sums and squares overflow to infinity
+MAX_ABS_VALUE = 1e15
+FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
 
 MAX_POINTS = 200_000
 #: the largest integer the databases store (64-bit signed): ids, cursors and offsets above

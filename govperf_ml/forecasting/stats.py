@@ -26,6 +26,10 @@ __all__ = ["StatsForecaster", "MODELS"]
 
 MODELS = ("AutoETS", "AutoTheta", "AutoARIMA", "MSTL", "SeasonalNaive", "Naive")
 
+#: what statsforecast raises for a history too short for the model: "tiny datasets"
+#: (NotImplementedError) or, for a single point, an IndexError
+_TOO_SHORT = (NotImplementedError, IndexError)
+
 
 def _make_model(name: str, m: int, freq: str):
     from statsforecast import models as sfm
@@ -123,8 +127,18 @@ class StatsForecaster(BaseEstimator):
         f = canonical_freq(freq) if freq else self.freq_
         idx, last = self._to_index(data)
         native = list(level) if self.intervals == "native" and level else None
-        sf = self._sf()
-        raw = sf.forecast(df=idx, h=h, level=native)
+        try:
+            raw = self._sf().forecast(df=idx, h=h, level=native)
+        except _TOO_SHORT as err:  # statsforecast on a history too short for the model
+            short_ids = self._too_short(idx)
+            if not short_ids:
+                raise
+            raise DataContractError(
+                f"{self.alias_} cannot be fitted to {len(short_ids)} series with too short a history "
+                f"({short(short_ids)}): send more points of each",
+                field="series",
+                ids=short_ids,
+            ) from err
         name = self._model_col(raw)
         raw = raw.sort_values([ID, DS], kind="stable")
         out = pd.DataFrame({ID: raw[ID].to_numpy()})
@@ -156,6 +170,19 @@ class StatsForecaster(BaseEstimator):
         from statsforecast import StatsForecast
 
         return StatsForecast(models=[_make_model(str(self.model), self.m_, self.freq_)], freq=1, n_jobs=self.n_jobs)
+
+    def _too_short(self, idx: pd.DataFrame) -> list:
+        """The series the model cannot be fitted to, found shortest first: a longer history
+        never fails where a shorter one fits, so the search stops at the first that fits."""
+        failing = []
+        for uid, _n in idx.groupby(ID, sort=False).size().sort_values(kind="stable").items():
+            try:
+                self._sf().forecast(df=idx[idx[ID] == uid], h=1)
+            except _TOO_SHORT:
+                failing.append(uid)
+                continue
+            break
+        return failing
 
     def _model_col(self, raw: pd.DataFrame) -> str:
         cols = [c for c in raw.columns if c not in (ID, DS, "cutoff", Y) and "-lo-" not in c and "-hi-" not in c]

@@ -237,3 +237,22 @@ def test_values_bunched_at_a_stored_target_raise_suspected_misreporting(real):
     r = real.post("/v1/anomalies/score", headers=real.keys["supervisor"], json=body)
     assert r.status_code == 200, r.text
     assert any(p["kind"] == "suspected_misreporting" for p in r.json()["points"])
+
+
+def test_too_short_histories_and_absurd_values_are_422_not_500(real):
+    def daily(n, scale=1.0, uid="h1"):
+        days = pd.date_range("2024-01-01", periods=n, freq="D")
+        return [{"unique_id": uid, "ds": d.strftime("%Y-%m-%d"), "y": scale * (100.0 + i)} for i, d in enumerate(days)]
+
+    for n in (1, 2, 5):
+        r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(n), "h": 7})
+        assert r.status_code == 422, (n, r.text)
+        (err,) = r.json()["detail"]
+        assert err["ids"] == ["h1"] and "too short a history" in err["msg"]
+    mixed = daily(60, uid="long") + daily(3, uid="short")
+    r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": mixed, "h": 7})
+    assert r.status_code == 422 and r.json()["detail"][0]["ids"] == ["short"]
+    r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(60, scale=1e306), "h": 7})
+    assert r.status_code == 422
+    assert "less than or equal to 1000000000000000" in r.json()["detail"][0]["msg"]
+    assert real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(8), "h": 7}).status_code == 200
