@@ -8,6 +8,9 @@
 * :class:`ModelUnavailable` -> 503 naming the model and the command that trains it.
 * :class:`Conflict` (an invalid status change) and database integrity errors (two
   requests writing the same key at once) -> 409.
+* A database too busy to answer in time (SQLite locked past its busy timeout, a
+  PostgreSQL lock timeout, no pooled connection in time) -> 503 with ``Retry-After``:
+  the request was rolled back whole and may simply be sent again.
 * Request validation errors -> 422 without echoing the submitted values (they may hold
   personal data).
 * Anything else -> 500 ``{"detail": "internal server error", "request_id": ...}``; the
@@ -20,7 +23,8 @@ from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from govperf_ml.contracts import DataContractError
 
@@ -79,6 +83,20 @@ async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
     )
 
 
+#: what the drivers say when the database stayed busy past the timeout
+_BUSY = ("database is locked", "database is busy", "lock timeout", "could not obtain lock", "deadlock detected")
+
+
+async def _busy(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
+    if isinstance(exc, OperationalError) and not any(m in str(exc.orig).lower() for m in _BUSY):
+        raise exc  # another operational failure: a 500, logged with its traceback
+    return JSONResponse(
+        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+        content={"detail": "the database is busy; the request was not applied, retry it shortly"},
+        headers={"Retry-After": "1"},
+    )
+
+
 async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
     # Like FastAPI's default handler, minus "input" and "ctx" values: they echo what the
     # client sent, which for citizen feedback may be personal data.
@@ -92,4 +110,6 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(Conflict, _conflict)
     app.add_exception_handler(IntegrityError, _integrity)
     app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(OperationalError, _busy)
+    app.add_exception_handler(PoolTimeout, _busy)
     # Unexpected exceptions are turned into a bare 500 by api.middleware.RequestContext.

@@ -60,7 +60,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app.dependency_overrides.get(get_settings, get_settings)()
         migrate(current.database_url)
-        engine = make_engine(current.database_url)
+        engine = make_engine(current.database_url, busy_timeout_s=current.db_busy_timeout_s)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.key_store = KeyStore(current)

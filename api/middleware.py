@@ -1,8 +1,8 @@
 """Request context: a request id, security headers, one access-log line, and a bare 500
 for surprises.
 
-The access log names method, path, status and duration only: never query strings or
-bodies, which may carry personal data.
+The access log is one JSON line per request naming method, route template, status and
+duration only: never query strings or bodies, which may carry personal data.
 """
 
 from __future__ import annotations
@@ -91,14 +91,21 @@ class RequestContext:
             )
             await send({"type": "http.response.body", "body": body})
         finally:
-            access_log.info(
-                "%s %s %s %.1fms request=%s",
-                scope.get("method"),
-                scope.get("path"),
-                status_code,
-                (time.perf_counter() - started) * 1000,
-                request_id,
-            )
+            access_log.info(_access_line(scope, status_code, started, request_id))
+
+
+def _access_line(scope: Scope, status_code: int, started: float, request_id: str) -> str:
+    """One JSON line per request: the route's template (``/v1/alerts/{alert_id}``), never
+    the query string or the body, which may carry personal data."""
+    route = getattr(scope.get("route"), "path", None) or scope.get("path")
+    return json.dumps({
+        "event": "request",
+        "request_id": request_id,
+        "method": scope.get("method"),
+        "route": route,
+        "status": status_code,
+        "ms": round((time.perf_counter() - started) * 1000, 1),
+    })
 
 
 class BodyLimit:

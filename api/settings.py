@@ -56,6 +56,13 @@ class Settings(BaseSettings):
         "data_quality alert (late submission). Only series with stored history are checked: loading a "
         "new series' back history is not late.",
     )
+    db_busy_timeout_s: float = Field(
+        5.0,
+        gt=0,
+        le=60,
+        description="How long a request waits for a locked database or a pooled connection before "
+        "it is answered 503 with Retry-After (and rolled back).",
+    )
     max_body_bytes: int = Field(
         16 * 2**20,
         ge=1024,

@@ -29,18 +29,22 @@ def ensure_sqlite_folder(database_url: str) -> None:
     os.chmod(path, 0o600)  # in case the umask removed bits we asked for
 
 
-def make_engine(database_url: str, **kwargs) -> Engine:
+def make_engine(database_url: str, *, busy_timeout_s: float = 5.0, **kwargs) -> Engine:
     """An engine for ``database_url``: SQLite (file) by default, PostgreSQL by URL.
 
     SQLite connections get foreign keys on, WAL journaling and a busy timeout, and may
-    be used from FastAPI's worker threads. Statement parameters are never written to
+    be used from FastAPI's worker threads. ``busy_timeout_s`` bounds how long a request
+    waits for a locked SQLite database or for a pooled connection (the API answers 503
+    after it rather than hanging). Statement parameters are never written to
     logs or error messages (``hide_parameters``): they may hold citizens' messages.
     """
     ensure_sqlite_folder(database_url)
     kwargs.setdefault("hide_parameters", True)
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
-        connect_args = {"check_same_thread": False, "timeout": 30}
+        connect_args = {"check_same_thread": False, "timeout": busy_timeout_s}
+        if url.database not in (None, "", ":memory:"):
+            kwargs.setdefault("pool_timeout", busy_timeout_s)  # file databases use a queue pool
         connect_args.update(kwargs.pop("connect_args", {}))
         engine = create_engine(url, connect_args=connect_args, **kwargs)
 
@@ -54,6 +58,7 @@ def make_engine(database_url: str, **kwargs) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    kwargs.setdefault("pool_timeout", busy_timeout_s)
     return create_engine(url, **kwargs)
 
 

@@ -175,3 +175,38 @@ def test_without_a_valid_key_the_body_is_never_read(client, auth, monkeypatch):
     assert seen == []  # the body was never buffered
     r = post_obs(client, auth, [obs("D01", "permits")])
     assert r.status_code == 200 and len(seen) == 1
+
+
+def test_a_database_locked_from_outside_is_503_with_retry_after_not_a_hang(make_client, settings, auth):
+    import sqlite3
+    import time
+
+    client = make_client(app_settings=settings.model_copy(update={"db_busy_timeout_s": 0.3}))
+    path = settings.database_url.removeprefix("sqlite:///")
+    outside = sqlite3.connect(path, isolation_level=None)
+    outside.execute("BEGIN EXCLUSIVE")
+    try:
+        started = time.perf_counter()
+        r = post_obs(client, auth, [obs("D01", "permits")])
+        waited = time.perf_counter() - started
+    finally:
+        outside.execute("ROLLBACK")
+        outside.close()
+    assert r.status_code == 503 and r.headers["retry-after"] == "1"
+    assert "database is busy" in r.json()["detail"]
+    assert waited < 5
+    assert post_obs(client, auth, [obs("D01", "permits")]).status_code == 200  # and served once free
+
+
+def test_the_access_log_is_one_json_line_per_request_without_query_or_body(client, auth, caplog):
+    import json
+    import logging
+
+    with caplog.at_level(logging.INFO, logger="govperf.api.access"):
+        client.get("/v1/alerts/12345?note=zhangsan_1988", headers=auth("supervisor"))
+        post_obs(client, auth, [obs("D01", "permits")])
+    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "govperf.api.access"]
+    assert [(x["method"], x["route"], x["status"]) for x in lines] == [
+        ("GET", "/v1/alerts/{alert_id}", 404), ("POST", "/v1/observations", 200)]
+    assert all(x["request_id"] and x["ms"] >= 0 for x in lines)
+    assert "zhangsan" not in caplog.text and "permits" not in caplog.text
