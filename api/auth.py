@@ -23,8 +23,10 @@ import hashlib
 import hmac
 import json
 import logging
+import math
 import os
 import secrets
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -33,6 +35,9 @@ from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import APIKeyHeader, HTTPAuthorizationCredentials, HTTPBearer
+from limits import parse as parse_limit
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from api.settings import ROLES, Settings, get_settings
 
@@ -159,6 +164,35 @@ def _unauthorized(message: str) -> HTTPException:
     )
 
 
+class FailedKeyGuard:
+    """Invalid keys per client address over a moving minute (the ``limits`` library, in
+    this process's memory). Past the limit every request from that address is answered
+    429, a valid key included, until the window moves on: guessing gains nothing."""
+
+    def __init__(self, per_minute: int):
+        self.limit = parse_limit(f"{int(per_minute)}/minute")
+        self.limiter = MovingWindowRateLimiter(MemoryStorage())
+
+    def blocked(self, client: str) -> int | None:
+        """Seconds to wait when ``client`` is over the limit, else None."""
+        if self.limiter.test(self.limit, "failed-key", client):
+            return None
+        reset = self.limiter.get_window_stats(self.limit, "failed-key", client).reset_time
+        return max(1, math.ceil(reset - time.time()))
+
+    def failed(self, client: str) -> None:
+        self.limiter.hit(self.limit, "failed-key", client)
+
+
+def _failed_keys(request: Request) -> FailedKeyGuard:
+    guard = getattr(request.app.state, "failed_keys", None)
+    if guard is None:  # app used without its lifespan: build from the current settings
+        overrides = request.app.dependency_overrides
+        guard = FailedKeyGuard(overrides.get(get_settings, get_settings)().auth_failures_per_minute)
+        request.app.state.failed_keys = guard
+    return guard
+
+
 def _key_store(request: Request) -> KeyStore:
     store = getattr(request.app.state, "key_store", None)
     if store is None:  # app used without its lifespan: build from the current settings
@@ -188,8 +222,18 @@ def get_principal(
     key = _presented(api_key, bearer)
     if not key:
         raise _unauthorized("missing API key: send it in the X-API-Key header")
+    guard = _failed_keys(request)
+    client = request.client.host if request.client else "unknown"
+    wait = guard.blocked(client)
+    if wait is not None:
+        raise HTTPException(
+            status_code=status.HTTP_429_TOO_MANY_REQUESTS,
+            detail=f"too many invalid API keys from this address; retry in {wait} s",
+            headers={"Retry-After": str(wait)},
+        )
     principal = _key_store(request).lookup(key)  # exact match: no trimming
     if principal is None:
+        guard.failed(client)
         raise _unauthorized("invalid API key")
     return principal
 

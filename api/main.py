@@ -14,7 +14,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
-from api.auth import KeyStore, has_valid_key
+from api.auth import FailedKeyGuard, KeyStore, has_valid_key
 from api.db import make_engine, make_session_factory, migrate
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
@@ -45,6 +45,19 @@ def _load_champions(settings: Settings) -> dict:
         return {}
 
 
+def _add_middleware(app: FastAPI, settings: Settings) -> None:
+    """CORS (when origins are set) inside the body limit, inside the request context."""
+    if settings.cors_origins:
+        app.add_middleware(
+            CORSMiddleware,
+            allow_origins=settings.cors_origins,
+            allow_methods=["GET", "POST", "PUT", "PATCH"],
+            allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
+        )
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, authenticated=has_valid_key)
+    app.add_middleware(RequestContext)  # outermost: request id and headers on every answer
+
+
 def create_app(settings: Settings | None = None, *, models: dict | None = None) -> FastAPI:
     """Build the app.
 
@@ -64,6 +77,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
         app.state.key_store = KeyStore(current)
+        app.state.failed_keys = FailedKeyGuard(current.auth_failures_per_minute)
         if not app.state.key_store.configured:
             logger.warning(
                 "no API keys configured (%s is missing and GOVPERF_API_KEYS is unset): every "
@@ -90,17 +104,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings
-    configured = settings or get_settings()
-    cors = configured.cors_origins
-    if cors:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=cors,
-            allow_methods=["GET", "POST", "PUT", "PATCH"],
-            allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
-        )
-    app.add_middleware(BodyLimit, max_bytes=configured.max_body_bytes, authenticated=has_valid_key)
-    app.add_middleware(RequestContext)  # outermost: request id and headers on every answer
+    _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
     for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
         app.include_router(module.router)

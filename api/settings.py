@@ -56,6 +56,12 @@ class Settings(BaseSettings):
         "data_quality alert (late submission). Only series with stored history are checked: loading a "
         "new series' back history is not late.",
     )
+    auth_failures_per_minute: int = Field(
+        30,
+        ge=1,
+        description="Invalid API keys one client address may send per moving minute; past it every "
+        "request from that address gets 429 with Retry-After until the minute moves on.",
+    )
     db_busy_timeout_s: float = Field(
         5.0,
         gt=0,

@@ -210,3 +210,14 @@ def test_the_access_log_is_one_json_line_per_request_without_query_or_body(clien
         ("GET", "/v1/alerts/{alert_id}", 404), ("POST", "/v1/observations", 200)]
     assert all(x["request_id"] and x["ms"] >= 0 for x in lines)
     assert "zhangsan" not in caplog.text and "permits" not in caplog.text
+
+
+def test_invalid_keys_past_the_limit_are_429_for_that_address_whatever_the_key(make_client, settings, api_keys):
+    client = make_client(app_settings=settings.model_copy(update={"auth_failures_per_minute": 3}))
+    wrong = {"X-API-Key": "a-guess-that-is-not-a-key"}
+    assert [client.get("/v1/alerts", headers=wrong).status_code for _ in range(3)] == [401, 401, 401]
+    blocked = client.get("/v1/alerts", headers=wrong)
+    assert blocked.status_code == 429 and 1 <= int(blocked.headers["retry-after"]) <= 60
+    assert "too many invalid API keys" in blocked.json()["detail"]
+    assert client.get("/v1/alerts", headers={"X-API-Key": api_keys["supervisor"]}).status_code == 429
+    assert client.get("/healthz").status_code == 200  # routes without a key are not affected
