@@ -5,12 +5,16 @@ Responses carry the masked text only; the raw text is never stored or returned.
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from api.schemas.common import Moment, Name, Public, Schema
+
+#: C0 controls and DEL, except tab, line feed and carriage return
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 Channel = Literal["hotline_12345", "message_board", "mayor_mailbox", "survey", "other"]
 FeedbackStatus = Literal["pending_review", "auto_tagged", "confirmed", "corrected"]
@@ -24,7 +28,19 @@ class MessageIn(Schema):
         pattern=r"^[A-Za-z0-9._:@/-]+$",
         description="The caller's id; one is made when absent",
     )
-    text: str = Field(min_length=1, max_length=20_000)
+    text: str = Field(
+        min_length=1,
+        max_length=20_000,
+        description="The message; control characters other than tab and line breaks are refused",
+    )
+
+    @field_validator("text")
+    @classmethod
+    def _no_control_characters(cls, value: str) -> str:
+        bad = _CONTROL.search(value)
+        if bad is not None:  # NUL cannot even be stored in PostgreSQL text
+            raise ValueError(f"must not contain control characters (found U+{ord(bad.group()):04X})")
+        return value
     channel: Channel | None = None
     received_at: Moment | None = None
     org_unit: Name | None = None

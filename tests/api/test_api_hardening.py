@@ -221,3 +221,14 @@ def test_invalid_keys_past_the_limit_are_429_for_that_address_whatever_the_key(m
     assert "too many invalid API keys" in blocked.json()["detail"]
     assert client.get("/v1/alerts", headers={"X-API-Key": api_keys["supervisor"]}).status_code == 429
     assert client.get("/healthz").status_code == 200  # routes without a key are not affected
+
+
+def test_feedback_text_with_control_characters_is_422_but_line_breaks_are_fine(client, auth):
+    def classify(text):
+        return client.post("/v1/feedback/classify", headers=auth("handler"), json={"messages": [{"text": text}]})
+
+    r = classify("路灯坏了\x00一个月")
+    assert r.status_code == 422
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "messages", 0, "text"] and "U+0000" in err["msg"]
+    assert classify("路灯坏了\n一个月\t没人修\r\n").status_code == 200
