@@ -184,22 +184,22 @@ class FailedKeyGuard:
         self.limiter.hit(self.limit, "failed-key", client)
 
 
+def _from_app(request: Request, name: str, build: Callable[[Settings], object]):
+    """``app.state.<name>``, set by the lifespan; an app used without its lifespan builds
+    it once from the current settings."""
+    value = getattr(request.app.state, name, None)
+    if value is None:
+        value = build(request.app.dependency_overrides.get(get_settings, get_settings)())
+        setattr(request.app.state, name, value)
+    return value
+
+
 def _failed_keys(request: Request) -> FailedKeyGuard:
-    guard = getattr(request.app.state, "failed_keys", None)
-    if guard is None:  # app used without its lifespan: build from the current settings
-        overrides = request.app.dependency_overrides
-        guard = FailedKeyGuard(overrides.get(get_settings, get_settings)().auth_failures_per_minute)
-        request.app.state.failed_keys = guard
-    return guard
+    return _from_app(request, "failed_keys", lambda settings: FailedKeyGuard(settings.auth_failures_per_minute))
 
 
 def _key_store(request: Request) -> KeyStore:
-    store = getattr(request.app.state, "key_store", None)
-    if store is None:  # app used without its lifespan: build from the current settings
-        overrides = request.app.dependency_overrides
-        store = KeyStore(overrides.get(get_settings, get_settings)())
-        request.app.state.key_store = store
-    return store
+    return _from_app(request, "key_store", KeyStore)
 
 
 def _presented(api_key: str | None, bearer: HTTPAuthorizationCredentials | None) -> str | None:
@@ -208,9 +208,13 @@ def _presented(api_key: str | None, bearer: HTTPAuthorizationCredentials | None)
 
 async def has_valid_key(request: Request) -> bool:
     """Whether the request carries a known key (any role): checked by the body-size guard
-    before a byte of the body is read, so strangers cannot make the server buffer bodies."""
+    before a byte of the body is read, so strangers cannot make the server buffer bodies.
+    The principal found is kept on the request, so :func:`get_principal` does not look
+    the key up a second time."""
     key = _presented(await _api_key_header(request), await _bearer(request))
-    return bool(key) and _key_store(request).lookup(key) is not None
+    principal = _key_store(request).lookup(key) if key else None
+    request.state.principal = principal
+    return principal is not None
 
 
 def get_principal(
@@ -231,7 +235,7 @@ def get_principal(
             detail=f"too many invalid API keys from this address; retry in {wait} s",
             headers={"Retry-After": str(wait)},
         )
-    principal = _key_store(request).lookup(key)  # exact match: no trimming
+    principal = getattr(request.state, "principal", None) or _key_store(request).lookup(key)  # exact match
     if principal is None:
         guard.failed(client)
         raise _unauthorized("invalid API key")

@@ -33,6 +33,9 @@ class MessageIn(Schema):
         max_length=20_000,
         description="The message; control characters other than tab and line breaks are refused",
     )
+    channel: Channel | None = None
+    received_at: Moment | None = None
+    org_unit: Name | None = None
 
     @field_validator("text")
     @classmethod
@@ -41,9 +44,6 @@ class MessageIn(Schema):
         if bad is not None:  # NUL cannot even be stored in PostgreSQL text
             raise ValueError(f"must not contain control characters (found U+{ord(bad.group()):04X})")
         return value
-    channel: Channel | None = None
-    received_at: Moment | None = None
-    org_unit: Name | None = None
 
 
 class ClassifyRequest(Schema):

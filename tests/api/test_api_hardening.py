@@ -232,3 +232,13 @@ def test_feedback_text_with_control_characters_is_422_but_line_breaks_are_fine(c
     (err,) = r.json()["detail"]
     assert err["loc"] == ["body", "messages", 0, "text"] and "U+0000" in err["msg"]
     assert classify("路灯坏了\n一个月\t没人修\r\n").status_code == 200
+
+
+def test_a_request_with_a_body_looks_its_key_up_once(client, auth, monkeypatch):
+    from api.auth import KeyStore
+
+    calls = []
+    real_lookup = KeyStore.lookup
+    monkeypatch.setattr(KeyStore, "lookup", lambda self, key: calls.append(key) or real_lookup(self, key))
+    assert post_obs(client, auth, [obs("D01", "permits")]).status_code == 200
+    assert len(calls) == 1
