@@ -1,20 +1,19 @@
-"""Error handling: every error leaves the service as a short JSON body.
+"""Error handling: every 4xx and 5xx leaves the service as RFC 9457 problem details
+(``application/problem+json``, see :mod:`api.problem`), one shape for all of them.
 
-* :class:`govperf_ml.contracts.DataContractError` -> 422, in the same shape as FastAPI's
-  own validation errors, so the client sees which field is wrong::
-
-      {"detail": [{"loc": ["body", "y"], "msg": "...", "type": "data_contract", "ids": [...]}]}
-
+* :class:`govperf_ml.contracts.DataContractError` -> 422 ``data-contract``; ``errors``
+  names the field and the offending series ids.
+* Request validation errors -> 422 ``validation-error``, one entry per field, without
+  echoing the submitted values (they may hold personal data).
 * :class:`ModelUnavailable` -> 503 naming the model and the command that trains it.
 * :class:`Conflict` (an invalid status change) and database integrity errors (two
   requests writing the same key at once) -> 409.
 * A database too busy to answer in time (SQLite locked past its busy timeout, a
   PostgreSQL lock timeout, no pooled connection in time) -> 503 with ``Retry-After``:
   the request was rolled back whole and may simply be sent again.
-* Request validation errors -> 422 without echoing the submitted values (they may hold
-  personal data).
-* Anything else -> 500 ``{"detail": "internal server error", "request_id": ...}``; the
-  traceback goes to the server log only (see :mod:`api.middleware`).
+* Framework errors (401, 403, 404, 405, 429) keep their status and headers.
+* Anything else -> 500 ``internal-error`` with the request id; the traceback goes to the
+  server log only (see :mod:`api.middleware`).
 """
 
 from __future__ import annotations
@@ -25,7 +24,9 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.problem import MEDIA_TYPE, problem, summary
 from govperf_ml.contracts import DataContractError
 
 MAX_IDS = 20
@@ -51,35 +52,58 @@ class Conflict(Exception):
         self.message = message
 
 
+class ProblemResponse(JSONResponse):
+    media_type = MEDIA_TYPE
+
+
+def problem_response(
+    request: Request,
+    status_code: int,
+    detail: str,
+    *,
+    slug: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict[str, str] | None = None,
+) -> ProblemResponse:
+    body = problem(
+        status_code,
+        detail,
+        slug=slug,
+        instance=request.url.path,
+        request_id=getattr(request.state, "request_id", None),
+        errors=errors,
+    )
+    return ProblemResponse(status_code=status_code, content=body, headers=headers)
+
+
 def data_contract_detail(err: DataContractError, prefix: tuple = ("body",)) -> list[dict]:
     loc = [*prefix, err.field] if err.field else list(prefix)
     ids = [i if isinstance(i, (str, int, float)) else str(i) for i in err.ids[:MAX_IDS]]
     return [{"loc": loc, "msg": str(err), "type": "data_contract", "ids": ids}]
 
 
-async def _data_contract(request: Request, exc: DataContractError) -> JSONResponse:
-    return JSONResponse(
-        status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": data_contract_detail(exc)}
+async def _data_contract(request: Request, exc: DataContractError) -> ProblemResponse:
+    return problem_response(
+        request, status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc), slug="data-contract", errors=data_contract_detail(exc)
     )
 
 
-async def _model_unavailable(request: Request, exc: ModelUnavailable) -> JSONResponse:
-    return JSONResponse(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        content={"detail": exc.message},
+async def _model_unavailable(request: Request, exc: ModelUnavailable) -> ProblemResponse:
+    return problem_response(
+        request, status.HTTP_503_SERVICE_UNAVAILABLE, exc.message, slug="model-unavailable",
         headers={"Retry-After": "300"},
     )
 
 
-async def _conflict(request: Request, exc: Conflict) -> JSONResponse:
-    return JSONResponse(status_code=status.HTTP_409_CONFLICT, content={"detail": exc.message})
+async def _conflict(request: Request, exc: Conflict) -> ProblemResponse:
+    return problem_response(request, status.HTTP_409_CONFLICT, exc.message, slug="conflict")
 
 
-async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
+async def _integrity(request: Request, exc: IntegrityError) -> ProblemResponse:
     # Two requests wrote the same key at once; the transaction was rolled back whole.
-    return JSONResponse(
-        status_code=status.HTTP_409_CONFLICT,
-        content={"detail": "the request conflicts with a concurrent change and was not applied; retry it"},
+    return problem_response(
+        request, status.HTTP_409_CONFLICT,
+        "the request conflicts with a concurrent change and was not applied; retry it", slug="conflict",
     )
 
 
@@ -87,21 +111,34 @@ async def _integrity(request: Request, exc: IntegrityError) -> JSONResponse:
 _BUSY = ("database is locked", "database is busy", "lock timeout", "could not obtain lock", "deadlock detected")
 
 
-async def _busy(request: Request, exc: OperationalError | PoolTimeout) -> JSONResponse:
+async def _busy(request: Request, exc: OperationalError | PoolTimeout) -> ProblemResponse:
     if isinstance(exc, OperationalError) and not any(m in str(exc.orig).lower() for m in _BUSY):
         raise exc  # another operational failure: a 500, logged with its traceback
-    return JSONResponse(
-        status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-        content={"detail": "the database is busy; the request was not applied, retry it shortly"},
+    return problem_response(
+        request, status.HTTP_503_SERVICE_UNAVAILABLE,
+        "the database is busy; the request was not applied, retry it shortly", slug="database-busy",
         headers={"Retry-After": "1"},
     )
 
 
-async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+async def _validation(request: Request, exc: RequestValidationError) -> ProblemResponse:
     # Like FastAPI's default handler, minus "input" and "ctx" values: they echo what the
     # client sent, which for citizen feedback may be personal data.
-    detail = [{k: v for k, v in err.items() if k not in ("input", "ctx", "url")} for err in exc.errors()]
-    return JSONResponse(status_code=status.HTTP_422_UNPROCESSABLE_CONTENT, content={"detail": jsonable_encoder(detail)})
+    errors = [{k: v for k, v in err.items() if k not in ("input", "ctx", "url")} for err in exc.errors()]
+    errors = jsonable_encoder(errors)
+    return problem_response(
+        request, status.HTTP_422_UNPROCESSABLE_CONTENT, summary(errors), slug="validation-error", errors=errors
+    )
+
+
+_HTTP_SLUGS = {429: "too-many-failed-keys"}
+
+
+async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
+    detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
+    return problem_response(
+        request, exc.status_code, detail, slug=_HTTP_SLUGS.get(exc.status_code), headers=exc.headers
+    )
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -112,4 +149,5 @@ def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation)
     app.add_exception_handler(OperationalError, _busy)
     app.add_exception_handler(PoolTimeout, _busy)
+    app.add_exception_handler(StarletteHTTPException, _http)
     # Unexpected exceptions are turned into a bare 500 by api.middleware.RequestContext.

@@ -19,6 +19,7 @@ from api.db import make_engine, make_session_factory, migrate
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, RequestContext
+from api.openapi import install_openapi
 from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, targets
 from api.routers import models as model_routes
 from api.settings import Settings, get_settings
@@ -106,6 +107,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         app.dependency_overrides[get_settings] = lambda: settings
     _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
+    install_openapi(app)
     for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
         app.include_router(module.router)
     return app

@@ -18,6 +18,8 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.problem import MEDIA_TYPE, problem_bytes
+
 access_log = logging.getLogger("govperf.api.access")
 error_log = logging.getLogger("govperf.api")
 
@@ -78,18 +80,10 @@ class RequestContext:
             )
             if response_started:
                 raise
-            body = json.dumps({"detail": "internal server error", "request_id": request_id}).encode()
-            await send_with_id(
-                {
-                    "type": "http.response.start",
-                    "status": 500,
-                    "headers": [
-                        (b"content-type", b"application/json"),
-                        (b"content-length", str(len(body)).encode()),
-                    ],
-                }
+            body = problem_bytes(
+                500, "internal server error", slug="internal-error", instance=scope.get("path"), request_id=request_id
             )
-            await send({"type": "http.response.body", "body": body})
+            await _send_problem(send_with_id, 500, body)
         finally:
             access_log.info(_access_line(scope, status_code, started, request_id))
 
@@ -130,7 +124,7 @@ class BodyLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length", b"")
         if declared.isdigit() and int(declared) > self.max_bytes:
-            await self._too_large(send)
+            await self._too_large(scope, send)
             return
         messages, size = [], 0
         while True:
@@ -140,20 +134,27 @@ class BodyLimit:
                 break
             size += len(message.get("body", b""))
             if size > self.max_bytes:
-                await self._too_large(send)
+                await self._too_large(scope, send)
                 return
             if not message.get("more_body", False):
                 break
         await self.app(scope, _replay(messages, receive), send)
 
-    async def _too_large(self, send: Send) -> None:
-        body = json.dumps({"detail": f"request body too large: the limit is {self.max_bytes} bytes"}).encode()
-        await send({
-            "type": "http.response.start",
-            "status": 413,
-            "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-        })
-        await send({"type": "http.response.body", "body": body})
+    async def _too_large(self, scope: Scope, send: Send) -> None:
+        body = problem_bytes(
+            413, f"request body too large: the limit is {self.max_bytes} bytes", slug="body-too-large",
+            instance=scope.get("path"), request_id=scope.get("state", {}).get("request_id"),
+        )
+        await _send_problem(send, 413, body)
+
+
+async def _send_problem(send: Send, status: int, body: bytes) -> None:
+    await send({
+        "type": "http.response.start",
+        "status": status,
+        "headers": [(b"content-type", MEDIA_TYPE.encode()), (b"content-length", str(len(body)).encode())],
+    })
+    await send({"type": "http.response.body", "body": body})
 
 
 async def _empty_body() -> Message:

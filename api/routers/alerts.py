@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, HTTPException, Path, Query
@@ -20,7 +19,7 @@ from api.schemas.alerts import (
     AlertStatusUpdate,
     Severity,
 )
-from api.schemas.common import MAX_INT, period
+from api.schemas.common import MAX_INT, Moment, period
 from api.services import count
 from api.services import alerts as service
 
@@ -48,8 +47,8 @@ def list_alerts(
     kind: AlertKind | None = None,
     severity: Severity | None = None,
     status: AlertStatus | None = None,
-    since: Annotated[datetime | None, Query(description="ds on or after")] = None,
-    until: Annotated[datetime | None, Query(description="ds on or before")] = None,
+    since: Annotated[Moment | None, Query(description="ds on or after")] = None,
+    until: Annotated[Moment | None, Query(description="ds on or before")] = None,
     after_seq: Annotated[
         int | None, Query(ge=0, le=MAX_INT, description="Cursor: only alerts with a larger seq")
     ] = None,

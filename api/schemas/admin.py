@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from pydantic import Field
 
 from api.schemas.alerts import AlertPublic
-from api.schemas.common import Public, Schema
+from api.schemas.common import Public, Schema, UtcDateTime
 
 
 class SampleCityRequest(Schema):
@@ -22,7 +21,7 @@ class SampleCityForecastsRequest(Schema):
 
 class SampleCityForecastsResult(Public):
     model_version: str = Field(description="The forecast champion that produced the forecasts")
-    cutoff: datetime = Field(description="The last day of the history (the forecasts start the day after)")
+    cutoff: UtcDateTime = Field(description="The last day of the history (the forecasts start the day after)")
     h: int
     series: int = Field(description="Demand series forecast")
     inserted: int = Field(description="Forecast rows stored by this call")
@@ -41,8 +40,8 @@ class UpsertCounts(Public):
 
 
 class SampleCityResult(Public):
-    through: datetime = Field(description="The last period loaded")
-    next_period: datetime | None = Field(
+    through: UtcDateTime = Field(description="The last period loaded")
+    next_period: UtcDateTime | None = Field(
         description="The period to post next (GET /v1/admin/sample-city/observations?ds=...); null at the end"
     )
     observations: UpsertCounts

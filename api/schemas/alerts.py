@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from api.schemas.common import Public, Schema
+from api.schemas.common import Public, Schema, UtcDateTime
 
 AlertKind = Literal["performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk"]
 Severity = Literal["low", "medium", "high"]
@@ -20,7 +19,7 @@ class AlertPublic(Public):
     unique_id: str
     org_unit: str
     indicator: str
-    ds: datetime
+    ds: UtcDateTime
     kind: AlertKind
     severity: Severity
     observed: float | None
@@ -34,8 +33,8 @@ class AlertPublic(Public):
     model_version: str
     status: AlertStatus
     status_reason: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
 
 
 class AlertEventPublic(Public):
@@ -43,7 +42,7 @@ class AlertEventPublic(Public):
     to_status: AlertStatus
     reason: str | None
     actor_role: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class AlertDetail(AlertPublic):

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 
 from pydantic import Field
 
 from api.schemas.alerts import AlertKind, AlertPublic, Severity
 from api.schemas.targets import TargetIn
-from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint
+from api.schemas.common import MAX_POINTS, Direction, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint, UtcDateTime
 
 
 class AnomalyScoreRequest(Schema):
@@ -25,7 +24,7 @@ class AnomalyScoreRequest(Schema):
 
 class ScoredPoint(Public):
     unique_id: str
-    ds: datetime
+    ds: UtcDateTime
     y: float | None
     expected: float | None
     lower: float | None

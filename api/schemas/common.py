@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
 import pandas as pd
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, PlainSerializer, WithJsonSchema
 
 from govperf_ml.vocabulary import name_problem
 
@@ -46,6 +46,21 @@ Day = Annotated[date, BeforeValidator(_not_a_number), AfterValidator(_in_range),
 #: a date-time (or a date: midnight) in the accepted range
 Moment = Annotated[
     datetime, BeforeValidator(_not_a_number), AfterValidator(_in_range), Field(description=_DATE_RANGE)
+]
+
+
+
+def _iso_utc(value: datetime) -> str:
+    """RFC 3339 with the zone: stored times are naive UTC, periods are UTC midnights."""
+    value = value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+    return value.isoformat().replace("+00:00", "Z")
+
+
+#: a date-time in a response: always with its zone (``Z``), as ``format: date-time`` promises
+UtcDateTime = Annotated[
+    datetime,
+    PlainSerializer(_iso_utc, return_type=str, when_used="json"),
+    WithJsonSchema({"type": "string", "format": "date-time"}, mode="serialization"),
 ]
 
 

@@ -6,12 +6,11 @@ Responses carry the masked text only; the raw text is never stored or returned.
 from __future__ import annotations
 
 import re
-from datetime import datetime
 from typing import Literal
 
 from pydantic import Field, field_validator
 
-from api.schemas.common import Moment, Name, Public, Schema
+from api.schemas.common import Moment, Name, Public, Schema, UtcDateTime
 
 #: C0 controls and DEL, except tab, line feed and carriage return
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -74,7 +73,7 @@ class FeedbackPublic(Public):
     message_id: str
     masked_text: str
     channel: str | None
-    received_at: datetime | None
+    received_at: UtcDateTime | None
     org_unit: str | None
     area: str | None
     area_confidence: float | None
@@ -84,7 +83,7 @@ class FeedbackPublic(Public):
     needs_review: bool
     status: FeedbackStatus
     model_version: str
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class ReviewQueue(Public):
@@ -103,4 +102,4 @@ class CorrectionPublic(Public):
     dimensions: list[str]
     status: FeedbackStatus = Field(description="confirmed (model was right) or corrected")
     handler_role: str
-    created_at: datetime
+    created_at: UtcDateTime

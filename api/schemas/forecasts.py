@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from pydantic import Field, field_validator
 
-from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Public, Schema, SeriesPoint
+from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Moment, Public, Schema, SeriesPoint, UtcDateTime
 
 ExogValues = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat | None],
                        Field(max_length=50)]
@@ -23,7 +22,7 @@ class FuturePoint(Schema):
     """Known future values of the exogenous columns for one series and period."""
 
     unique_id: Id
-    ds: datetime
+    ds: Moment
     x: dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat] = Field(max_length=50)
 
 
@@ -55,7 +54,7 @@ class Interval(Public):
 
 class ForecastPoint(Public):
     unique_id: str
-    ds: datetime
+    ds: UtcDateTime
     mean: float | None
     intervals: dict[str, Interval]
 
@@ -74,13 +73,13 @@ class StoredForecast(Public):
     unique_id: str
     org_unit: str
     channel: str
-    ds: datetime
+    ds: UtcDateTime
     h_step: int = Field(description="Periods after the cutoff (1..h)")
     mean: float | None
     intervals: dict[str, Interval] = Field(description='Keyed by level: {"80": {lo, hi}, "95": {lo, hi}}')
     model_version: str
-    cutoff: datetime = Field(description="The last period of the history the model saw")
-    created_at: datetime
+    cutoff: UtcDateTime = Field(description="The last period of the history the model saw")
+    created_at: UtcDateTime
 
 
 class StoredForecasts(Public):

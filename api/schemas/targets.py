@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Literal
 
 import pandas as pd
 from pydantic import Field, model_validator
 
 from api.schemas.alerts import AlertPublic
-from api.schemas.common import MAX_POINTS, Day, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint
+from api.schemas.common import MAX_POINTS, Day, Direction, FiniteFloat, Id, Name, Public, Schema, SeriesPoint, UtcDateTime
 from govperf_ml.vocabulary import SERIES_SEP, default_target_id, name_problem, series_id, split_series_id
 
 
@@ -126,11 +126,11 @@ class TargetRiskState(Public):
     required_rate: float | None = Field(description="Needed per remaining period")
     current_rate: float | None
     current: float | None = Field(description="The aggregate so far, where the model reports it")
-    as_of: datetime | None = Field(description="The period the assessment is as of")
+    as_of: UtcDateTime | None = Field(description="The period the assessment is as of")
     reason_en: str
     reason_zh: str
     model_version: str
-    assessed_at: datetime
+    assessed_at: UtcDateTime
 
 
 class TargetPublic(Public):
@@ -143,8 +143,8 @@ class TargetPublic(Public):
     deadline: date
     direction: Direction
     aggregation: Literal["last", "mean", "sum"]
-    created_at: datetime
-    updated_at: datetime = Field(description="When the definition last changed")
+    created_at: UtcDateTime
+    updated_at: UtcDateTime = Field(description="When the definition last changed")
     risk: TargetRiskState | None = Field(description="null until the series has observations")
 
 

@@ -36,7 +36,7 @@ def test_list_filters(client, auth, alerts):
 def test_bad_filter_value_is_422(client, auth, alerts):
     r = client.get("/v1/alerts", headers=auth("analyst"), params={"kind": "gossip"})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["query", "kind"]
+    assert r.json()["errors"][0]["loc"] == ["query", "kind"]
 
 
 def test_cursor_paging_returns_each_alert_once_and_then_changes(client, auth, alerts):
@@ -102,7 +102,7 @@ def test_dismissal_needs_a_reason(client, auth, alerts):
     url = f"/v1/alerts/{alerts[1]['id']}"
     r = client.patch(url, headers=auth("supervisor"), json={"status": "dismissed"})
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "reason"]
+    assert r.json()["errors"][0]["loc"] == ["body", "reason"]
     r = client.patch(url, headers=auth("supervisor"), json={"status": "dismissed", "reason": "   "})
     assert r.status_code == 422
     r = client.patch(url, headers=auth("supervisor"), json={"status": "dismissed", "reason": "Spring Festival"})

@@ -28,7 +28,7 @@ def test_bad_direction_is_422(client, auth, helpers):
     body = {"series": helpers.monthly("a", [1, 2]), "directions": {"a": "up"}}
     r = client.post("/v1/anomalies/score", headers=auth("supervisor"), json=body)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "directions", "a"]
+    assert r.json()["errors"][0]["loc"] == ["body", "directions", "a"]
 
 
 def post_obs(client, auth, items, role="scoring_core"):
@@ -93,7 +93,7 @@ def test_same_key_twice_in_a_batch_is_422(client, auth, db):
     item = {"org_unit": "d1", "indicator": "i", "ds": "2024-01-01", "value": 1}
     r = post_obs(client, auth, [item, {**item, "ds": "2024-01-01T00:00:00"}])
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "observations"] and err["type"] == "data_contract"
     assert db.count(Observation) == 0
 

@@ -45,7 +45,7 @@ def test_only_masked_text_is_stored_returned_or_logged(client, auth, settings, c
 def test_validation_errors_do_not_echo_the_text(client, auth):
     r = classify(client, auth, [{"text": RAW, "channel": "fax"}])
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "messages", 0, "channel"]
+    assert r.json()["errors"][0]["loc"] == ["body", "messages", 0, "channel"]
     assert PHONE not in r.text
 
 
@@ -107,7 +107,7 @@ def test_unknown_labels_are_422_naming_the_field(client, auth, db):
     classify(client, auth, [{"message_id": "a", "text": "医院没人管"}])
     r = client.post("/v1/feedback/a/corrections", headers=auth("handler"), json={"area": "space_program"})
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "area"] and err["ids"] == ["space_program"]
     r = client.post(
         "/v1/feedback/a/corrections",
@@ -115,7 +115,7 @@ def test_unknown_labels_are_422_naming_the_field(client, auth, db):
         json={"area": "health", "dimensions": ["timeliness", "vibes"]},
     )
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "dimensions"] and r.json()["detail"][0]["ids"] == ["vibes"]
+    assert r.json()["errors"][0]["loc"] == ["body", "dimensions"] and r.json()["errors"][0]["ids"] == ["vibes"]
     assert db.count(FeedbackCorrection) == 0
 
 
@@ -127,11 +127,11 @@ def test_correcting_an_unknown_message_is_404(client, auth):
 def test_duplicate_message_ids_in_a_request_are_422(client, auth, db):
     r = classify(client, auth, [{"message_id": "x", "text": "a"}, {"message_id": "x", "text": "b"}])
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "message_id"]
+    assert r.json()["errors"][0]["loc"] == ["body", "message_id"]
     assert db.count(FeedbackMessage) == 0
 
 
 def test_at_most_500_messages(client, auth):
     r = classify(client, auth, [{"text": "x"}] * 501)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "messages"]
+    assert r.json()["errors"][0]["loc"] == ["body", "messages"]

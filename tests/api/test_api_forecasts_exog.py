@@ -49,19 +49,19 @@ def test_exogenous_errors_are_422_with_the_field(exog_client, client, auth, exog
     _, hist, fut = exog_model
     post = lambda c, b: c.post("/v1/forecasts", headers=auth("analyst"), json=b)  # noqa: E731
     r = post(exog_client, body(hist, fut, future=None))
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "future"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "future"]
     short = body(hist, fut.iloc[:-1])
     r = post(exog_client, short)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "future"]
-    assert r.json()["detail"][0]["ids"] == [fut["unique_id"].iloc[-1]]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "future"]
+    assert r.json()["errors"][0]["ids"] == [fut["unique_id"].iloc[-1]]
     b = body(hist, fut)
     b["future"][0]["x"] = {"weather": 3.0}
     r = post(exog_client, b)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "x"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "x"]
     b = body(hist, fut)
     b["future"][0]["x"]["campaign"] = "yes"
     assert post(exog_client, b).status_code == 422
     # the fake (exogenous-free) model refuses x values it cannot use
     plain = {"series": [p | {"x": {"campaign": 1}} for p in helpers.monthly("a", [1, 2, 3])], "h": 2}
     r = post(client, plain)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "x"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "x"]

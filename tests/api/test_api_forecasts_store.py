@@ -128,7 +128,7 @@ def test_without_the_reconcile_function_the_forecasts_are_stored_unreconciled(de
 def test_h_is_checked_and_the_body_is_optional(demo, auth, db, small_city):
     for bad in (0, 367):
         r = post(demo, auth, h=bad)
-        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "h"]
+        assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "h"]
     assert db.count(Forecast) == 0
     r = demo.post(URL, headers=auth("scoring_core"))
     assert r.status_code == 200 and r.json()["h"] == 28
@@ -141,7 +141,7 @@ def test_a_contract_error_is_a_422_and_stores_nothing(make_client, auth, monkeyp
     models["forecast"] = forecast_model(Refuses())
     client = make_client(models=models)
     r = post(client, auth, h=3)
-    assert r.status_code == 422 and r.json()["detail"][0]["ids"] == ["D01|hotline"]
+    assert r.status_code == 422 and r.json()["errors"][0]["ids"] == ["D01|hotline"]
     assert get(client, auth).json()["count"] == 0
 
 
@@ -210,7 +210,7 @@ def test_get_filters_and_pages(demo, auth, small_city):
     assert all(p["count"] == 5 * n for p in pages)
     assert [(d["unique_id"], d["ds"]) for p in pages for d in p["data"]] == keys
     bad = get(demo, auth, cutoff="oldest")
-    assert bad.status_code == 422 and bad.json()["detail"][0]["loc"] == ["query", "cutoff"]
+    assert bad.status_code == 422 and bad.json()["errors"][0]["loc"] == ["query", "cutoff"]
     assert get(demo, auth, limit=0).status_code == 422
 
 

@@ -36,7 +36,7 @@ def test_forecast_limits(client, auth, helpers):
     for bad in ({"h": 1001}, {"h": 2, "level": [100]}, {"h": 2, "level": [0]}):
         r = client.post("/v1/forecasts", headers=auth("analyst"), json={"series": series, **bad})
         assert r.status_code == 422
-        assert r.json()["detail"][0]["loc"][:2] == ["body", next(iter(set(bad) - {"h"}), "h")]
+        assert r.json()["errors"][0]["loc"][:2] == ["body", next(iter(set(bad) - {"h"}), "h")]
 
 
 def target(**kw):
@@ -65,7 +65,7 @@ def test_target_for_unknown_series_is_422(client, auth, helpers):
     body = {"series": helpers.monthly("a", [1, 2]), "targets": [target(unique_id="zzz")]}
     r = client.post("/v1/targets/risk", headers=auth("analyst"), json=body)
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "unique_id"] and err["ids"] == ["zzz"]
 
 
@@ -73,11 +73,11 @@ def test_target_start_after_deadline_is_422(client, auth, helpers):
     body = {"series": helpers.monthly("a", [1, 2]), "targets": [target(start="2025-06-01")]}
     r = client.post("/v1/targets/risk", headers=auth("analyst"), json=body)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "start"]
+    assert r.json()["errors"][0]["loc"] == ["body", "start"]
 
 
 def test_target_bad_aggregation_is_422(client, auth, helpers):
     body = {"series": helpers.monthly("a", [1, 2]), "targets": [target(aggregation="median")]}
     r = client.post("/v1/targets/risk", headers=auth("analyst"), json=body)
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == ["body", "targets", 0, "aggregation"]
+    assert r.json()["errors"][0]["loc"] == ["body", "targets", 0, "aggregation"]

@@ -30,7 +30,7 @@ def obs(org_unit, indicator, value=1.0):
 def test_names_that_could_collide_or_mislead_are_422_naming_the_field(client, auth, db, org_unit, indicator, bad_field):
     r = post_obs(client, auth, [obs("D09", "ok"), obs(org_unit, indicator)])
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "observations", 1, bad_field]
     assert "must not contain" in err["msg"]
     assert db.count(Observation) == 0  # nothing of the batch is kept
@@ -99,7 +99,7 @@ def test_database_errors_do_not_carry_statement_parameters(tmp_path):
 def test_integers_beyond_64_bits_are_422_not_an_overflow(client, auth, url):
     r = client.get(url, headers=auth("supervisor"))
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"][-1] in ("alert_id", "after_seq", "offset")
+    assert r.json()["errors"][0]["loc"][-1] in ("alert_id", "after_seq", "offset")
 
 
 def test_the_largest_64_bit_id_is_a_plain_404(client, auth):
@@ -114,7 +114,7 @@ def test_the_largest_64_bit_id_is_a_plain_404(client, auth):
 def test_dates_outside_the_range_or_given_as_numbers_are_422(client, auth, db, ds, msg):
     r = post_obs(client, auth, [{"org_unit": "D01", "indicator": "permits", "ds": ds, "value": 1.0}])
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "observations", 0, "ds"] and msg in err["msg"]
     assert db.count(Observation) == 0
 
@@ -229,7 +229,7 @@ def test_feedback_text_with_control_characters_is_422_but_line_breaks_are_fine(c
 
     r = classify("路灯坏了\x00一个月")
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "messages", 0, "text"] and "U+0000" in err["msg"]
     assert classify("路灯坏了\n一个月\t没人修\r\n").status_code == 200
 

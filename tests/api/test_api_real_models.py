@@ -185,7 +185,7 @@ def test_library_contract_errors_are_422(real):
     point = {"unique_id": "x", "ds": "2024-01-01", "y": 1.0}
     r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": [point, point], "h": 3})
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["type"] == "data_contract" and err["loc"][0] == "body" and err["ids"] == ["x"]
 
 
@@ -247,12 +247,12 @@ def test_too_short_histories_and_absurd_values_are_422_not_500(real):
     for n in (1, 2, 5):
         r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(n), "h": 7})
         assert r.status_code == 422, (n, r.text)
-        (err,) = r.json()["detail"]
+        (err,) = r.json()["errors"]
         assert err["ids"] == ["h1"] and "too short a history" in err["msg"]
     mixed = daily(60, uid="long") + daily(3, uid="short")
     r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": mixed, "h": 7})
-    assert r.status_code == 422 and r.json()["detail"][0]["ids"] == ["short"]
+    assert r.status_code == 422 and r.json()["errors"][0]["ids"] == ["short"]
     r = real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(60, scale=1e306), "h": 7})
     assert r.status_code == 422
-    assert "less than or equal to 1000000000000000" in r.json()["detail"][0]["msg"]
+    assert "less than or equal to 1000000000000000" in r.json()["errors"][0]["msg"]
     assert real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(8), "h": 7}).status_code == 200

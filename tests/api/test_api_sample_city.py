@@ -82,7 +82,7 @@ def test_load_needs_the_scoring_core_role_and_a_valid_month(demo, auth, db):
         == 403
     )
     r = load(demo, auth, months=13)
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "months"]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "months"]
     assert db.count(Observation) == 0
     r = demo.post("/v1/admin/sample-city", headers=auth("scoring_core"))  # no body: through June
     assert r.status_code == 200 and r.json()["through"].startswith("2025-06-01")

@@ -136,16 +136,16 @@ def test_editing_a_red_target_that_stays_red_raises_no_second_alert(client, auth
 def test_invalid_targets_are_422_and_store_nothing(client, auth, db, change, loc):
     r = put(client, auth, [tgt(**change)])
     assert r.status_code == 422
-    assert r.json()["detail"][0]["loc"] == loc
+    assert r.json()["errors"][0]["loc"] == loc
     assert db.count(Target) == 0
 
 
 def test_series_named_twice_or_inconsistently_is_422(client, auth, db):
     r = put(client, auth, [tgt(org_unit="d9", indicator="rate")])
-    assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "targets", 0]
+    assert r.status_code == 422 and r.json()["errors"][0]["loc"] == ["body", "targets", 0]
     r = put(client, auth, [tgt(target_id="same"), tgt(target_id="same", target=3)])
     assert r.status_code == 422
-    (err,) = r.json()["detail"]
+    (err,) = r.json()["errors"]
     assert err["loc"] == ["body", "target_id"] and err["ids"] == ["same"]
     assert db.count(Target) == 0
 

@@ -47,7 +47,7 @@ def test_contract_error_mid_request_is_422_and_writes_nothing(client, auth, help
     monkeypatch.setattr(estimator, "score", reject)
     batch = helpers.observations("d1", "rate", [1, 2])
     r = client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": batch})
-    assert r.status_code == 422 and r.json()["detail"][0]["ids"] == ["d1|rate"]
+    assert r.status_code == 422 and r.json()["errors"][0]["ids"] == ["d1|rate"]
     assert db.count(Observation) == 0
 
 
