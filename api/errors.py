@@ -18,6 +18,8 @@
 
 from __future__ import annotations
 
+import re
+
 from fastapi import FastAPI, Request, status
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
@@ -132,13 +134,29 @@ async def _validation(request: Request, exc: RequestValidationError) -> ProblemR
 
 
 _HTTP_SLUGS = {429: "too-many-failed-keys"}
+_METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+
+
+def _allowed_methods(request: Request) -> str:
+    """Every documented method at this path (Starlette's 405 names only the first route's)."""
+    path = request.url.path
+    for template, item in request.app.openapi().get("paths", {}).items():
+        if re.fullmatch(re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(template)), path):
+            return ", ".join(sorted(m.upper() for m in item if m in _METHODS))
+    return ""
 
 
 async def _http(request: Request, exc: StarletteHTTPException) -> ProblemResponse:
     detail = exc.detail if isinstance(exc.detail, str) else str(exc.detail)
-    return problem_response(
-        request, exc.status_code, detail, slug=_HTTP_SLUGS.get(exc.status_code), headers=exc.headers
-    )
+    if exc.status_code == status.HTTP_400_BAD_REQUEST:  # FastAPI could not decode the body
+        errors = [{"loc": ["body"], "msg": "the body is not valid JSON in UTF-8", "type": "json_invalid"}]
+        return problem_response(
+            request, status.HTTP_422_UNPROCESSABLE_CONTENT, summary(errors), slug="validation-error", errors=errors
+        )
+    headers = dict(exc.headers or {})
+    if exc.status_code == status.HTTP_405_METHOD_NOT_ALLOWED:
+        headers["Allow"] = _allowed_methods(request)
+    return problem_response(request, exc.status_code, detail, slug=_HTTP_SLUGS.get(exc.status_code), headers=headers)
 
 
 def install_error_handlers(app: FastAPI) -> None:

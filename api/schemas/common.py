@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import UTC, date, datetime
 from typing import Annotated, Any, Literal
 
@@ -27,8 +28,15 @@ def _clean_name(value: str) -> str:
 DATE_MIN, DATE_MAX = date(1900, 1, 1), date(2199, 12, 31)
 
 
+_NUMBER = re.compile(r"\s*[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?\s*")
+
+
 def _not_a_number(value: Any) -> Any:
-    if isinstance(value, int | float) and not isinstance(value, bool):
+    """Dates come as ISO 8601 strings; pydantic would read a number (also ``"0.5"`` in a
+    query string) as seconds since 1970."""
+    if isinstance(value, int | float) and not isinstance(value, bool) or (
+        isinstance(value, str) and _NUMBER.fullmatch(value)
+    ):
         raise ValueError("must be an ISO 8601 date or date-time string, not a number")
     return value
 
@@ -41,11 +49,21 @@ def _in_range(value: date) -> date:
 
 
 _DATE_RANGE = f"Between {DATE_MIN} and {DATE_MAX}."
+#: the range in the OpenAPI document too (JSON Schema has no date minimum): years 1900-2199
+_YEARS = {"pattern": r"^(19[0-9]{2}|2[01][0-9]{2})-"}
 #: a calendar day in the accepted range
-Day = Annotated[date, BeforeValidator(_not_a_number), AfterValidator(_in_range), Field(description=_DATE_RANGE)]
+Day = Annotated[
+    date,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_in_range),
+    Field(description=_DATE_RANGE, json_schema_extra=_YEARS),
+]
 #: a date-time (or a date: midnight) in the accepted range
 Moment = Annotated[
-    datetime, BeforeValidator(_not_a_number), AfterValidator(_in_range), Field(description=_DATE_RANGE)
+    datetime,
+    BeforeValidator(_not_a_number),
+    AfterValidator(_in_range),
+    Field(description=_DATE_RANGE, json_schema_extra=_YEARS),
 ]
 
 
@@ -68,13 +86,29 @@ UtcDateTime = Annotated[
 #: control or text-direction characters
 Name = Annotated[
     str,
-    Field(min_length=1, max_length=200, description="No `|`, control or text-direction characters"),
+    Field(
+        min_length=1,
+        max_length=200,
+        description="No `|`, control or text-direction characters",
+        json_schema_extra={"pattern": r"^[^|\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]+$"},
+    ),
     AfterValidator(_clean_name),
 ]
 #: the largest magnitude of a value (KPIs, demand, targets, regressors): far above any count
 #: or amount a department reports, far below where sums and squares overflow to infinity
 MAX_ABS_VALUE = 1e15
-FiniteFloat = Annotated[float, Field(allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE)]
+
+
+def _a_number(value: Any) -> Any:
+    """A JSON number: pydantic would also take ``true`` as 1 and ``"1.5"`` as 1.5."""
+    if isinstance(value, bool | str):
+        raise ValueError("must be a number")
+    return value
+
+
+FiniteFloat = Annotated[
+    float, Field(allow_inf_nan=False, ge=-MAX_ABS_VALUE, le=MAX_ABS_VALUE), BeforeValidator(_a_number)
+]
 
 MAX_POINTS = 200_000
 #: the largest integer the databases store (64-bit signed): ids, cursors and offsets above

@@ -31,6 +31,7 @@ class MessageIn(Schema):
         min_length=1,
         max_length=20_000,
         description="The message; control characters other than tab and line breaks are refused",
+        json_schema_extra={"pattern": r"^[^\x00-\x08\x0b\x0c\x0e-\x1f]*$"},
     )
     channel: Channel | None = None
     received_at: Moment | None = None

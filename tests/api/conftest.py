@@ -296,3 +296,11 @@ def helpers():
     H.observations = staticmethod(observations)
     H.fake_models = staticmethod(fake_models)
     return H
+
+
+@pytest.fixture(scope="session")
+def tiny_registry(tmp_path_factory) -> str:
+    """An MLflow store with tiny, really trained champions of every capability (trained once)."""
+    from tests.api.trained import train_tiny_registry
+
+    return train_tiny_registry(tmp_path_factory.mktemp("mlflow"))
