@@ -308,7 +308,8 @@ class WebhookSubscription(Base):
     The consumer is the API key's fingerprint (``Principal.key_id``): one subscription per
     key. ``secret`` is stored as given (it is needed to sign) and never returned.
     ``kinds`` (alert kinds) and ``events`` (event types) filter what is queued; null means
-    all. ``lease_owner``/``lease_until`` let one delivery worker at a time work on it.
+    all. ``lease_owner``/``lease_until`` let one delivery worker at a time work on it;
+    ``last_error``/``last_delivered_at`` summarise its deliveries.
     """
 
     __tablename__ = "webhook_subscriptions"
@@ -323,6 +324,9 @@ class WebhookSubscription(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     lease_owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
     lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
@@ -354,6 +358,7 @@ class WebhookDelivery(Base):
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
     last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
