@@ -154,10 +154,6 @@ class DeliveryWorker:
                     break
                 if due.next_attempt_at is not None and due.next_attempt_at > utcnow():
                     break
-                if self._expired(due, due.attempts):
-                    self._record(subscription_id, due, Outcome(False, 0, error="expired before delivery"))
-                    progress = True
-                    continue
                 self._claim(subscription_id)  # renew the lease for this event's burst
                 outcome = self._send(due)
                 self._record(subscription_id, due, outcome)
