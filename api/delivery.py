@@ -154,7 +154,8 @@ class DeliveryWorker:
                     break
                 if due.next_attempt_at is not None and due.next_attempt_at > utcnow():
                     break
-                self._claim(subscription_id)  # renew the lease for this event's burst
+                if not self._claim(subscription_id):  # renew the lease for this event's burst
+                    break
                 outcome = self._send(due)
                 self._record(subscription_id, due, outcome)
                 if not outcome.ok and not self._expired(due, due.attempts + outcome.tries):

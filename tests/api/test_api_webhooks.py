@@ -275,6 +275,24 @@ def test_an_event_past_its_max_age_is_dead_lettered_and_the_rest_move_on(
     assert hook.accepted == [f"alert-{alerts[1]['id']}-open"]
 
 
+def test_a_commit_that_queues_events_wakes_the_worker(make_client, hook_settings, auth, helpers, receiver):
+    hook = receiver()
+    hook.start()
+    client = make_client(app_settings=hook_settings.model_copy(update={"webhook_poll_interval_s": 60}))
+    subscribe(client, auth, hook.url)
+    time.sleep(0.2)  # the worker's first pass is over: it now waits a minute unless woken
+    spike_alerts(client, auth, helpers, units=("d1",))
+    wait_for(lambda: len(hook.accepted) == 2, timeout=5)
+
+
+def test_webhooks_can_be_left_to_another_process(make_client, settings, auth, helpers):
+    client = make_client(app_settings=settings.model_copy(update={"webhooks_enabled": False}))
+    assert client.app.state.webhooks is None
+    subscribe(client, auth, "http://127.0.0.1:9/none")
+    spike_alerts(client, auth, helpers, units=("d1",))
+    assert stats(client, auth)["pending"] == 2  # queued all the same
+
+
 def test_verify_signature():
     body = b'{"id":"alert-1-open"}'
     ts = str(int(time.time()))
