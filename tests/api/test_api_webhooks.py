@@ -199,6 +199,7 @@ def test_subscription_crud_validation_and_the_secret_is_never_shown(client, auth
         {"url": "not a url", "secret": SECRET},
         {"url": "https://user:pw@core.example/hooks", "secret": SECRET},
         {"url": "https://core.example/hooks", "secret": "too-short"},
+        {"url": "https://core.example/hooks", "secret": SECRET + " "},  # not echoed in the 422
         {"url": "https://core.example/hooks", "secret": SECRET, "kinds": ["gossip"]},
     ):
         r = client.put("/v1/subscriptions", headers=auth("scoring_core"), json=bad)
