@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 import httpx
@@ -56,7 +56,7 @@ class Due:
 
     id: int
     url: str
-    secret: str
+    secret: str = field(repr=False)
     event: str
     key: str
     body: bytes
@@ -144,15 +144,13 @@ class DeliveryWorker:
         return progress
 
     def _drain(self, subscription_id: int) -> bool:
-        if not self._claim(subscription_id):
-            return False
+        if not _is_due(self._head(subscription_id)) or not self._claim(subscription_id):
+            return False  # (reading first spares a write while the head waits for its next attempt)
         progress = False
         try:
             for _ in range(BATCH):
                 due = self._head(subscription_id)
-                if due is None or self._stop.is_set():
-                    break
-                if due.next_attempt_at is not None and due.next_attempt_at > utcnow():
+                if not _is_due(due) or self._stop.is_set():
                     break
                 if not self._claim(subscription_id):  # renew the lease for this event's burst
                     break
@@ -287,6 +285,10 @@ class DeliveryWorker:
         except (Undelivered, _Stopping):
             pass
         return Outcome(False, tries, last.status_code if last else None, str(last) if last else "stopped")
+
+
+def _is_due(due: Due | None) -> bool:
+    return due is not None and (due.next_attempt_at is None or due.next_attempt_at <= utcnow())
 
 
 def _attempt(number: int) -> RetryCallState:
