@@ -232,6 +232,10 @@ class DeliveryWorker:
                 logger.warning("webhook event %s dead-lettered after %d attempts: %s", due.key, attempts, error)
             else:
                 values["next_attempt_at"] = now + timedelta(seconds=self._backoff(_attempt(attempts)))
+                logger.info(
+                    "webhook event %s undelivered after %d attempts (%s); next attempt at %s",
+                    due.key, attempts, error, f"{values['next_attempt_at']:%Y-%m-%dT%H:%M:%SZ}",
+                )
         with self._factory.begin() as session:
             session.execute(update(WebhookDelivery).where(WebhookDelivery.id == due.id).values(**values))
             session.execute(
