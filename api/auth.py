@@ -270,9 +270,12 @@ ALERT_WRITERS = (SCORING_CORE, SUPERVISOR)  # anomaly scoring, observations, ale
 ALERT_READERS = (SCORING_CORE, SUPERVISOR, ANALYST)  # GET alerts
 PLANNERS = (SCORING_CORE, SUPERVISOR, ANALYST)  # forecasts, target risk
 FEEDBACK_HANDLERS = (SCORING_CORE, HANDLER)  # classify, review queue, corrections
+# webhook subscriptions make the service POST to a URL the caller chooses: service keys only
+SUBSCRIBERS = (SCORING_CORE,)
 
 AnyRole = Annotated[Principal, Depends(require_roles(*ALL_ROLES))]
 AlertWriter = Annotated[Principal, Depends(require_roles(*ALERT_WRITERS))]
 AlertReader = Annotated[Principal, Depends(require_roles(*ALERT_READERS))]
 Planner = Annotated[Principal, Depends(require_roles(*PLANNERS))]
 FeedbackHandler = Annotated[Principal, Depends(require_roles(*FEEDBACK_HANDLERS))]
+Subscriber = Annotated[Principal, Depends(require_roles(*SUBSCRIBERS))]

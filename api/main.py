@@ -16,11 +16,12 @@ from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import FailedKeyGuard, KeyStore, has_valid_key
 from api.db import make_engine, make_session_factory, migrate
+from api.delivery import start_delivery
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, RequestContext
 from api.openapi import install_openapi
-from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, targets
+from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, subscriptions, targets
 from api.routers import models as model_routes
 from api.settings import Settings, get_settings
 from govperf_ml import __version__
@@ -92,9 +93,12 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
             ", ".join(m.label for m in app.state.models.values()) or "none",
             f"; missing: {', '.join(missing)}" if missing else "",
         )
+        app.state.webhooks = start_delivery(app.state.session_factory, current)
         try:
             yield
         finally:
+            if app.state.webhooks is not None:
+                app.state.webhooks.stop()
             engine.dispose()
 
     app = FastAPI(
@@ -108,6 +112,8 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
     install_openapi(app)
-    for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
+    for module in (
+        health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, targets, feedback, admin
+    ):
         app.include_router(module.router)
     return app

@@ -75,6 +75,37 @@ class Settings(BaseSettings):
         description="Largest request body accepted (bytes); larger ones get 413 before they are read. "
         "16 MiB holds the largest scoring request (200,000 series points).",
     )
+    webhooks_enabled: bool = Field(
+        True,
+        description="Run the webhook delivery worker in this process. Alert events are queued in the "
+        "outbox whatever this says; with it off, another process (or a later start) delivers them.",
+    )
+    webhook_poll_interval_s: float = Field(
+        1.0, gt=0, le=60, description="How often the delivery worker looks for due events when nothing wakes it."
+    )
+    webhook_timeout_s: float = Field(10.0, gt=0, le=120, description="Timeout of one webhook POST (connect and read).")
+    webhook_burst_attempts: int = Field(
+        3,
+        ge=1,
+        le=10,
+        description="Attempts in one go (with the backoff between them) before an event is put back in the "
+        "outbox with its next attempt time.",
+    )
+    webhook_backoff_initial_s: float = Field(
+        1.0, gt=0, le=3600, description="First backoff wait after a failed attempt; doubles with each attempt."
+    )
+    webhook_backoff_max_s: float = Field(
+        300.0, gt=0, le=86400, description="Longest backoff wait between two attempts of one event."
+    )
+    webhook_max_age_s: float = Field(
+        86400.0,
+        gt=0,
+        description="An event still undelivered this long after it happened is dead-lettered (status "
+        "failed, visible in GET /v1/subscriptions) and the events after it move on.",
+    )
+    webhook_max_attempts: int = Field(
+        0, ge=0, description="Dead-letter an event after this many failed attempts; 0: no limit (max age decides)."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)

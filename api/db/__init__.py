@@ -23,6 +23,8 @@ from api.db.models import (
     Forecast,
     Observation,
     Target,
+    WebhookDelivery,
+    WebhookSubscription,
 )
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
@@ -62,6 +64,8 @@ __all__ = [
     "Forecast",
     "Observation",
     "Target",
+    "WebhookDelivery",
+    "WebhookSubscription",
     "alembic_config",
     "downgrade",
     "make_engine",

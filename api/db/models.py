@@ -296,3 +296,69 @@ class Forecast(Base):
     cutoff: Mapped[datetime] = mapped_column(DateTime)
     model_version: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+WEBHOOK_EVENTS = ("alert.created", "alert.updated")
+DELIVERY_STATUSES = ("pending", "delivered", "failed")
+
+
+class WebhookSubscription(Base):
+    """One consumer's webhook: where its alert events are pushed and the secret that signs them.
+
+    The consumer is the API key's fingerprint (``Principal.key_id``): one subscription per
+    key. ``secret`` is stored as given (it is needed to sign) and never returned.
+    ``kinds`` (alert kinds) and ``events`` (event types) filter what is queued; null means
+    all. ``lease_owner``/``lease_until`` let one delivery worker at a time work on it;
+    ``last_error``/``last_delivered_at`` summarise its deliveries.
+    """
+
+    __tablename__ = "webhook_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    consumer: Mapped[str] = mapped_column(String(16), unique=True)
+    role: Mapped[str] = mapped_column(String(32))
+    url: Mapped[str] = mapped_column(String(2048))
+    secret: Mapped[str] = mapped_column(String(256))
+    kinds: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    events: Mapped[list[str] | None] = mapped_column(JSON, nullable=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    lease_owner: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    lease_until: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_error_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+
+
+class WebhookDelivery(Base):
+    """The outbox: one alert event for one subscription, written in the alert's transaction.
+
+    Delivered in ``seq`` order per subscription (the alert's cursor value when the event
+    happened); the oldest pending row blocks the later ones until it is delivered or
+    dead-lettered (``failed``). ``payload`` is the event body as it was when it happened.
+    """
+
+    __tablename__ = "webhook_deliveries"
+    __table_args__ = (
+        UniqueConstraint("subscription_id", "idempotency_key"),
+        Index("ix_webhook_deliveries_subscription_id_status_seq", "subscription_id", "status", "seq"),
+        _one_of("event", WEBHOOK_EVENTS, "event"),
+        _one_of("status", DELIVERY_STATUSES, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    subscription_id: Mapped[int] = mapped_column(ForeignKey("webhook_subscriptions.id", ondelete="CASCADE"))
+    alert_id: Mapped[int] = mapped_column(ForeignKey("alerts.id", ondelete="CASCADE"), index=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    idempotency_key: Mapped[str] = mapped_column(String(64))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
+    last_attempt_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    last_status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    delivered_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)

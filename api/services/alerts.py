@@ -16,6 +16,7 @@ from api.db import Alert, AlertEvent, Counter
 from api.errors import Conflict
 from api.schemas.common import BAND, finite, finite_fields, py_datetime, str_list, text
 from api.services import in_chunks
+from api.services.webhooks import CREATED, UPDATED, enqueue
 from govperf_ml.alerts.ingest_checks import INGEST_CHECKS_VERSION, IngestIssue, issue_text
 from govperf_ml.alerts.explain import target_risk_reason, target_risk_severity
 from govperf_ml.vocabulary import ALERT_KINDS, REVIEWED_STATUSES, SEVERITIES
@@ -80,7 +81,8 @@ def _existing(session: Session, keys: Sequence[AlertKey]) -> dict[AlertKey, Aler
 
 def insert_alerts(session: Session, drafts: Sequence[dict], principal: Principal) -> list[Alert]:
     """Store new open alerts (the ``Alert`` fields of each draft), numbered in order on the
-    cursor sequence, each with its first lifecycle event. The one door for every kind."""
+    cursor sequence, each with its first lifecycle event, and queue their ``alert.created``
+    webhook events in the same transaction. The one door for every kind."""
     if not drafts:
         session.flush()
         return []
@@ -90,6 +92,7 @@ def insert_alerts(session: Session, drafts: Sequence[dict], principal: Principal
         for offset, draft in enumerate(drafts)
     ]
     session.flush()
+    enqueue(session, alerts, CREATED)
     return alerts
 
 
@@ -259,7 +262,8 @@ def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> A
 
 
 def change_status(session: Session, alert: Alert, new_status: str, reason: str | None, principal: Principal) -> Alert:
-    """Move an alert along open -> acknowledged -> resolved | dismissed (409 otherwise)."""
+    """Move an alert along open -> acknowledged -> resolved | dismissed (409 otherwise),
+    queueing its ``alert.updated`` webhook event."""
     allowed = TRANSITIONS[alert.status]
     if new_status not in allowed:
         raise Conflict(
@@ -279,6 +283,7 @@ def change_status(session: Session, alert: Alert, new_status: str, reason: str |
     alert.status_reason = reason
     alert.seq = next_seq(session)
     session.flush()
+    enqueue(session, [alert], UPDATED)
     return alert
 
 

@@ -47,7 +47,7 @@ def test_0003_upgrade_and_downgrade(tmp_path):
     tables, _, version = _inspect(url)
     assert "forecasts" not in tables and version == "0002"
 
-    migrate(url)
+    migrate(url, "0003")
     tables, indexes, version = _inspect(url)
     assert "forecasts" in tables and version == "0003"
     assert {"ix_forecasts_unique_id_cutoff", "ix_forecasts_org_unit_channel"} <= indexes
@@ -72,7 +72,7 @@ def test_0003_upgrade_and_downgrade(tmp_path):
     tables, _, version = _inspect(url)
     assert "forecasts" not in tables and "targets" in tables and version == "0002"
     assert _count(url, "targets") == 1
-    migrate(url)  # and up again
+    migrate(url, "0003")  # and up again
     assert _inspect(url)[2] == "0003" and _count(url, "forecasts") == 0
 
 
