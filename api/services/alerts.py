@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.auth import Principal
 from api.db import Alert, AlertEvent, Counter
 from api.errors import Conflict
+from api.metrics import count_alerts_created
 from api.schemas.common import BAND, finite, finite_fields, py_datetime, str_list, text
 from api.services import in_chunks
 from govperf_ml.alerts.ingest_checks import INGEST_CHECKS_VERSION, IngestIssue, issue_text
@@ -90,6 +91,7 @@ def insert_alerts(session: Session, drafts: Sequence[dict], principal: Principal
         for offset, draft in enumerate(drafts)
     ]
     session.flush()
+    count_alerts_created(session, alerts)
     return alerts
 
 
