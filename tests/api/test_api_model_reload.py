@@ -95,3 +95,22 @@ def test_periodic_check_follows_the_alias(start, store, auth):
 
 def test_fixed_models_are_not_reloaded(client, auth):
     assert client.post("/v1/admin/models/reload", headers=auth("scoring_core")).status_code == 409
+
+
+def test_periodic_check_does_not_retry_a_version_that_failed(start, store, auth, monkeypatch):
+    client = start(interval_s=0.02)
+    calls = []
+
+    def broken(*args, **kwargs):
+        calls.append(args)
+        raise OSError("artifact store unreachable")
+
+    monkeypatch.setattr(registry, "load_champion", broken)
+    registry.promote("forecast", "2", uri=store)
+    deadline = time.monotonic() + 10
+    while not calls and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.3)  # many more ticks
+    assert len(calls) == 1 and _versions(client, auth) == {"forecast": "1"}
+    r = client.post("/v1/admin/models/reload", headers=auth("scoring_core"))  # asked for: tried again
+    assert r.status_code == 200 and len(calls) == 2 and r.json()["failed"][0]["version"] == "2"
