@@ -24,6 +24,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold citizens' messages
 )
 app.registered_commands.extend(library_app.registered_commands)
+app.registered_groups.extend(library_app.registered_groups)  # govperf models ...
 
 
 def stored_corrections() -> pd.DataFrame | None:

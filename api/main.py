@@ -7,9 +7,12 @@ champion models once into ``app.state.models``. Run it with ``govperf serve`` or
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
@@ -19,10 +22,14 @@ from api.db import make_engine, make_session_factory, migrate
 from api.delivery import start_delivery
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
+from api.metrics import bind_sessions, register_queue_depth
+from api.metrics import install as install_metrics
 from api.middleware import BodyLimit, RequestContext
 from api.openapi import install_openapi
 from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, subscriptions, targets
 from api.routers import models as model_routes
+from api.services.model_reload import ModelReloader
+from api.services.webhooks import outbox_depth
 from api.settings import Settings, get_settings
 from govperf_ml import __version__
 
@@ -48,7 +55,8 @@ def _load_champions(settings: Settings) -> dict:
 
 
 def _add_middleware(app: FastAPI, settings: Settings) -> None:
-    """CORS (when origins are set) inside the body limit, inside the request context."""
+    """CORS (when origins are set) inside the body limit, inside the Prometheus
+    instrumentation (so 413s are counted), inside the request context."""
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,
@@ -57,10 +65,27 @@ def _add_middleware(app: FastAPI, settings: Settings) -> None:
             allow_headers=["X-API-Key", "Authorization", "Content-Type", "X-Request-ID"],
         )
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes, authenticated=has_valid_key)
+    install_metrics(app)  # app.state.metrics, the middleware and GET /metrics
     app.add_middleware(RequestContext)  # outermost: request id and headers on every answer
 
 
-def create_app(settings: Settings | None = None, *, models: dict | None = None) -> FastAPI:
+def _start_reloading(app: FastAPI, settings: Settings, watch: bool) -> asyncio.Task | None:
+    """``app.state.model_reloader`` (None when not ``watch``) and its periodic task."""
+    reloader = ModelReloader(app.state, settings.mlflow_tracking_uri, app.state.metrics) if watch else None
+    app.state.model_reloader = reloader
+    if reloader is None or settings.model_reload_interval_s <= 0:
+        return None
+    return asyncio.create_task(reloader.run_every(settings.model_reload_interval_s), name="model-reload")
+
+
+async def _stop(task: asyncio.Task | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
+
+
+def create_app(settings: Settings | None = None, *, models: dict | None = None, reload: bool | None = None) -> FastAPI:
     """Build the app.
 
     Parameters
@@ -69,6 +94,9 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         Used instead of :func:`get_settings` (also for routes, via dependency override).
     models
         capability -> LoadedModel; when given, the registry is not consulted (tests).
+    reload
+        Follow the registry's champion aliases (every ``model_reload_interval_s`` and on
+        ``POST /v1/admin/models/reload``); default: when ``models`` is not given.
     """
 
     @asynccontextmanager
@@ -78,6 +106,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         engine = make_engine(current.database_url, busy_timeout_s=current.db_busy_timeout_s)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        bind_sessions(app.state.session_factory, app.state.metrics)
         app.state.key_store = KeyStore(current)
         app.state.failed_keys = FailedKeyGuard(current.auth_failures_per_minute)
         if not app.state.key_store.configured:
@@ -94,9 +123,12 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
             f"; missing: {', '.join(missing)}" if missing else "",
         )
         app.state.webhooks = start_delivery(app.state.session_factory, current)
+        register_queue_depth(app, partial(outbox_depth, app.state.session_factory))
+        reloading = _start_reloading(app, current, models is None if reload is None else reload)
         try:
             yield
         finally:
+            await _stop(reloading)
             if app.state.webhooks is not None:
                 app.state.webhooks.stop()
             engine.dispose()
@@ -112,6 +144,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
     install_openapi(app)
+    app.include_router(model_routes.admin_router)
     for module in (
         health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, targets, feedback, admin
     ):

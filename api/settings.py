@@ -106,6 +106,18 @@ class Settings(BaseSettings):
     webhook_max_attempts: int = Field(
         0, ge=0, description="Dead-letter an event after this many failed attempts; 0: no limit (max age decides)."
     )
+    metrics_public: bool = Field(
+        False,
+        description="Serve GET /metrics (Prometheus) to anyone who can reach the port; false: it needs an API "
+        "key of any role (X-API-Key or Authorization: Bearer).",
+    )
+    model_reload_interval_s: float = Field(
+        30.0,
+        ge=0,
+        description="Every this many seconds the service asks the registry which version each champion alias "
+        "points at (one call per capability) and loads the ones that moved; 0 turns the check off "
+        "(POST /v1/admin/models/reload still works).",
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)

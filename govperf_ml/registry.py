@@ -9,6 +9,9 @@
   champion on the capability's backtest metric (the gate). The decision is logged.
 * Models are stored as MLflow pyfunc models wrapping the library estimator, so they can
   also be served by ``mlflow models serve``; the API unwraps the estimator.
+* Every move of ``champion`` (the gate, :func:`promote`, :func:`rollback`) records the
+  champion it replaces in the registered model's tag ``champion.history``, so
+  :func:`rollback` knows where to go back to.
 """
 
 from __future__ import annotations
@@ -27,10 +30,13 @@ from mlflow.exceptions import MlflowException
 from mlflow.tracking import MlflowClient
 
 from govperf_ml import __version__
+from govperf_ml.champions import (
+    HISTORY_TAG, MODEL_NAMES, ChampionMove, RegistryError, capability_of, history_of, history_tag, pushed,
+)
 from govperf_ml.vocabulary import CAPABILITIES
 
-MODEL_NAMES = {c: f"govperf-{c}" for c in CAPABILITIES}
 CHAMPION = "champion"
+logger = logging.getLogger("govperf.registry")
 
 logging.getLogger("mlflow").setLevel(logging.ERROR)
 
@@ -165,7 +171,7 @@ def log_and_register(
     exp_id = _experiment(client, capability, uri)
     current = champion_version(capability, uri=uri)
     champion_value = None
-    if current is not None and _stale(capability, current) is None:  # a stale champion is replaced
+    if current is not None and _stale(capability, current, uri) is None:  # a stale champion is replaced
         champion_value = client.get_run(current.run_id).data.metrics.get(gate_metric)
     value = float(metrics[gate_metric])
     promoted = _better(value, champion_value, greater_is_better, promote_on_tie)
@@ -180,7 +186,8 @@ def log_and_register(
             if champion_value is not None:
                 mlflow.log_metric("gate.champion_value", float(champion_value))
             mlflow.set_tag("gate.promoted", str(promoted).lower())
-            version = _register_version(client, capability, estimator, promoted, {f"metric.{gate_metric}": str(value)})
+            version = _register_version(client, capability, estimator, promoted, {f"metric.{gate_metric}": str(value)},
+                                        before=current.version if current is not None else None)
     return RegisteredVersion(
         capability=capability,
         name=name,
@@ -194,7 +201,8 @@ def log_and_register(
     )
 
 
-def _register_version(client: MlflowClient, capability: str, estimator: Any, promoted: bool, tags: dict) -> str:
+def _register_version(client: MlflowClient, capability: str, estimator: Any, promoted: bool, tags: dict,
+                      before=None) -> str:
     """Log the model in the active run as a new registered version; move the champion
     alias to it when ``promoted``."""
     name = MODEL_NAMES[capability]
@@ -206,7 +214,7 @@ def _register_version(client: MlflowClient, capability: str, estimator: Any, pro
     )
     version = str(info.registered_model_version)
     if promoted:
-        client.set_registered_model_alias(name, CHAMPION, version)
+        _set_champion(client, name, version, before, pushed(_history(client, name), before), "gate")
     for key, value in {"gate.promoted": str(promoted).lower(), **tags}.items():
         client.set_model_version_tag(name, version, key, value)
     return version
@@ -227,14 +235,14 @@ class StaleModelError(RuntimeError):
     """
 
 
-def trained_with(version) -> str | None:
+def trained_with(version, *, uri: str | None = None) -> str | None:
     """The govperf-ml version that trained a registered model version (its run's tag)."""
-    return _client().get_run(version.run_id).data.tags.get("govperf_version")
+    return _client(uri).get_run(version.run_id).data.tags.get("govperf_version")
 
 
-def _stale(capability: str, version) -> str | None:
+def _stale(capability: str, version, uri: str | None = None) -> str | None:
     """Why the champion ``version`` cannot be served by this release (None if it can)."""
-    made_by = trained_with(version)
+    made_by = trained_with(version, uri=uri)
     if made_by == __version__:
         return None
     return (
@@ -252,12 +260,13 @@ def load_champion(capability: str, *, uri: str | None = None) -> LoadedModel | N
     mv = champion_version(capability, uri=uri)
     if mv is None:
         return None
-    why = _stale(capability, mv)
+    why = _stale(capability, mv, uri)
     if why is not None:
         raise StaleModelError(why)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL_NAMES[capability]}@{CHAMPION}")
+        # by number, not alias: the alias may move meanwhile, and the version named must be the one served
+        pyfunc = mlflow.pyfunc.load_model(f"models:/{MODEL_NAMES[capability]}/{mv.version}")
     return LoadedModel(
         capability=capability,
         name=MODEL_NAMES[capability],
@@ -289,7 +298,7 @@ def missing_champions(*, uri: str | None = None) -> list[str]:
     missing = []
     for cap in CAPABILITIES:
         mv = champion_version(cap, uri=uri)
-        if mv is None or _stale(cap, mv) is not None:
+        if mv is None or _stale(cap, mv, uri) is not None:
             missing.append(cap)
     return missing
 
@@ -322,3 +331,68 @@ def list_models(*, uri: str | None = None) -> pd.DataFrame:
     return pd.DataFrame(rows).sort_values(["capability", "version"]).reset_index(drop=True) if rows else pd.DataFrame(
         columns=["capability", "name", "version", "champion", "metric", "value", "promoted", "run_id", "created"]
     )
+
+
+def _history(client: MlflowClient, name: str) -> list[str]:
+    try:
+        return history_of(client.get_registered_model(name).tags)
+    except MlflowException:
+        raise RegistryError(f"{name} has no registered versions yet: train it with `govperf train`") from None
+
+
+def _set_champion(client: MlflowClient, name: str, version, before, history: list[str], action: str) -> None:
+    """Record ``history`` (earlier champions), then point ``champion`` at ``version``."""
+    client.set_registered_model_tag(name, HISTORY_TAG, history_tag(history))
+    client.set_registered_model_alias(name, CHAMPION, str(version))
+    logger.info("%s champion v%s -> v%s (%s)", name, before if before is not None else "none", version, action)
+
+
+def _servable(client: MlflowClient, capability: str, version: str, uri: str | None):
+    name = MODEL_NAMES[capability]
+    try:
+        mv = client.get_model_version(name, version) if str(version).isdigit() else None
+    except MlflowException:
+        mv = None
+    if mv is None:
+        known = sorted(int(m.version) for m in client.search_model_versions(f"name='{name}'"))
+        raise RegistryError(f"{name} has no version {version!r} (versions: {', '.join(map(str, known)) or 'none'})")
+    why = _stale(capability, mv, uri)
+    if why is not None:
+        raise RegistryError(f"cannot make it champion: {why}")
+    return mv
+
+
+def promote(name: str, version, *, uri: str | None = None, action: str = "promote") -> ChampionMove:
+    """Move ``champion`` of model ``name`` (capability or registered name) to ``version``,
+    recording the champion it replaces. Unknown names or versions, and versions this
+    release cannot serve, raise :class:`RegistryError`; the current champion is a no-op."""
+    cap = capability_of(name)
+    client = _client(uri)
+    history = _history(client, MODEL_NAMES[cap])
+    mv = _servable(client, cap, str(version), uri)
+    current = champion_version(cap, uri=uri)
+    before = str(current.version) if current is not None else None
+    move = ChampionMove(cap, MODEL_NAMES[cap], before, str(mv.version), action)
+    if move.changed:
+        _set_champion(client, move.name, move.after, before, pushed(history, before), action)
+    return move
+
+
+def rollback(name: str, version=None, *, uri: str | None = None) -> ChampionMove:
+    """Move ``champion`` back to the champion before the current one (from the recorded
+    history, which it pops), or to ``version`` (then as :func:`promote`, logged as a rollback)."""
+    if version is not None:
+        return promote(name, version, uri=uri, action="rollback")
+    cap = capability_of(name)
+    client = _client(uri)
+    reg_name = MODEL_NAMES[cap]
+    history = _history(client, reg_name)
+    current = champion_version(cap, uri=uri)
+    before = str(current.version) if current is not None else None
+    history = [v for v in history if v != before]  # going back to the current one moves nothing
+    if not history:
+        raise RegistryError(f"no earlier champion of {reg_name} is recorded: "
+                            f"name the version (`govperf models rollback {cap} VERSION`)")
+    target = _servable(client, cap, history.pop(), uri)
+    _set_champion(client, reg_name, target.version, before, history, "rollback")
+    return ChampionMove(cap, reg_name, before, str(target.version), "rollback")

@@ -1,15 +1,22 @@
-"""The champion models the service has loaded."""
+"""The champion models the service has loaded, and reloading them when the registry's
+champion alias moved."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from dataclasses import asdict
+from typing import Annotated
 
-from api.auth import AnyRole
-from api.deps import CAPABILITIES, ModelsDep
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+
+from api.auth import SCORING_CORE, AnyRole, Principal, require_roles
+from api.deps import CAPABILITIES, ModelsDep, get_models
 from api.schemas.common import finite
-from api.schemas.models import ModelPublic, ModelsPublic
+from api.schemas.models import ModelLoadFailure, ModelPublic, ModelReloadResult, ModelsPublic, ModelSwap
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
+admin_router = APIRouter(prefix="/v1/admin/models", tags=["admin"])
+
+Admin = Annotated[Principal, Depends(require_roles(SCORING_CORE))]
 
 
 def _metric(value):
@@ -33,3 +40,27 @@ def list_models(_: AnyRole, models: ModelsDep) -> ModelsPublic:
         if (m := models.get(capability)) is not None
     ]
     return ModelsPublic(data=data, count=len(data))
+
+
+@admin_router.post(
+    "/reload",
+    response_model=ModelReloadResult,
+    summary="Load the champions whose registry alias moved, now",
+    description=(
+        "Asks the registry which version each champion alias points at and loads those that differ from the "
+        "served ones (the service also checks every `GOVPERF_MODEL_RELOAD_INTERVAL_S`). Requests already "
+        "running finish with the model they started with. A version that cannot be loaded is listed under "
+        "`failed` and the old model is kept. 409 when the service was started with fixed models."
+    ),
+)
+async def reload_models(_: Admin, request: Request) -> ModelReloadResult:
+    reloader = getattr(request.app.state, "model_reloader", None)
+    if reloader is None:
+        raise HTTPException(status.HTTP_409_CONFLICT, "this service was started with fixed models: nothing to reload")
+    report = await reloader.reload()
+    served = get_models(request)
+    return ModelReloadResult(
+        swapped=[ModelSwap(**asdict(s)) for s in report.swapped],
+        failed=[ModelLoadFailure(**asdict(f)) for f in report.failed],
+        models={c: (served[c].label if c in served else None) for c in CAPABILITIES},
+    )

@@ -19,3 +19,23 @@ class ModelPublic(Public):
 class ModelsPublic(Public):
     data: list[ModelPublic]
     count: int
+
+
+class ModelSwap(Public):
+    capability: str
+    name: str
+    old_version: str | None = Field(description="the version served before (null: none was loaded)")
+    new_version: str
+
+
+class ModelLoadFailure(Public):
+    capability: str
+    version: str | None = Field(description="the champion version that could not be loaded (null: the registry "
+                                            "could not be read)")
+    error: str
+
+
+class ModelReloadResult(Public):
+    swapped: list[ModelSwap] = Field(description="champions whose alias had moved, now served")
+    failed: list[ModelLoadFailure] = Field(description="champions that could not be loaded; the old model is kept")
+    models: dict[str, str | None] = Field(description="capability -> the model version served now")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 from api.auth import Principal
 from api.db import Alert, AlertEvent, Counter
 from api.errors import Conflict
+from api.metrics import count_alerts_created
 from api.schemas.common import BAND, finite, finite_fields, py_datetime, str_list, text
 from api.services import in_chunks
 from api.services.webhooks import CREATED, UPDATED, enqueue
@@ -93,6 +94,7 @@ def insert_alerts(session: Session, drafts: Sequence[dict], principal: Principal
     ]
     session.flush()
     enqueue(session, alerts, CREATED)
+    count_alerts_created(session, alerts)
     return alerts
 
 

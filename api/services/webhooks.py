@@ -142,3 +142,9 @@ def subscription_public(session: Session, subscription: WebhookSubscription) -> 
         updated_at=subscription.updated_at,
         deliveries=delivery_stats(session, subscription),
     )
+
+
+def outbox_depth(session_factory) -> float:
+    """Events waiting for delivery, all subscriptions (the ``/metrics`` queue depth)."""
+    with session_factory() as session:
+        return float(session.scalar(select(func.count()).where(WebhookDelivery.status == "pending")) or 0)

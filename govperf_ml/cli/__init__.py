@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import typer
 
-from govperf_ml.cli import bench, score, train
+from govperf_ml.cli import bench, models, score, train
 from govperf_ml.cli.train import TrainingData, run_training
 
 __all__ = ["TrainingData", "app", "run_training"]
@@ -23,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,  # locals may hold citizens' messages
 )
 app.command()(train.train)
-app.command()(train.models)
+app.add_typer(models.app, name="models")
 app.command()(score.score)
 app.command("sample-city")(score.sample_city)
 app.command()(score.demo)

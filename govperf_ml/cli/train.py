@@ -1,4 +1,4 @@
-"""``govperf train`` and ``govperf models``: train, log to MLflow, register, list."""
+"""``govperf train``: train, log to MLflow, register."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from govperf_ml.cli._common import CAPS, Capability, PathOpt, console, fail, out, progress, read_csv
+from govperf_ml.cli._common import CAPS, Capability, PathOpt, console, fail, progress, read_csv
 from govperf_ml.contracts import DataContractError
 
 
@@ -161,22 +161,3 @@ def train(
         run_training(list(caps), data, only_missing=only_missing)
     except DataContractError as err:
         fail(str(err))
-
-
-def models():
-    """List registered model versions, their gate metric and which one is champion."""
-    from govperf_ml import registry
-
-    df = registry.list_models()
-    if df.empty:
-        console.print("No models registered yet: run `govperf train`.")
-        return
-    table = Table(title=f"Models in {registry.tracking_uri()}")
-    for col in ("capability", "version", "champion", "metric", "value", "promoted", "created"):
-        table.add_column(col)
-    for r in df.itertuples():
-        table.add_row(r.capability, str(r.version), "★" if r.champion else "", str(r.metric),
-                      f"{r.value:.4g}" if r.value is not None else "", str(r.promoted), str(r.created)[:19])
-    out.print(table)
-
-

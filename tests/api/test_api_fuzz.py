@@ -41,6 +41,7 @@ def fuzz_headers(tiny_registry, tmp_path_factory):
         api_keys_file=folder / "api_keys.json",
         mlflow_tracking_uri=tiny_registry,
         auth_failures_per_minute=100_000,  # the fuzzer sends wrong keys on purpose
+        webhooks_enabled=False,  # generated subscription URLs are never called
     )
     keys = ensure_api_keys(config.api_keys_file)
     headers = {"X-API-Key": keys["scoring_core"]}  # the one role every operation admits

@@ -94,6 +94,31 @@ def test_the_installed_command_adds_the_service_to_the_library_commands():
     from api.cli import app as service_app
 
     names = {c.name or c.callback.__name__ for c in service_app.registered_commands}
-    assert {"serve", "train", "score", "bench", "models", "sample-city", "demo"} <= names
+    assert {"serve", "train", "score", "bench", "sample-city", "demo"} <= names
+    assert "models" in {g.name for g in service_app.registered_groups}
+    assert "rollback" in runner.invoke(service_app, ["models", "--help"]).output
     assert "serve" not in {c.name or c.callback.__name__ for c in app.registered_commands}
     assert "Serve the API" in runner.invoke(service_app, ["serve", "--help"]).output
+
+
+def test_models_promote_and_rollback(mlflow_home):
+    from tests.integration.test_registry import _tiny
+
+    assert runner.invoke(app, ["models"]).exit_code == 0  # nothing registered yet: says so
+    _tiny(mase=1.0)
+    _tiny(mase=2.0)  # v2: worse, not champion
+    res = runner.invoke(app, ["models", "promote", "forecast", "2"])
+    assert res.exit_code == 0, res.output
+    assert "govperf-forecast: champion v1 -> v2 (promote)" in res.output
+    listing = runner.invoke(app, ["models"])  # alone it still lists, as `models list` does
+    assert listing.exit_code == 0 and "forecast" in listing.output
+    assert listing.output == runner.invoke(app, ["models", "list"]).output
+    res = runner.invoke(app, ["models", "rollback", "govperf-forecast"])
+    assert res.exit_code == 0 and "v2 -> v1 (rollback)" in res.output
+    for args, words in ((["promote", "forcast", "1"], "unknown model 'forcast'"),
+                        (["promote", "forecast", "9"], "no version '9'"),
+                        (["rollback", "forecast"], "no earlier champion")):
+        res = runner.invoke(app, ["models", *args])
+        said = " ".join(res.output.split())  # rich wraps the one line at the terminal's width
+        assert res.exit_code == 2 and words in said and "Traceback" not in said, res.output
+        assert said.startswith("error:") and said.count("error:") == 1

@@ -86,3 +86,60 @@ def test_champion_of_another_release_is_refused_and_replaced(results, mlflow_hom
     assert second.promoted and second.champion_before == first.version
     assert registry.load_champion("feedback").version == second.version
     assert "feedback" not in registry.missing_champions()
+
+
+class Tiny:
+    """A stand-in estimator: registering it takes a fraction of a second."""
+
+    def __init__(self, tag=0):
+        self.tag = tag
+
+
+def _tiny(capability="forecast", mase=1.0, uri=None):
+    return registry.log_and_register(capability, Tiny(mase), params={}, metrics={"mase": mase}, gate_metric="mase",
+                                     greater_is_better=False, uri=uri)
+
+
+def _champion(capability="forecast", uri=None) -> str:
+    return str(registry.champion_version(capability, uri=uri).version)
+
+
+def test_promote_and_rollback_move_the_alias_and_remember_history(mlflow_home):
+    assert [_tiny(mase=m).promoted for m in (1.0, 0.9, 2.0)] == [True, True, False]  # v1, v2 champions; v3 not
+    assert _champion() == "2"
+    move = registry.promote("govperf-forecast", "3")  # the registered name or the capability
+    assert (move.before, move.after, move.changed) == ("2", "3", True)
+    assert registry.load_champion("forecast").version == "3"
+    assert registry.rollback("forecast").after == "2" and _champion() == "2"
+    assert registry.rollback("forecast").after == "1"  # the gate's own moves are remembered too
+    with pytest.raises(registry.RegistryError, match="no earlier champion"):
+        registry.rollback("forecast")
+    assert _champion() == "1"
+    again = registry.rollback("forecast", "3")  # a named version: as promote
+    assert (again.after, again.action) == ("3", "rollback")
+    assert registry.rollback("forecast").after == "1"
+    assert not registry.promote("forecast", "1").changed  # already champion: nothing moves
+
+
+def test_promote_refuses_unknown_names_versions_and_other_releases(mlflow_home, monkeypatch):
+    _tiny()
+    with pytest.raises(registry.RegistryError, match="unknown model 'forcast'"):
+        registry.promote("forcast", "1")
+    with pytest.raises(registry.RegistryError, match=r"no version '7' \(versions: 1\)"):
+        registry.promote("forecast", "7")
+    with pytest.raises(registry.RegistryError, match="no version 'latest'"):
+        registry.promote("forecast", "latest")
+    with pytest.raises(registry.RegistryError, match="no registered versions"):
+        registry.promote("anomaly", "1")
+    monkeypatch.setattr(registry, "__version__", "9.9.9")
+    with pytest.raises(registry.RegistryError, match="govperf train forecast"):
+        registry.promote("forecast", "1")
+
+
+def test_an_explicit_uri_is_used_throughout(tmp_path, mlflow_home):
+    uri = f"sqlite:///{tmp_path / 'elsewhere.db'}"  # not the default store of GOVPERF_HOME
+    _tiny(uri=uri)
+    _tiny(mase=2.0, uri=uri)
+    assert registry.promote("forecast", "2", uri=uri).changed
+    assert registry.load_champion("forecast", uri=uri).version == "2"  # the release check reads the same store
+    assert registry.missing_champions(uri=uri) == ["anomaly", "targets", "feedback"]
