@@ -70,7 +70,7 @@ def serve(
     port = port or settings.port
     console.print(f"Serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
     # the service writes its own access line (with a request id), so uvicorn's is off
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(),
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(fmt=settings.log_format),
                 access_log=False)
 
 

@@ -56,15 +56,20 @@ def get_models(request: Request) -> dict[str, ServedModel]:
     return getattr(request.app.state, "models", None) or {}
 
 
-def model_dep(capability: str) -> Callable[[Request], ServedModel]:
-    """A dependency returning the loaded champion for ``capability`` (else 503)."""
+def model_dep(capability: str, *, required: bool = True) -> Callable[[Request], ServedModel | None]:
+    """A dependency returning the loaded champion for ``capability`` (else 503, or None
+    when not ``required``); the access log names the versions that answered."""
     if capability not in CAPABILITIES:
         raise ValueError(f"unknown capability {capability!r}")
 
-    def dependency(request: Request) -> ServedModel:
+    def dependency(request: Request) -> ServedModel | None:
         model = get_models(request).get(capability)
         if model is None:
+            if not required:
+                return None
             raise ModelUnavailable(capability)
+        served = request.scope.setdefault("state", {}).setdefault("model_versions", [])
+        served.append(model.label)  # named in the access log
         return model
 
     dependency.__name__ = f"{capability}_model"
@@ -75,6 +80,7 @@ AnomalyModel = Annotated[ServedModel, Depends(model_dep("anomaly"))]
 ForecastModel = Annotated[ServedModel, Depends(model_dep("forecast"))]
 TargetsModel = Annotated[ServedModel, Depends(model_dep("targets"))]
 FeedbackModel = Annotated[ServedModel, Depends(model_dep("feedback"))]
+TargetsModelIfLoaded = Annotated[ServedModel | None, Depends(model_dep("targets", required=False))]
 ModelsDep = Annotated[dict[str, ServedModel], Depends(get_models)]
 
 

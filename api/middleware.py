@@ -1,13 +1,13 @@
 """Request context: a request id, security headers, one access-log line, and a bare 500
 for surprises.
 
-The access log is one JSON line per request naming method, route template, status and
-duration only: never query strings or bodies, which may carry personal data.
+The access log is one record per request naming method, route template, status, duration
+and the model versions that answered, as fields (JSON lines under ``govperf serve``, see
+:mod:`api.log_config`): never query strings or bodies, which may carry personal data.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 import re
 import time
@@ -18,6 +18,7 @@ from collections.abc import Awaitable, Callable
 from starlette.requests import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.log_config import REQUEST_ID
 from api.problem import MEDIA_TYPE, problem_bytes
 
 access_log = logging.getLogger("govperf.api.access")
@@ -53,6 +54,7 @@ class RequestContext:
         incoming = dict(scope.get("headers") or []).get(b"x-request-id", b"").decode("latin-1")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         scope.setdefault("state", {})["request_id"] = request_id
+        token = REQUEST_ID.set(request_id)  # every log record of this request carries the id
         started = time.perf_counter()
         status_code = 500
         response_started = False
@@ -85,21 +87,25 @@ class RequestContext:
             )
             await _send_problem(send_with_id, 500, body)
         finally:
-            access_log.info(_access_line(scope, status_code, started, request_id))
+            fields = access_fields(scope, status_code, started, request_id)
+            access_log.info("%s %s %s", fields["method"], fields["route"], status_code, extra=fields)
+            REQUEST_ID.reset(token)
 
 
-def _access_line(scope: Scope, status_code: int, started: float, request_id: str) -> str:
-    """One JSON line per request: the route's template (``/v1/alerts/{alert_id}``), never
-    the query string or the body, which may carry personal data."""
+def access_fields(scope: Scope, status_code: int, started: float, request_id: str) -> dict:
+    """The access line's fields: the route's template (``/v1/alerts/{alert_id}``), never the
+    query string or the body, which may carry personal data; the model versions that
+    answered (set by :func:`api.deps.model_dep`)."""
     route = getattr(scope.get("route"), "path", None) or scope.get("path")
-    return json.dumps({
+    return {
         "event": "request",
         "request_id": request_id,
         "method": scope.get("method"),
         "route": route,
         "status": status_code,
         "ms": round((time.perf_counter() - started) * 1000, 1),
-    })
+        "model_versions": list(scope.get("state", {}).get("model_versions", ())),
+    }
 
 
 class BodyLimit:

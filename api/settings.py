@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -117,6 +118,11 @@ class Settings(BaseSettings):
         description="Every this many seconds the service asks the registry which version each champion alias "
         "points at (one call per capability) and loads the ones that moved; 0 turns the check off "
         "(POST /v1/admin/models/reload still works).",
+    )
+    log_format: Literal["json", "text"] = Field(
+        "json",
+        description="`govperf serve` logs one JSON object per line for every logger (request id, route, "
+        "status, latency, model versions; never bodies or query strings); 'text' gives uvicorn's plain lines.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

@@ -7,7 +7,7 @@ import logging
 from fastapi import APIRouter
 
 from api.auth import AlertWriter
-from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep
+from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep, TargetsModelIfLoaded
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch, ObservationsResult
 from api.services.early_warning import run_early_warning
@@ -38,6 +38,7 @@ def ingest(
     principal: AlertWriter,
     body: ObservationsBatch,
     model: AnomalyModel,
+    targets_model: TargetsModelIfLoaded,
     models: ModelsDep,
     session: SessionDep,
     settings: SettingsDep,
@@ -52,7 +53,6 @@ def ingest(
         "%d new alerts",
         stored.inserted, stored.updated, stored.unchanged, done.scored_series, done.reassessed, len(done.alerts),
     )
-    targets_model = models.get("targets")
     return ObservationsResult(
         inserted=stored.inserted,
         updated=stored.updated,

@@ -304,3 +304,54 @@ def tiny_registry(tmp_path_factory) -> str:
     from tests.api.trained import train_tiny_registry
 
     return train_tiny_registry(tmp_path_factory.mktemp("mlflow"))
+
+
+class JsonLog:
+    """What the service logs, as python-json-logger writes it under ``govperf serve``."""
+
+    LOGGERS = ("",)  # the root, which every logger propagates to in tests
+
+    def __init__(self):
+        import io
+        import logging.config
+
+        from api.log_config import RequestIdFilter, json_formatter
+
+        self.stream = io.StringIO()
+        self.handler = logging.StreamHandler(self.stream)
+        spec = dict(json_formatter())
+        factory = spec.pop("()")
+        module, _, name = factory.rpartition(".")
+        self.handler.setFormatter(getattr(__import__(module, fromlist=[name]), name)(**spec))
+        self.handler.addFilter(RequestIdFilter())
+        self.handler.addFilter(lambda record: not record.name.startswith(("httpx", "httpcore")))  # the test client
+        self.saved = []
+
+    def __enter__(self):
+        import logging
+
+        for name in self.LOGGERS:
+            logger = logging.getLogger(name)
+            self.saved.append((logger, logger.level))
+            logger.addHandler(self.handler)
+            logger.setLevel(logging.INFO)
+        return self
+
+    def __exit__(self, *exc):
+        for logger, level in self.saved:
+            logger.removeHandler(self.handler)
+            logger.setLevel(level)
+
+    def text(self) -> str:
+        return self.stream.getvalue()
+
+    def lines(self) -> list[dict]:
+        import json
+
+        return [json.loads(line) for line in self.text().splitlines() if line.strip()]
+
+
+@pytest.fixture
+def json_log():
+    with JsonLog() as log:
+        yield log

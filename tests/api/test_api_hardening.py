@@ -198,18 +198,54 @@ def test_a_database_locked_from_outside_is_503_with_retry_after_not_a_hang(make_
     assert post_obs(client, auth, [obs("D01", "permits")]).status_code == 200  # and served once free
 
 
-def test_the_access_log_is_one_json_line_per_request_without_query_or_body(client, auth, caplog):
-    import json
-    import logging
-
-    with caplog.at_level(logging.INFO, logger="govperf.api.access"):
-        client.get("/v1/alerts/12345?note=zhangsan_1988", headers=auth("supervisor"))
-        post_obs(client, auth, [obs("D01", "permits")])
-    lines = [json.loads(r.getMessage()) for r in caplog.records if r.name == "govperf.api.access"]
+def test_the_access_log_is_one_json_line_per_request_without_query_or_body(client, auth, json_log):
+    client.get("/v1/alerts/12345?note=zhangsan_1988", headers=auth("supervisor"))
+    r = post_obs(client, auth, [obs("D01", "permits")])
+    lines = [x for x in json_log.lines() if x["logger"] == "govperf.api.access"]
     assert [(x["method"], x["route"], x["status"]) for x in lines] == [
         ("GET", "/v1/alerts/{alert_id}", 404), ("POST", "/v1/observations", 200)]
-    assert all(x["request_id"] and x["ms"] >= 0 for x in lines)
-    assert "zhangsan" not in caplog.text and "permits" not in caplog.text
+    assert all(x["request_id"] and x["ms"] >= 0 and x["level"] == "INFO" and x["time"] for x in lines)
+    assert lines[1]["request_id"] == r.headers["X-Request-ID"]
+    assert lines[1]["model_versions"] == [r.json()["model_version"], r.json()["targets_model_version"]]
+    assert "zhangsan" not in json_log.text() and "permits" not in json_log.text()
+
+
+def test_records_logged_during_a_request_carry_its_id(client, auth, json_log, monkeypatch):
+    import logging
+
+    from api.routers import alerts as alert_routes
+
+    real = alert_routes.service.alerts_query
+
+    def noisy(**kwargs):
+        logging.getLogger("govperf.api").warning("listing alerts")
+        return real(**kwargs)
+
+    monkeypatch.setattr(alert_routes.service, "alerts_query", noisy)
+    r = client.get("/v1/alerts", headers=auth("supervisor"))
+    (line,) = [x for x in json_log.lines() if x["message"] == "listing alerts"]
+    assert line["request_id"] == r.headers["X-Request-ID"] and line["level"] == "WARNING"
+
+
+def test_the_served_log_config_writes_json_lines_for_every_logger(tmp_path):
+    import json
+    import logging
+    import subprocess
+    import sys
+
+    script = (
+        "import logging, logging.config\n"
+        "from api.log_config import uvicorn_log_config\n"
+        "logging.config.dictConfig(uvicorn_log_config())\n"
+        "logging.getLogger('govperf.api').info('service')\n"
+        "logging.getLogger('sqlalchemy.engine').warning('driver')\n"
+        "logging.getLogger('uvicorn.error').info('server')\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=True)
+    lines = [json.loads(x) for x in out.stderr.splitlines()]
+    assert {(x["logger"], x["message"]) for x in lines} == {
+        ("govperf.api", "service"), ("sqlalchemy.engine", "driver"), ("uvicorn.error", "server")}
+    assert logging.getLevelName(lines[0]["level"]) == logging.INFO
 
 
 def test_invalid_keys_past_the_limit_are_429_for_that_address_whatever_the_key(make_client, settings, api_keys):

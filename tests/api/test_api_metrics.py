@@ -84,7 +84,7 @@ def test_loaded_models_and_the_outbox_depth_hook(client, auth):
     samples = scrape(client, auth("analyst"))
     for capability in ("anomaly", "forecast", "targets", "feedback"):
         assert value(samples, "govperf_model_info", capability=capability, version="3") == 1
-    assert value(samples, "govperf_webhook_outbox_depth") is None  # nothing registered yet
+    assert value(samples, "govperf_webhook_outbox_depth") == 0  # the lifespan registers the outbox: empty
     register_queue_depth(client.app, lambda: 7)
     assert value(scrape(client, auth("analyst")), "govperf_webhook_outbox_depth") == 7
 
