@@ -17,6 +17,10 @@ from govperf_ml.feedback import TfidfFeedbackClassifier, load_taxonomy, mask_pii
         ("My name is John Smith and I live here", "[NAME]", "John Smith"),
         ("银行卡6222021234567890123被扣款", "[BANK_CARD]", "6222021234567890123"),
         ("车牌湘A12345被贴条", "[PLATE]", "湘A12345"),
+        ("我的微信号：zw_hotline88，请联系", "[WECHAT]", "zw_hotline88"),
+        ("add me on WeChat: weizhang_1990", "[WECHAT]", "weizhang_1990"),
+        ("转账给wxid_ab12cd34ef了", "[WECHAT]", "wxid_ab12cd34ef"),
+        ("QQ号：987654321，随时联系", "[QQ]", "987654321"),
     ],
 )
 def test_mask_pii(text, token, secret):
