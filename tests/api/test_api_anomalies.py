@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from api.db import Alert, AlertEvent, Observation
+from tests.api.calls import post_obs
 
 
 def test_score_returns_every_point_with_band_and_reasons(client, auth, helpers):
@@ -29,10 +30,6 @@ def test_bad_direction_is_422(client, auth, helpers):
     r = client.post("/v1/anomalies/score", headers=auth("supervisor"), json=body)
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "directions", "a"]
-
-
-def post_obs(client, auth, items, role="scoring_core"):
-    return client.post("/v1/observations", headers=auth(role), json={"observations": items})
 
 
 def test_observations_upsert_is_idempotent(client, auth, helpers, db):

@@ -12,10 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from api.db import Observation, make_engine
 from govperf_ml.vocabulary import name_problem, series_id
-
-
-def post_obs(client, auth, items):
-    return client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": items})
+from tests.api.calls import post_obs
 
 
 def obs(org_unit, indicator, value=1.0):

@@ -10,10 +10,7 @@ from sqlalchemy import select
 
 from api.db import Alert, AlertEvent
 from govperf_ml.alerts.ingest_checks import period_end
-
-
-def post_obs(client, auth, items):
-    return client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": items})
+from tests.api.calls import post_obs
 
 
 def dq_alerts(db, check):
