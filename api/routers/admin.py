@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import status as http
 
+from api.retry import RetryOnConflict
 from api.auth import SCORING_CORE, Principal, require_roles
 from api.deps import ForecastModel, ModelsDep, SessionDep
 from api.schemas.admin import (
@@ -22,7 +23,7 @@ from api.schemas.anomalies import ObservationsBatch
 from api.schemas.common import Day
 from api.services import sample as service
 
-router = APIRouter(prefix="/v1/admin", tags=["admin"])
+router = APIRouter(prefix="/v1/admin", tags=["admin"], route_class=RetryOnConflict)  # upserts: see api.retry
 
 Admin = Annotated[Principal, Depends(require_roles(SCORING_CORE))]
 

@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi import status as http
 from sqlalchemy import func, select
 
+from api.retry import RetryOnConflict
 from api.auth import FeedbackHandler
 from api.db import FeedbackCorrection, FeedbackMessage
 from api.db.models import utcnow
@@ -32,7 +33,7 @@ from api.schemas.feedback import (
 from govperf_ml.contracts import DataContractError, short
 from govperf_ml.feedback.pii import mask_pii
 
-router = APIRouter(prefix="/v1/feedback", tags=["feedback"])
+router = APIRouter(prefix="/v1/feedback", tags=["feedback"], route_class=RetryOnConflict)  # upserts: see api.retry
 logger = logging.getLogger("govperf.api")
 
 LOCKED = ("confirmed", "corrected")  # a handler's decision is not overwritten by the model

@@ -6,13 +6,14 @@ import logging
 
 from fastapi import APIRouter
 
+from api.retry import RetryOnConflict
 from api.auth import AlertWriter
 from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep, TargetsModelIfLoaded
 from api.schemas.alerts import AlertPublic
 from api.schemas.anomalies import ObservationsBatch, ObservationsResult
 from api.services.early_warning import run_early_warning
 
-router = APIRouter(prefix="/v1/observations", tags=["observations"])
+router = APIRouter(prefix="/v1/observations", tags=["observations"], route_class=RetryOnConflict)  # upserts: see api.retry
 logger = logging.getLogger("govperf.api")
 
 

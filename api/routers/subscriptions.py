@@ -8,6 +8,7 @@ from fastapi import APIRouter, HTTPException, Query, Response
 from fastapi import status as http
 from sqlalchemy import select
 
+from api.retry import RetryOnConflict
 from api.auth import Subscriber
 from api.db import WebhookDelivery
 from api.deps import PageDep, SessionDep
@@ -21,7 +22,7 @@ from api.schemas.webhooks import (
 from api.services import count
 from api.services import webhooks as service
 
-router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"])
+router = APIRouter(prefix="/v1/subscriptions", tags=["webhooks"], route_class=RetryOnConflict)  # upserts: see api.retry
 NOT_FOUND = {404: {"description": "This key has no subscription"}}
 
 

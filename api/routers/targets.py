@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi import status as http
 from sqlalchemy import select
 
+from api.retry import RetryOnConflict
 from api.auth import AlertWriter, Planner
 from api.db import Target
 from api.deps import PageDep, SessionDep, TargetsModel
@@ -30,7 +31,7 @@ from api.schemas.targets import (
 from api.services import count
 from api.services import targets as service
 
-router = APIRouter(prefix="/v1/targets", tags=["targets"])
+router = APIRouter(prefix="/v1/targets", tags=["targets"], route_class=RetryOnConflict)  # upserts: see api.retry
 logger = logging.getLogger("govperf.api")
 
 

@@ -275,3 +275,32 @@ def test_a_request_with_a_body_looks_its_key_up_once(client, auth, monkeypatch):
     monkeypatch.setattr(KeyStore, "lookup", lambda self, key: calls.append(key) or real_lookup(self, key))
     assert post_obs(client, auth, [obs("D01", "permits")]).status_code == 200
     assert len(calls) == 1
+
+
+def test_overlapping_identical_upserts_all_succeed_once(client, auth, db):
+    import threading
+    from collections import Counter
+
+    from sqlalchemy import func, select
+
+    from api.db import Observation, Target
+
+    statuses: Counter = Counter()
+    for rnd in range(3):
+        batch = [obs(f"U{rnd}", f"i{j}") for j in range(20)]
+        targets = {"targets": [{"org_unit": f"U{rnd}", "indicator": f"i{j}", "target": 5, "deadline": "2024-12-31",
+                                "direction": "higher", "aggregation": "last"} for j in range(5)]}
+
+        def send(i):
+            r = post_obs(client, auth, batch) if i % 2 else client.put("/v1/targets", json=targets,
+                                                                      headers=auth("scoring_core"))
+            statuses[r.status_code] += 1
+
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+    assert statuses == {200: 24}  # none answered 409: the collision was retried
+    assert db.scalar(select(func.count()).select_from(Observation)) == 60
+    assert db.scalar(select(func.count()).select_from(Target)) == 15
