@@ -10,8 +10,11 @@ with many more examples against a running server.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 import schemathesis
+from schemathesis.config import SchemathesisConfig
 from fastapi.testclient import TestClient
 from hypothesis import HealthCheck, settings
 
@@ -27,8 +30,22 @@ EXAMPLES = 10  # per operation and phase; `govperf bench fuzz` runs far more
 # The app exists at collection (one test per operation); its settings are set by the fixture
 # before its lifespan starts, on schemathesis' first call.
 APP = create_app(Settings(_env_file=None))
-schema = schemathesis.openapi.from_dict(APP.openapi())
-schema.app = APP
+# The two sample-city loaders cost a second or two a call: they get their own test with
+# fewer examples and without the coverage phase (every boundary case, ~40 calls), which
+# `govperf bench fuzz` runs in full.
+_DOC = APP.openapi()
+_LOADERS = re.compile(r"^/v1/admin/sample-city(/forecasts)?$")  # POST only
+
+
+def _schema(keep, config=None):
+    doc = {**_DOC, "paths": {p: item for p, item in _DOC["paths"].items() if keep(p)}}
+    loaded = schemathesis.openapi.from_dict(doc, config=config)
+    loaded.app = APP
+    return loaded
+
+
+schema = _schema(lambda path: not _LOADERS.match(path))
+loaders = _schema(_LOADERS.match, SchemathesisConfig.from_dict({"phases": {"coverage": {"enabled": False}}}))
 EXCLUDED, ADDITIONAL = checks()
 
 
@@ -55,10 +72,16 @@ def fuzz_headers(tiny_registry, tmp_path_factory):
         yield headers
 
 
+_SETTINGS = {"derandomize": True, "deadline": None, "database": None, "suppress_health_check": list(HealthCheck)}
+
+
 @schema.parametrize()
-@settings(
-    max_examples=EXAMPLES, derandomize=True, deadline=None, database=None,
-    suppress_health_check=list(HealthCheck),
-)
+@settings(max_examples=EXAMPLES, **_SETTINGS)
 def test_every_operation_conforms(case, fuzz_headers):
+    case.call_and_validate(headers=fuzz_headers, excluded_checks=EXCLUDED, additional_checks=ADDITIONAL)
+
+
+@loaders.parametrize()
+@settings(max_examples=2, **_SETTINGS)
+def test_the_sample_city_loaders_conform(case, fuzz_headers):
     case.call_and_validate(headers=fuzz_headers, excluded_checks=EXCLUDED, additional_checks=ADDITIONAL)
