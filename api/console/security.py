@@ -20,7 +20,7 @@ import hmac
 import logging
 import secrets
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
@@ -77,6 +77,7 @@ def start_session(session: Session, user: User, hours: float) -> str:
     """Store a new session for ``user``; returns the cookie value (shown only to the browser)."""
     token = new_token()
     now = utcnow()
+    session.execute(delete(ConsoleSession).where(ConsoleSession.expires_at < now))  # housekeeping
     session.add(ConsoleSession(
         token_hash=token_hash(token), user_id=user.id, csrf_token=new_token(), created_at=now,
         expires_at=now + timedelta(hours=hours),
@@ -149,7 +150,3 @@ class LoginThrottle:
     def succeeded(self, username: str) -> None:
         self._failures.pop(username, None)
 
-
-def expired_before(moment: datetime) -> object:
-    """A statement deleting sessions that expired before ``moment`` (housekeeping)."""
-    return delete(ConsoleSession).where(ConsoleSession.expires_at < moment)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+import re
 import time
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 from typer.testing import CliRunner
 
+import api.console
 from api.console.i18n import LANGS, MESSAGES
-from api.db import AuditEntry, ConsoleSession, FeedbackCorrection, FeedbackMessage, User
+from api.db import CONSOLE_ROLES, AuditEntry, ConsoleSession, FeedbackCorrection, FeedbackMessage, User
 from api.services.corrections import corrections_frame
 from tests.api.console_calls import PASSWORD, classify, csrf_of, fast_hashing, make_user, sign_in
 
@@ -31,6 +34,11 @@ def console(make_client, settings):
 
 def test_every_label_has_chinese_and_english():
     assert all(set(texts) == set(LANGS) and all(texts.values()) for texts in MESSAGES.values())
+    used = set()
+    for template in (Path(api.console.__file__).parent / "templates").glob("*.html"):
+        used |= set(re.findall(r"t\('([a-z_0-9]+)'\s*[,)]", template.read_text(encoding="utf-8")))
+    used |= {f"role_{role}" for role in CONSOLE_ROLES} | {"saved_confirmed", "saved_corrected"}  # built keys
+    assert used and used <= set(MESSAGES)
 
 
 def test_sign_in_sets_a_hardened_cookie_and_opens_the_landing_page(console):
