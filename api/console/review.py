@@ -86,9 +86,9 @@ def correct(
     viewer: ViewerDep,
     session: SessionDep,
     model: ModelIfLoaded,
-    area: Annotated[str, Form(max_length=64)] = "",
+    area: Annotated[str, Form()] = "",
     dimensions: Annotated[list[str], Form()] = [],  # noqa: B006 (FastAPI copies defaults)
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: Annotated[str, Form()] = "",
 ):
     require_role(viewer, HANDLERS)
     check_csrf(viewer.session.csrf_token, csrf)

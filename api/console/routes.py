@@ -57,22 +57,24 @@ def login(
     request: Request,
     session: SessionDep,
     settings: SettingsDep,
-    username: Annotated[str, Form(max_length=64)] = "",
-    password: Annotated[str, Form(max_length=1024)] = "",
-    csrf: Annotated[str, Form(max_length=128)] = "",
-    next: Annotated[str, Form(max_length=512)] = "/console/",
+    username: Annotated[str, Form()] = "",
+    password: Annotated[str, Form()] = "",
+    csrf: Annotated[str, Form()] = "",
+    next: Annotated[str, Form()] = "/console/",
 ):
     check_csrf(request.cookies.get(LOGIN_CSRF_COOKIE), csrf)
     throttle = _throttle(request, settings)
     client = request.client.host if request.client else "unknown"
-    wait = throttle.delay(username, client)
+    key = username[:65]  # what the throttle remembers (names longer than 64 never sign in)
+    wait = throttle.delay(key, client)
     if wait:
         time.sleep(wait)  # a sync route: runs in the thread pool, other requests go on
-    user = check_password(session, username, password)
+    # over-long fields are a failed sign-in like any other (an HTML page, not a JSON 422)
+    user = check_password(session, username, password) if len(username) <= 64 and len(password) <= 1024 else None
     if user is None:
-        throttle.failed(username)
+        throttle.failed(key)
         return _login_page(request, settings, safe_next(next), status_code=401, failed=True)
-    throttle.succeeded(username)
+    throttle.succeeded(key)
     token = start_session(session, user, settings.console_session_hours)
     audit(session, user.username, "session.sign_in", "user", user.username)
     response = RedirectResponse(safe_next(next), status_code=303)
@@ -84,7 +86,7 @@ def login(
 @router.post("/logout")
 def logout(
     request: Request, viewer: ViewerDep, session: SessionDep, settings: SettingsDep,
-    csrf: Annotated[str, Form(max_length=128)] = "",
+    csrf: Annotated[str, Form()] = "",
 ):
     check_csrf(viewer.session.csrf_token, csrf)
     end_sessions(session, token=request.cookies.get(SESSION_COOKIE))

@@ -63,7 +63,8 @@ def test_secure_cookies_when_configured(make_client, settings):
 def test_a_wrong_password_or_unknown_user_gets_the_same_answer(console):
     wrong_password = sign_in(console, "hana", "not-the-password")
     unknown_user = sign_in(console, "nobody", PASSWORD)
-    assert wrong_password.status_code == unknown_user.status_code == 401
+    too_long = sign_in(console, "h" * 2000, PASSWORD)
+    assert wrong_password.status_code == unknown_user.status_code == too_long.status_code == 401
     assert "用户名或密码不正确" in wrong_password.text and "用户名或密码不正确" in unknown_user.text
     assert console.get("/console/", follow_redirects=False).status_code == 303  # still signed out
 
