@@ -3,6 +3,7 @@ those that need the service.
 
 * ``govperf serve``: train what has no champion this release can serve, create API keys,
   run the API.
+* ``govperf users add|disable|reset``: the web console's users (``/console``).
 * ``govperf train feedback`` learns from the handlers' corrections stored by the service
   (``GOVPERF_DATABASE_URL``) when no ``--corrections`` file is given.
 """
@@ -72,6 +73,65 @@ def serve(
     # the service writes its own access line (with a request id), so uvicorn's is off
     uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(fmt=settings.log_format),
                 access_log=False)
+
+
+users_app = typer.Typer(no_args_is_help=True, help="Users of the web console (/console): add, disable, reset.")
+app.add_typer(users_app, name="users")
+_CLI_ACTOR = "cli"  # the audit trail's name for changes made here
+
+
+def _user_change(change, *args) -> None:
+    """Run ``change(session, *args, actor=...)`` on the service database in one transaction."""
+    from api.console.users import UserError
+    from api.db import make_engine, make_session_factory, migrate
+    from api.settings import get_settings
+
+    url = get_settings().database_url
+    migrate(url)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            change(session, *args, actor=_CLI_ACTOR)
+            session.commit()
+    except UserError as err:
+        console.print(f"[red]{err}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        engine.dispose()
+
+
+def _new_password() -> str:
+    return typer.prompt("password", hide_input=True, confirmation_prompt=True)
+
+
+@users_app.command("add")
+def users_add(
+    username: Annotated[str, typer.Argument(help="sign-in name (letters, digits, . _ @ -)")],
+    role: Annotated[str, typer.Option(help="supervisor, analyst, handler or admin")] = "handler",
+):
+    """Add a console user; the password is asked for (twice, not echoed)."""
+    from api.console.users import add_user
+
+    _user_change(add_user, username, role, _new_password())
+    console.print(f"added {username} ({role})")
+
+
+@users_app.command("disable")
+def users_disable(username: Annotated[str, typer.Argument(help="the user to disable")]):
+    """Stop a user signing in; their open sessions end now."""
+    from api.console.users import disable_user
+
+    _user_change(disable_user, username)
+    console.print(f"disabled {username}")
+
+
+@users_app.command("reset")
+def users_reset(username: Annotated[str, typer.Argument(help="the user whose password to replace")]):
+    """Set a new password (asked for) and enable the user again; their open sessions end."""
+    from api.console.users import reset_password
+
+    _user_change(reset_password, username, _new_password())
+    console.print(f"new password set for {username}")
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -17,6 +17,7 @@ from functools import partial
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
+from api import console
 from api.auth import FailedKeyGuard, KeyStore, has_valid_key
 from api.db import make_engine, make_session_factory, migrate
 from api.delivery import start_delivery
@@ -149,4 +150,5 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
         health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, targets, feedback, admin
     ):
         app.include_router(module.router)
+    console.install(app)  # the web console: /console pages and static files
     return app

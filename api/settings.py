@@ -124,6 +124,14 @@ class Settings(BaseSettings):
         description="`govperf serve` logs one JSON object per line for every logger (request id, route, "
         "status, latency, model versions; never bodies or query strings); 'text' gives uvicorn's plain lines.",
     )
+    console_cookie_secure: bool = Field(
+        False, description="Send the web console's cookies with Secure (only over HTTPS); set true behind TLS."
+    )
+    console_session_hours: float = Field(12.0, gt=0, le=24 * 30, description="A console sign-in lasts this long.")
+    console_lockout_delay_s: float = Field(
+        5.0, ge=0, le=60, description="After 5 failed console sign-ins for one user name, each further attempt "
+        "waits this long (and is logged) until one succeeds or 15 minutes pass."
+    )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
     cors_origins: list[str] = Field(default_factory=list)

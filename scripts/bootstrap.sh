@@ -18,6 +18,15 @@ if [ -z "$PY" ]; then
   done
 fi
 [ -n "$PY" ] || { echo "govperf-ml needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
+# The console's browser tests drive Debian's chromium (Playwright never downloads a browser);
+# Noto CJK renders the Chinese pages. Installed from apt when running as root; otherwise
+# those tests skip with a reason.
+if [ "$MODE" = dev ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; }; then
+  echo ">> installing chromium and fonts-noto-cjk (apt) for the console browser tests" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
+    || echo ">> could not install chromium; the console browser tests will be skipped" >&2
+fi
 VENV="${GOVPERF_VENV:-.venv}"
 want="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"
 installed() { [ -f "$VENV/.govperf-installed-$1" ] && [ "$(cat "$VENV/.govperf-installed-$1")" = "$want" ]; }

@@ -26,6 +26,7 @@ from api.db.models import (
     WebhookDelivery,
     WebhookSubscription,
 )
+from api.db.users import CONSOLE_ROLES, AuditEntry, ConsoleSession, User
 
 ALEMBIC_INI = Path(__file__).resolve().parent.parent / "alembic.ini"
 
@@ -51,6 +52,10 @@ def downgrade(database_url: str, revision: str = "base") -> None:
 
 __all__ = [
     "ALERT_KINDS",
+    "CONSOLE_ROLES",
+    "AuditEntry",
+    "ConsoleSession",
+    "User",
     "ALERT_STATUSES",
     "FEEDBACK_STATUSES",
     "RISK_STATUSES",

@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from api.retry import RetryOnConflict
 from api.auth import FeedbackHandler
-from api.db import FeedbackCorrection, FeedbackMessage
-from api.db.models import utcnow
+from api.db import FeedbackMessage
+from api.services.corrections import MessageNotFound, record_correction
 from api.deps import FeedbackModel, PageDep, SessionDep, SettingsDep
 from api.schemas.common import finite, float_dict, naive_utc, str_list, text
 from api.schemas.feedback import (
@@ -135,42 +135,19 @@ def review_queue(_: FeedbackHandler, session: SessionDep, page: PageDep) -> Revi
 def correct(
     message_id: str, principal: FeedbackHandler, body: CorrectionCreate, model: FeedbackModel, session: SessionDep
 ) -> CorrectionPublic:
-    areas = [str(c) for c in getattr(model.estimator, "classes_", [])]
-    if body.area not in areas:
-        raise DataContractError(
-            f"area {body.area!r} is not a known service area; known: {areas}", field="area", ids=[body.area]
+    try:
+        recorded = record_correction(
+            session, model.estimator, message_id, body.area, body.dimensions,
+            handler_role=principal.role, handler_key=principal.key_id,
         )
-    known_dims = {str(c) for c in getattr(model.estimator, "dimension_classes_", [])}
-    dimensions = list(dict.fromkeys(d.strip() for d in body.dimensions if d.strip()))
-    unknown = [d for d in dimensions if d not in known_dims]
-    if unknown:
-        raise DataContractError(
-            f"dimensions {short(unknown)} are not known service dimensions; known: {sorted(known_dims)}",
-            field="dimensions",
-            ids=unknown,
-        )
-    message = session.execute(
-        select(FeedbackMessage).where(FeedbackMessage.message_id == message_id).with_for_update()
-    ).scalar_one_or_none()
-    if message is None:
-        raise HTTPException(http.HTTP_404_NOT_FOUND, f"message {message_id!r} not found")
-    same = body.area == message.area and set(dimensions) == set(message.dimensions or [])
-    message.status = "confirmed" if same else "corrected"
-    correction = FeedbackCorrection(
-        message_id=message_id,
-        area=body.area,
-        dimensions=dimensions,
-        handler_role=principal.role,
-        handler_key=principal.key_id,
-        created_at=utcnow(),
-    )
-    session.add(correction)
-    session.flush()
+    except MessageNotFound as err:
+        raise HTTPException(http.HTTP_404_NOT_FOUND, str(err)) from None
+    correction = recorded.correction
     return CorrectionPublic(
         message_id=message_id,
         area=correction.area,
         dimensions=correction.dimensions,
-        status=message.status,
+        status=recorded.status,
         handler_role=principal.role,
         created_at=correction.created_at,
     )

@@ -19,6 +19,9 @@ TABLES = {
     "forecasts",
     "webhook_subscriptions",
     "webhook_deliveries",
+    "users",
+    "console_sessions",
+    "audit_log",
 }
 
 
@@ -32,7 +35,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0006"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
@@ -66,6 +69,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     assert "CREATE TABLE alerts" in sql and "CREATE TABLE feedback_corrections" in sql
     assert "CREATE TABLE targets" in sql and "CREATE TABLE forecasts" in sql
     assert "CREATE TABLE webhook_subscriptions" in sql and "CREATE TABLE webhook_deliveries" in sql
+    assert "CREATE TABLE users" in sql and "CREATE TABLE audit_log" in sql
     assert "INSERT INTO counters" in sql
 
 

@@ -60,6 +60,8 @@ def test_wheel_installs_and_classifies_a_message(tmp_path):
     wheel = next(dist.glob("govperf_ml-*.whl"))
     names = zipfile.ZipFile(wheel).namelist()
     assert "govperf_ml/data/taxonomy.yaml" in names and "api/alembic.ini" in names
+    assert "api/console/templates/review.html" in names and "api/console/static/console.js" in names
+    assert "api/migrations/versions/0006_users.py" in names
     assert any(n.endswith("licenses/LICENSE") for n in names), "the licence travels with the wheel"
     target = tmp_path / "site"
     install = subprocess.run(

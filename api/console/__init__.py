@@ -1,0 +1,23 @@
+"""The web console: server-rendered pages for the people who use the service.
+
+Chinese by default, English by a switch; no CDN (scripts and styles are served from
+``api/console/static``). ``install(app)`` adds the routes, the static files and the HTML
+error pages to the app.
+"""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from api.console import review, routes
+from api.console.web import HERE, install_error_pages
+
+
+def install(app: FastAPI) -> None:
+    # the static mount before the routers: the console's catch-all 404 comes last
+    app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
+    app.include_router(routes.router)
+    app.include_router(review.router)
+    app.add_api_route("/console/{rest:path}", routes.not_found, methods=["GET"], include_in_schema=False)
+    install_error_pages(app)
