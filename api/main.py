@@ -16,6 +16,7 @@ from functools import partial
 
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
+from fastapi_offline import FastAPIOffline
 
 from api import console
 from api.auth import FailedKeyGuard, KeyStore, has_valid_key
@@ -134,11 +135,13 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
                 app.state.webhooks.stop()
             engine.dispose()
 
-    app = FastAPI(
+    # /docs and /redoc served from files in the installed package: no CDN (offline intranets)
+    app = FastAPIOffline(
         title="govperf-ml",
         version=__version__,
         description=API_DESCRIPTION,
         lifespan=lifespan,
+        static_url="/docs-static",
     )
     if settings is not None:
         app.dependency_overrides[get_settings] = lambda: settings

@@ -304,3 +304,16 @@ def test_overlapping_identical_upserts_all_succeed_once(client, auth, db):
     assert statuses == {200: 24}  # none answered 409: the collision was retried
     assert db.scalar(select(func.count()).select_from(Observation)) == 60
     assert db.scalar(select(func.count()).select_from(Target)) == 15
+
+
+@pytest.mark.parametrize("page", ["/docs", "/redoc"])
+def test_the_api_docs_load_nothing_from_outside(client, page):
+    import re
+
+    html = client.get(page)
+    assert html.status_code == 200
+    urls = re.findall(r"""(?:src|href|url)\s*[:=(]\s*['"]([^'"]+)['"]""", html.text)
+    assert urls and all(u.startswith("/") for u in urls), urls  # no CDN, no fonts from outside
+    for url in urls:
+        if url.endswith((".js", ".css")):
+            assert client.get(url).status_code == 200
