@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -277,7 +278,13 @@ class Forecast(Base):
 
     __tablename__ = "forecasts"
     __table_args__ = (
-        UniqueConstraint("unique_id", "ds", "model_version", "cutoff"),
+        # the sample city's forecasts (no run): one row per series, period, model and cutoff
+        Index(
+            "uq_forecasts_unique_id_ds_model_version_cutoff", "unique_id", "ds", "model_version", "cutoff",
+            unique=True, sqlite_where=text("run_id IS NULL"), postgresql_where=text("run_id IS NULL"),
+        ),
+        # a run's forecasts: one row per series and period within the run
+        UniqueConstraint("run_id", "unique_id", "ds"),
         Index("ix_forecasts_unique_id_cutoff", "unique_id", "cutoff"),
         Index("ix_forecasts_org_unit_channel", "org_unit", "channel"),
     )
@@ -296,6 +303,45 @@ class Forecast(Base):
     cutoff: Mapped[datetime] = mapped_column(DateTime)
     model_version: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(
+        ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=True
+    )
+    level: Mapped[str | None] = mapped_column(String(200), nullable=True)
+
+
+RECONCILIATIONS = ("bottom_up", "ols", "mint_shrink", "none")
+
+
+class ForecastRun(Base):
+    """One forecast of a user's series (``POST /v1/forecast-runs``): every node of its
+    hierarchy forecast by one model version from one cutoff and reconciled by one method.
+
+    ``hierarchy`` is the spec as posted (parent links or key columns); ``series`` counts
+    the nodes forecast, ``bottom`` the series posted at the bottom. ``created_by_role`` and
+    ``created_by_key`` (``Principal.key_id``) say who asked; a repeat of the same
+    ``Idempotency-Key`` by the same key returns this run instead of forecasting again.
+    """
+
+    __tablename__ = "forecast_runs"
+    __table_args__ = (
+        UniqueConstraint("created_by_key", "idempotency_key"),
+        _one_of("reconciliation", RECONCILIATIONS, "reconciliation"),
+        _one_of("status", ("completed",), "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    model_version: Mapped[str] = mapped_column(String(200))
+    cutoff: Mapped[datetime] = mapped_column(DateTime)
+    h: Mapped[int] = mapped_column(Integer)
+    reconciliation: Mapped[str] = mapped_column(String(16))
+    hierarchy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="completed")
+    series: Mapped[int] = mapped_column(Integer)
+    bottom: Mapped[int] = mapped_column(Integer)
+    created_by_role: Mapped[str] = mapped_column(String(32))
+    created_by_key: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
 
 
 WEBHOOK_EVENTS = ("alert.created", "alert.updated")

@@ -17,6 +17,7 @@ TABLES = {
     "counters",
     "targets",
     "forecasts",
+    "forecast_runs",
     "webhook_subscriptions",
     "webhook_deliveries",
 }
@@ -32,7 +33,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0004"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0005"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
@@ -66,6 +67,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     assert "CREATE TABLE alerts" in sql and "CREATE TABLE feedback_corrections" in sql
     assert "CREATE TABLE targets" in sql and "CREATE TABLE forecasts" in sql
     assert "CREATE TABLE webhook_subscriptions" in sql and "CREATE TABLE webhook_deliveries" in sql
+    assert "CREATE TABLE forecast_runs" in sql and "WHERE run_id IS NULL" in sql
     assert "INSERT INTO counters" in sql
 
 
