@@ -19,8 +19,7 @@ from api.schemas.common import py_datetime, series_frame
 from api.schemas.forecasts import ForecastRunPublic, ForecastRunRequest, HierarchySpec
 from api.services import forecasts as stored
 from govperf_ml.contracts import DataContractError, short
-from govperf_ml.features.time import canonical_freq, infer_freq, season_length
-from govperf_ml.forecasting.hierarchy import Hierarchy, forecast_hierarchy, from_keys, from_parents
+from govperf_ml.forecasting.hierarchy import Hierarchy, forecast_hierarchy, from_keys, from_parents, season_of
 
 
 def hierarchy_of(spec: HierarchySpec | None) -> Hierarchy | None:
@@ -34,15 +33,6 @@ def hierarchy_of(spec: HierarchySpec | None) -> Hierarchy | None:
     if frame.empty:
         raise DataContractError("hierarchy: keys lists no series", field="hierarchy")
     return from_keys(frame, list(spec.key_columns or ()))
-
-
-def _season(history: pd.DataFrame, freq: str | None) -> int:
-    """The season length of the history's frequency (1 where it cannot be told)."""
-    try:
-        first = history[history["unique_id"] == history["unique_id"].iloc[0]]
-        return int(season_length(canonical_freq(freq) if freq else infer_freq(first["ds"])))
-    except (DataContractError, ValueError, KeyError):
-        return 1
 
 
 def find(session: Session, principal: Principal, idempotency_key: str | None) -> ForecastRun | None:
@@ -70,7 +60,7 @@ def create_run(
     hierarchy = hierarchy_of(body.hierarchy)
     method = body.reconciliation if hierarchy is not None else "none"
     frame = forecast_hierarchy(model.estimator, history, hierarchy, h=body.h, level=stored.LEVELS,
-                               freq=body.freq, method=method, season_length=_season(history, body.freq))
+                               freq=body.freq, method=method, season_length=season_of(history, body.freq))
     alias = stored.forecast_alias(model.estimator, frame.drop(columns="level"))
     last = history.dropna(subset=["y"]).groupby("unique_id")["ds"].max()
     cutoff = last.max()

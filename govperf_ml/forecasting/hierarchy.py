@@ -124,6 +124,10 @@ def aggregate(history: pd.DataFrame, hierarchy: Hierarchy, *, rtol: float = 1e-6
     refused. Posted aggregates must agree with their children's sum.
     """
     data = history[[ID, DS, Y]].astype({ID: str}).dropna(subset=[Y])
+    twice = sorted(set(data.loc[data.duplicated([ID, DS]), ID]))
+    if twice:
+        raise DataContractError(f"series: more than one value for a period in {short(twice)}", field="series",
+                                ids=twice)
     posted = set(data[ID])
     unknown = sorted(posted - set(hierarchy.nodes))
     if unknown:
@@ -174,6 +178,28 @@ def _check_posted(data: pd.DataFrame, sums: pd.DataFrame, aggregates: set, rtol:
         bad = sorted(set(both.loc[off, ID]))
         raise DataContractError(f"series: the posted history of {short(bad)} is not the sum of its children",
                                 field="series", ids=bad)
+
+
+def season_of(history: pd.DataFrame, freq: str | None = None) -> int:
+    """The season length of the history's frequency (1 where it cannot be told)."""
+    from govperf_ml.features.time import canonical_freq, infer_freq, season_length
+
+    try:
+        first = history[history[ID] == history[ID].iloc[0]]
+        return int(season_length(canonical_freq(freq) if freq else infer_freq(first[DS])))
+    except (DataContractError, ValueError, KeyError, IndexError):
+        return 1
+
+
+def hierarchy_from_columns(frame: pd.DataFrame, spec: str) -> Hierarchy:
+    """``"parent"`` (a parent-link column; aggregates are rows with their own parent and an
+    empty or matching ``y``) or comma-separated key columns (``"Concession,Type,ATC1,ATC2"``)."""
+    cols = [c.strip() for c in str(spec).split(",") if c.strip()]
+    if cols == ["parent"]:
+        if "parent" not in frame.columns:
+            raise DataContractError("hierarchy: no 'parent' column in the data", field="parent")
+        return from_parents(frame[[ID, "parent"]].astype({ID: str}).drop_duplicates())
+    return from_keys(frame, cols)
 
 
 def naive_residuals(history: pd.DataFrame, season_length: int = 1) -> pd.DataFrame:
