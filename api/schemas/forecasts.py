@@ -109,10 +109,10 @@ class HierarchySpec(Schema):
     """Parent links, or key columns with each bottom series' key values (levels Total,
     key1, key1/key2, ...; aggregates are named by their key values joined by ``/``)."""
 
-    parents: list[ParentLink] | None = Field(None, max_length=20_000)
+    parents: list[ParentLink] | None = Field(None, min_length=1, max_length=20_000)
     key_columns: list[Name] | None = Field(None, min_length=1, max_length=10,
                                            description='e.g. ["Concession", "Type", "ATC1", "ATC2"]')
-    keys: list[SeriesKeys] | None = Field(None, max_length=20_000)
+    keys: list[SeriesKeys] | None = Field(None, min_length=1, max_length=20_000)
 
     @model_validator(mode="after")
     def _one_form(self) -> HierarchySpec:

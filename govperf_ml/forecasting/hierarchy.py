@@ -51,6 +51,8 @@ def from_parents(links: pd.DataFrame, *, parent_col: str = "parent") -> Hierarch
     """Validate parent links: duplicates, orphans and cycles are refused, naming the node."""
     if ID not in links.columns or parent_col not in links.columns:
         raise DataContractError(f"hierarchy: needs columns {ID!r} and {parent_col!r}", field=parent_col)
+    if links.empty:
+        raise DataContractError("hierarchy: no nodes", field=parent_col)
     ids = links[ID].astype(str).str.strip()
     dup = sorted(set(ids[ids.duplicated()]))
     if dup:
@@ -232,10 +234,15 @@ def forecast_hierarchy(estimator, history: pd.DataFrame, hierarchy: Hierarchy | 
     return frame.assign(level=frame[ID].map(lv)).sort_values([ID, DS], kind="stable").reset_index(drop=True)
 
 
-def coherence_error(forecasts: pd.DataFrame, hierarchy: Hierarchy, column: str) -> float:
-    """The largest |node forecast - sum of its bottom series' forecasts| over all nodes and periods."""
+def coherence_by_node(forecasts: pd.DataFrame, hierarchy: Hierarchy, column: str) -> pd.Series:
+    """Per node, the largest |its forecast - the sum of its bottom series' forecasts| over periods."""
     S, nodes, leaves = summing_matrix(hierarchy.links)
     wide = forecasts.pivot(index=DS, columns=ID, values=column)
     base = wide.reindex(columns=nodes).to_numpy(float)
     sums = wide.reindex(columns=leaves).to_numpy(float) @ S.T
-    return float(np.nanmax(np.abs(base - sums))) if base.size else 0.0
+    return pd.Series(np.abs(base - sums).max(axis=0) if len(base) else 0.0, index=nodes, name="coherence_error")
+
+
+def coherence_error(forecasts: pd.DataFrame, hierarchy: Hierarchy, column: str) -> float:
+    """The largest |node forecast - sum of its bottom series' forecasts| over all nodes and periods."""
+    return float(coherence_by_node(forecasts, hierarchy, column).max())

@@ -46,3 +46,19 @@ def test_parent_column_and_a_bad_hierarchy_is_one_line_naming_the_node(tmp_path,
     df.assign(parent="X").to_csv(tmp_path / "orphan.csv", index=False)
     res = runner.invoke(app, ["score", "forecast", "-i", str(tmp_path / "orphan.csv"), "--hierarchy", "parent"])
     assert res.exit_code == 2 and "'X'" in res.output and "is not a node" in res.output
+
+
+def test_bench_forecast_hierarchy_reports_every_level_and_coherence(tmp_path):
+    import json
+
+    ids = ["a/x", "a/y", "b/x", "b/y"]
+    df = panel(ids, n=48).assign(y=lambda d: d["y"] * 100)
+    df = df.assign(K1=df["unique_id"].str[0], K2=df["unique_id"].str[-1]).rename(columns={"y": "Scripts"})
+    df.to_csv(tmp_path / "pbs_like.csv.gz", index=False)
+    res = runner.invoke(app, ["bench", "forecast", "--data", str(tmp_path), "--hierarchy", "K1,K2"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(next(line for line in res.output.splitlines() if line.startswith("RESULT "))[7:])
+    assert result["levels"] == 3 and result["series"] == 7 and result["bottom"] == 4 and result["h"] == 12
+    assert result["coherence_base"] > 1e-6
+    for method in ("bottom_up", "ols", "mint_shrink"):
+        assert result[f"coherence_{method}"] < 1e-6 and result[f"mase_{method}"] > 0
