@@ -120,6 +120,11 @@ class HierarchySpec(Schema):
             raise ValueError("give either parents or key_columns (with keys)")
         if (self.key_columns is None) != (self.keys is None):
             raise ValueError("key_columns and keys go together")
+        if self.key_columns is not None and len("/".join(self.key_columns)) > 200:
+            raise ValueError("key_columns joined by '/' name a level: at most 200 characters")
+        long = [k.unique_id for k in self.keys or () if len("/".join(k.keys.values())) > 401]
+        if long:
+            raise ValueError(f"key values joined by '/' name an aggregate: at most 401 characters ({long[0]!r})")
         return self
 
 

@@ -136,6 +136,8 @@ def store(
         levels = data["level"] if "level" in data.columns else [None] * len(data)
         for row, lv in zip(rows, levels, strict=True):
             row.run_id, row.level = run_id, (None if lv is None else str(lv))
+            # a run's ids are the user's (up to 401 characters, any naming): the filter columns keep 200
+            row.org_unit, row.channel = row.org_unit[:200], row.channel[:200]
     session.add_all(rows)
     session.flush()
     return StoreResult(inserted=len(rows), existing=len(data) - len(rows), series=len(series))

@@ -160,3 +160,16 @@ def test_request_shape_and_roles(client, auth, helpers):
     assert r.status_code == 201 and r.json()["reconciliation"] == "none" and r.json()["series"] == 1
     assert client.get(f"{URL}/{r.json()['id']}", headers=auth("handler")).status_code == 403
     assert client.get(f"{URL}/999", headers=auth("analyst")).status_code == 404
+
+
+def test_names_that_would_not_fit_the_columns_are_refused(client, auth, helpers):
+    long = "k" * 150
+    keys = [{"unique_id": "s1", "keys": {"A": long, "B": long, "C": long}}]
+    body = {"series": history(helpers, ["s1"]), "h": 1,
+            "hierarchy": {"key_columns": ["A", "B", "C"], "keys": keys}}
+    r = client.post(URL, headers=auth("analyst"), json=body)
+    assert r.status_code == 422 and "401 characters" in r.text
+    uid = "u" * 401  # a run's series id may be long: the org_unit filter column keeps its first 200
+    r = client.post(URL, headers=auth("analyst"), json={"series": history(helpers, [uid]), "h": 1})
+    assert r.status_code == 201
+    assert listed(client, auth, r.json()["id"])["data"][0]["org_unit"] == "u" * 200
