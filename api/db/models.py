@@ -270,20 +270,15 @@ class Forecast(Base):
 
     A forecast *run* is one series forecast by one model version from one ``cutoff``
     (the last period of the history it saw); ``h_step`` counts the periods after the
-    cutoff (1..h). Storing is idempotent on (unique_id, ds, model_version, cutoff): a
-    run stored again adds nothing and replaces nothing. ``org_unit`` and ``channel`` are
-    the two halves of ``unique_id`` (``<org_unit>|<channel>``, the sample city's naming),
-    kept for filtering.
+    cutoff (1..h). Without ``run_id`` (the sample city) storing is idempotent on (unique_id,
+    ds, model_version, cutoff); rows of a ``ForecastRun`` are unique within it. ``org_unit``
+    and ``channel`` are the halves of ``unique_id`` (``<org_unit>|<channel>``), for filters.
     """
 
     __tablename__ = "forecasts"
-    __table_args__ = (
-        # the sample city's forecasts (no run): one row per series, period, model and cutoff
-        Index(
-            "uq_forecasts_unique_id_ds_model_version_cutoff", "unique_id", "ds", "model_version", "cutoff",
-            unique=True, sqlite_where=text("run_id IS NULL"), postgresql_where=text("run_id IS NULL"),
-        ),
-        # a run's forecasts: one row per series and period within the run
+    __table_args__ = (  # no run (the sample city): unique per series, period, model, cutoff; a run's: per run
+        Index("uq_forecasts_unique_id_ds_model_version_cutoff", "unique_id", "ds", "model_version", "cutoff",
+              unique=True, sqlite_where=text("run_id IS NULL"), postgresql_where=text("run_id IS NULL")),
         UniqueConstraint("run_id", "unique_id", "ds"),
         Index("ix_forecasts_unique_id_cutoff", "unique_id", "cutoff"),
         Index("ix_forecasts_org_unit_channel", "org_unit", "channel"),
@@ -303,24 +298,18 @@ class Forecast(Base):
     cutoff: Mapped[datetime] = mapped_column(DateTime)
     model_version: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
-    run_id: Mapped[int | None] = mapped_column(
-        ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=True
-    )
-    level: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the node's level in the run
 
 
 RECONCILIATIONS = ("bottom_up", "ols", "mint_shrink", "none")
 
 
 class ForecastRun(Base):
-    """One forecast of a user's series (``POST /v1/forecast-runs``): every node of its
-    hierarchy forecast by one model version from one cutoff and reconciled by one method.
-
-    ``hierarchy`` is the spec as posted (parent links or key columns); ``series`` counts
-    the nodes forecast, ``bottom`` the series posted at the bottom. ``created_by_role`` and
-    ``created_by_key`` (``Principal.key_id``) say who asked; a repeat of the same
-    ``Idempotency-Key`` by the same key returns this run instead of forecasting again.
-    """
+    """``POST /v1/forecast-runs``: every node of a user's hierarchy (``hierarchy``, as posted)
+    forecast by one model version from one cutoff and reconciled by one method. ``series``
+    counts the nodes, ``bottom`` the posted bottom series; ``created_by_key`` is the
+    ``Principal.key_id``, with ``idempotency_key`` unique per key."""
 
     __tablename__ = "forecast_runs"
     __table_args__ = (
