@@ -173,3 +173,61 @@ def test_names_that_would_not_fit_the_columns_are_refused(client, auth, helpers)
     r = client.post(URL, headers=auth("analyst"), json={"series": history(helpers, [uid]), "h": 1})
     assert r.status_code == 201
     assert listed(client, auth, r.json()["id"])["data"][0]["org_unit"] == "u" * 200
+
+
+def test_racing_repeats_of_one_idempotency_key_make_one_run(client, auth, helpers, db, monkeypatch):
+    """The second request does not see the first's run, collides on (key, Idempotency-Key),
+    and is rerun (RetryOnConflict): it then finds the run and returns it."""
+    from api.services import forecast_runs as service
+
+    body = {"series": history(helpers, ["a1", "a2", "b1"]), "hierarchy": {"parents": PARENTS}, "h": 2}
+    headers = {**auth("analyst"), "Idempotency-Key": "race"}
+    first = client.post(URL, headers=headers, json=body)
+    real, calls = service.find, []
+
+    def blind_once(*args):
+        calls.append(1)
+        return None if len(calls) == 1 else real(*args)
+
+    monkeypatch.setattr(service, "find", blind_once)
+    second = client.post(URL, headers=headers, json=body)
+    assert (first.status_code, second.status_code) == (201, 200) and second.json() == first.json()
+    assert len(calls) == 2 and db.count(ForecastRun) == 1 and db.count(Forecast) == 6 * 2
+
+
+def test_migration_0005_keeps_sample_forecasts_and_downgrades(tmp_path):
+    import sqlalchemy as sa
+    from sqlalchemy.exc import IntegrityError
+
+    from api.db import downgrade, make_engine, migrate
+
+    url = f"sqlite:///{tmp_path / 'm.db'}"
+    migrate(url, "0004")
+    insert = sa.text(
+        "INSERT INTO forecasts (unique_id, org_unit, channel, ds, h_step, mean, cutoff, model_version, created_at"
+        "{extra}) VALUES ('D01|hotline', 'D01', 'hotline', '2026-01-01', 1, 10, '2025-12-31', 'm/1', '2026-01-01'"
+        "{values})"
+    )
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(str(insert).format(extra="", values="")))
+        migrate(url)
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM forecasts WHERE run_id IS NULL")).scalar() == 1
+            conn.execute(sa.text(
+                "INSERT INTO forecast_runs (created_at, model_version, cutoff, h, reconciliation, status, series, "
+                "bottom, created_by_role, created_by_key) VALUES ('2026-01-01', 'm/1', '2025-12-31', 1, 'ols', "
+                "'completed', 1, 1, 'analyst', 'k')"))
+            # the same series, period, model and cutoff in a run: no collision with the sample city's row
+            conn.execute(sa.text(str(insert).format(extra=", run_id", values=", 1")))
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # the sample city's key still holds
+            conn.execute(sa.text(str(insert).format(extra="", values="")))
+        with pytest.raises(IntegrityError), engine.begin() as conn:  # and a run's
+            conn.execute(sa.text(str(insert).format(extra=", run_id", values=", 1")))
+        downgrade(url, "0004")
+        with engine.begin() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM forecasts")).scalar() == 1
+            assert "forecast_runs" not in sa.inspect(conn).get_table_names()
+    finally:
+        engine.dispose()
