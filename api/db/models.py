@@ -331,6 +331,7 @@ class ForecastRun(Base):
     created_by_role: Mapped[str] = mapped_column(String(32))
     created_by_key: Mapped[str] = mapped_column(String(16))
     idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the request: a reused key must match
 
 
 WEBHOOK_EVENTS = ("alert.created", "alert.updated")

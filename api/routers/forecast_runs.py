@@ -32,7 +32,8 @@ RunId = Annotated[int, Path(ge=1, le=MAX_INT, description="The run's id")]
         "`ols`, `bottom_up`, or `none`), then stored under the returned run id: list them with "
         "`GET /v1/forecasts?run_id=`. A hierarchy with a cycle, an orphan, a bottom series without "
         "history or a sum that cannot be formed is a 422 naming the node. With an `Idempotency-Key` "
-        "header, a repeat by the same API key returns the first run (200)."
+        "header, a repeat by the same API key returns the first run (200); the same key with another "
+        "request is a 422."
     ),
     responses={200: {"description": "The run made earlier with this Idempotency-Key"}},
 )

@@ -4,10 +4,12 @@ One run is one request: the hierarchy is checked and every node's history formed
 library (:mod:`govperf_ml.forecasting.hierarchy`), every node forecast by the champion,
 reconciled (MinT-shrink by default) and stored with the run's id, in the caller's
 transaction. A repeat with the same ``Idempotency-Key`` by the same API key returns the
-run it made the first time.
+run it made the first time; the same key with another request is a 422.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import pandas as pd
 from sqlalchemy import select
@@ -49,8 +51,13 @@ def create_run(
     session: Session, body: ForecastRunRequest, model, principal: Principal, idempotency_key: str | None = None
 ) -> tuple[ForecastRun, bool]:
     """Forecast, reconcile and store; returns the run and whether it is new."""
+    digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     found = find(session, principal, idempotency_key)
     if found is not None:
+        if found.request_hash != digest:
+            raise DataContractError(
+                f"Idempotency-Key: {idempotency_key!r} was used by this API key for another request "
+                f"(run {found.id}); use a new key", field="Idempotency-Key", ids=[found.id])
         return found, False
     with_x = sorted({p.unique_id for p in body.series if p.x})
     if with_x:
@@ -70,6 +77,7 @@ def create_run(
         status="completed", series=int(frame["unique_id"].nunique()),
         bottom=len(hierarchy.bottom) if hierarchy is not None else int(last.size),
         created_by_role=principal.role, created_by_key=principal.key_id, idempotency_key=idempotency_key,
+        request_hash=digest,
     )
     session.add(run)
     session.flush()

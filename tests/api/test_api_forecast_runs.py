@@ -119,6 +119,9 @@ def test_idempotency_key_returns_the_first_run(client, auth, helpers, db):
     other_key = client.post(URL, headers={**auth("supervisor"), "Idempotency-Key": "plan-2026-q1"}, json=body)
     assert other_key.status_code == 201 and other_key.json()["id"] != one.json()["id"]
     assert db.count(ForecastRun) == 2
+    changed = client.post(URL, headers=headers, json={**body, "h": 3})
+    assert changed.status_code == 422 and changed.json()["errors"][0]["loc"][-1] == "Idempotency-Key"
+    assert "another request" in changed.json()["errors"][0]["msg"] and db.count(ForecastRun) == 2
 
 
 @pytest.mark.parametrize(
@@ -217,8 +220,8 @@ def test_migration_0005_keeps_sample_forecasts_and_downgrades(tmp_path):
             assert conn.execute(sa.text("SELECT count(*) FROM forecasts WHERE run_id IS NULL")).scalar() == 1
             conn.execute(sa.text(
                 "INSERT INTO forecast_runs (created_at, model_version, cutoff, h, reconciliation, status, series, "
-                "bottom, created_by_role, created_by_key) VALUES ('2026-01-01', 'm/1', '2025-12-31', 1, 'ols', "
-                "'completed', 1, 1, 'analyst', 'k')"))
+                "bottom, created_by_role, created_by_key, request_hash) VALUES ('2026-01-01', 'm/1', '2025-12-31', "
+                "1, 'ols', 'completed', 1, 1, 'analyst', 'k', 'x')"))
             # the same series, period, model and cutoff in a run: no collision with the sample city's row
             conn.execute(sa.text(str(insert).format(extra=", run_id", values=", 1")))
         with pytest.raises(IntegrityError), engine.begin() as conn:  # the sample city's key still holds

@@ -43,6 +43,7 @@ def upgrade() -> None:
         sa.Column("created_by_role", sa.String(32), nullable=False),
         sa.Column("created_by_key", sa.String(16), nullable=False),
         sa.Column("idempotency_key", sa.String(200), nullable=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
         sa.PrimaryKeyConstraint("id", name="pk_forecast_runs"),
         sa.UniqueConstraint(
             "created_by_key", "idempotency_key", name="uq_forecast_runs_created_by_key_idempotency_key"
