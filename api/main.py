@@ -28,7 +28,18 @@ from api.metrics import bind_sessions, register_queue_depth
 from api.metrics import install as install_metrics
 from api.middleware import BodyLimit, RequestContext
 from api.openapi import install_openapi
-from api.routers import admin, alerts, anomalies, feedback, forecasts, health, observations, subscriptions, targets
+from api.routers import (
+    admin,
+    alerts,
+    anomalies,
+    feedback,
+    forecast_runs,
+    forecasts,
+    health,
+    observations,
+    subscriptions,
+    targets,
+)
 from api.routers import models as model_routes
 from api.services.model_reload import ModelReloader
 from api.services.webhooks import outbox_depth
@@ -150,7 +161,8 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
     install_openapi(app)
     app.include_router(model_routes.admin_router)
     for module in (
-        health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, targets, feedback, admin
+        health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, forecast_runs, targets,
+        feedback, admin,
     ):
         app.include_router(module.router)
     console.install(app)  # the web console: /console pages and static files

@@ -25,6 +25,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -269,15 +270,16 @@ class Forecast(Base):
 
     A forecast *run* is one series forecast by one model version from one ``cutoff``
     (the last period of the history it saw); ``h_step`` counts the periods after the
-    cutoff (1..h). Storing is idempotent on (unique_id, ds, model_version, cutoff): a
-    run stored again adds nothing and replaces nothing. ``org_unit`` and ``channel`` are
-    the two halves of ``unique_id`` (``<org_unit>|<channel>``, the sample city's naming),
-    kept for filtering.
+    cutoff (1..h). Without ``run_id`` (the sample city) storing is idempotent on (unique_id,
+    ds, model_version, cutoff); rows of a ``ForecastRun`` are unique within it. ``org_unit``
+    and ``channel`` are the halves of ``unique_id`` (``<org_unit>|<channel>``), for filters.
     """
 
     __tablename__ = "forecasts"
-    __table_args__ = (
-        UniqueConstraint("unique_id", "ds", "model_version", "cutoff"),
+    __table_args__ = (  # no run (the sample city): unique per series, period, model, cutoff; a run's: per run
+        Index("uq_forecasts_unique_id_ds_model_version_cutoff", "unique_id", "ds", "model_version", "cutoff",
+              unique=True, sqlite_where=text("run_id IS NULL"), postgresql_where=text("run_id IS NULL")),
+        UniqueConstraint("run_id", "unique_id", "ds"),
         Index("ix_forecasts_unique_id_cutoff", "unique_id", "cutoff"),
         Index("ix_forecasts_org_unit_channel", "org_unit", "channel"),
     )
@@ -296,6 +298,40 @@ class Forecast(Base):
     cutoff: Mapped[datetime] = mapped_column(DateTime)
     model_version: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=True)
+    level: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the node's level in the run
+
+
+RECONCILIATIONS = ("bottom_up", "ols", "mint_shrink", "none")
+
+
+class ForecastRun(Base):
+    """``POST /v1/forecast-runs``: every node of a user's hierarchy (``hierarchy``, as posted)
+    forecast by one model version from one cutoff and reconciled by one method. ``series``
+    counts the nodes, ``bottom`` the posted bottom series; ``created_by_key`` is the
+    ``Principal.key_id``, with ``idempotency_key`` unique per key."""
+
+    __tablename__ = "forecast_runs"
+    __table_args__ = (
+        UniqueConstraint("created_by_key", "idempotency_key"),
+        _one_of("reconciliation", RECONCILIATIONS, "reconciliation"),
+        _one_of("status", ("completed",), "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    model_version: Mapped[str] = mapped_column(String(200))
+    cutoff: Mapped[datetime] = mapped_column(DateTime)
+    h: Mapped[int] = mapped_column(Integer)
+    reconciliation: Mapped[str] = mapped_column(String(16))
+    hierarchy: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
+    status: Mapped[str] = mapped_column(String(16), default="completed")
+    series: Mapped[int] = mapped_column(Integer)
+    bottom: Mapped[int] = mapped_column(Integer)
+    created_by_role: Mapped[str] = mapped_column(String(32))
+    created_by_key: Mapped[str] = mapped_column(String(16))
+    idempotency_key: Mapped[str | None] = mapped_column(String(200), nullable=True)
+    request_hash: Mapped[str] = mapped_column(String(64))  # sha256 of the request: a reused key must match
 
 
 WEBHOOK_EVENTS = ("alert.created", "alert.updated")

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from api.auth import Planner
 from api.deps import ForecastModel, PageDep, SessionDep
-from api.schemas.common import Day, finite, py_datetime
+from api.schemas.common import MAX_INT, Day, finite, py_datetime
 from api.schemas.forecasts import (
     ForecastPoint,
     ForecastRequest,
@@ -62,8 +62,9 @@ def forecast(_: Planner, body: ForecastRequest, model: ForecastModel) -> Forecas
         "ordered by series and period. Series are named `<org_unit>|<channel>` (e.g. `D01|hotline`, "
         "`CITY|service_hall` for the city totals). By default only each series' latest run is listed "
         "(its latest cutoff; among model versions forecasting from it, the one stored last); "
-        "`cutoff=all` lists every stored run. Served from the database: works while the forecast "
-        "model is not loaded."
+        "`cutoff=all` lists every stored run. `run_id` lists one forecast run's forecasts "
+        "(`POST /v1/forecast-runs`; without it, runs are not listed). Served from the database: works "
+        "while the forecast model is not loaded."
     ),
 )
 def list_forecasts(
@@ -79,6 +80,9 @@ def list_forecasts(
     cutoff: Annotated[
         Literal["latest", "all"], Query(description="`latest`: each series' latest run only; `all`: every run")
     ] = "latest",
+    run_id: Annotated[
+        int | None, Query(ge=1, le=MAX_INT, description="Only this forecast run's (`POST /v1/forecast-runs`)")
+    ] = None,
 ) -> StoredForecasts:
     stmt = service.forecasts_query(
         unique_ids=unique_id,
@@ -88,6 +92,7 @@ def list_forecasts(
         ds_from=ds_from,
         ds_to=ds_to,
         cutoff=cutoff,
+        run_id=run_id,
     )
     total = count(session, stmt)
     rows = service.page(session, stmt, limit=page.limit, offset=page.offset)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 
-from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Moment, Public, Schema, SeriesPoint, UtcDateTime
+from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint, UtcDateTime
 
 ExogValues = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat | None],
                        Field(max_length=50)]
@@ -80,8 +80,78 @@ class StoredForecast(Public):
     model_version: str
     cutoff: UtcDateTime = Field(description="The last period of the history the model saw")
     created_at: UtcDateTime
+    run_id: int | None = Field(None, description="The forecast run (`POST /v1/forecast-runs`); null: the sample city")
+    level: str | None = Field(None, description="The node's level in the run's hierarchy")
 
 
 class StoredForecasts(Public):
     data: list[StoredForecast]
     count: int = Field(description="Forecasts matching the filters (all pages)")
+
+
+# ---------------------------------------------------------------------------------------
+# Forecast runs (POST /v1/forecast-runs): the user's series and their hierarchy
+# ---------------------------------------------------------------------------------------
+KeyValue = Annotated[str, Field(min_length=1, max_length=200)]
+
+
+class ParentLink(Schema):
+    unique_id: Id
+    parent: Id | None = Field(None, description="null (or absent) at the top")
+
+
+class SeriesKeys(Schema):
+    unique_id: Id
+    keys: dict[Name, KeyValue] = Field(max_length=10, description='e.g. {"Concession": "General", "ATC1": "A"}')
+
+
+class HierarchySpec(Schema):
+    """Parent links, or key columns with each bottom series' key values (levels Total,
+    key1, key1/key2, ...; aggregates are named by their key values joined by ``/``)."""
+
+    parents: list[ParentLink] | None = Field(None, min_length=1, max_length=20_000)
+    key_columns: list[Name] | None = Field(None, min_length=1, max_length=10,
+                                           description='e.g. ["Concession", "Type", "ATC1", "ATC2"]')
+    keys: list[SeriesKeys] | None = Field(None, min_length=1, max_length=20_000)
+
+    @model_validator(mode="after")
+    def _one_form(self) -> HierarchySpec:
+        if (self.parents is None) == (self.key_columns is None):
+            raise ValueError("give either parents or key_columns (with keys)")
+        if (self.key_columns is None) != (self.keys is None):
+            raise ValueError("key_columns and keys go together")
+        if self.key_columns is not None and len("/".join(self.key_columns)) > 200:
+            raise ValueError("key_columns joined by '/' name a level: at most 200 characters")
+        long = [k.unique_id for k in self.keys or () if len("/".join(k.keys.values())) > 401]
+        if long:
+            raise ValueError(f"key values joined by '/' name an aggregate: at most 401 characters ({long[0]!r})")
+        return self
+
+
+Reconciliation = Literal["mint_shrink", "ols", "bottom_up", "none"]
+
+
+class ForecastRunRequest(Schema):
+    series: list[HistoryPoint] = Field(
+        min_length=1, max_length=MAX_POINTS,
+        description="History of the bottom series (aggregates, when sent, must equal their children's sum)")
+    hierarchy: HierarchySpec | None = Field(None, description="null: the series are forecast independently")
+    h: int = Field(ge=1, le=366, description="Periods ahead")
+    freq: str | None = Field(None, max_length=16, description="Pandas frequency; inferred when absent")
+    reconciliation: Reconciliation = Field(
+        "mint_shrink", description="How forecasts are made to add up (ignored without a hierarchy)")
+
+
+class ForecastRunPublic(Public):
+    id: int
+    created_at: UtcDateTime
+    status: str
+    model_version: str
+    cutoff: UtcDateTime = Field(description="The last period of the history")
+    h: int
+    reconciliation: str
+    hierarchy: dict[str, Any] | None
+    series: int = Field(description="Nodes forecast (every level)")
+    bottom: int = Field(description="Bottom series posted")
+    created_by_role: str
+    forecasts: str = Field(description="Where the run's forecasts are listed")

@@ -102,6 +102,7 @@ def store(
     alias: str,
     cutoffs: Mapping[str, datetime | pd.Timestamp],
     model_version: str,
+    run_id: int | None = None,
 ) -> StoreResult:
     """Store a forecaster's output (``unique_id, ds, <alias>, <alias>-lo-80`` ...).
 
@@ -114,7 +115,8 @@ def store(
 
     Rows whose (unique_id, ds, model_version, cutoff) is already stored are left as
     they were and counted in ``existing``. ``h_step`` is the row's rank after the cutoff
-    within its series (1..h).
+    within its series (1..h). With ``run_id`` (a new forecast run) every row is new and
+    carries the run and, where ``frame`` has one, its ``level`` column.
     """
     if frame.empty:
         return StoreResult()
@@ -128,8 +130,14 @@ def store(
     cut = {str(k): py_datetime(v) for k, v in cutoffs.items()}
 
     series = sorted(set(data["unique_id"]))
-    existing = _stored_keys(session, series, cut, model_version)
+    existing = _stored_keys(session, series, cut, model_version) if run_id is None else set()
     rows = _new_rows(data, existing, alias=alias, cut=cut, model_version=model_version)
+    if run_id is not None:  # a new run: nothing was stored before, rows are data's rows in order
+        levels = data["level"] if "level" in data.columns else [None] * len(data)
+        for row, lv in zip(rows, levels, strict=True):
+            row.run_id, row.level = run_id, (None if lv is None else str(lv))
+            # a run's ids are the user's (up to 401 characters, any naming): the filter columns keep 200
+            row.org_unit, row.channel = row.org_unit[:200], row.channel[:200]
     session.add_all(rows)
     session.flush()
     return StoreResult(inserted=len(rows), existing=len(data) - len(rows), series=len(series))
@@ -142,7 +150,9 @@ def _stored_keys(session: Session, series: list[str], cut: dict[str, datetime], 
         keys = [(u, cut[u]) for u in chunk]
         found = session.execute(
             select(Forecast.unique_id, Forecast.ds).where(
-                Forecast.model_version == model_version, tuple_(Forecast.unique_id, Forecast.cutoff).in_(keys)
+                Forecast.run_id.is_(None),
+                Forecast.model_version == model_version,
+                tuple_(Forecast.unique_id, Forecast.cutoff).in_(keys),
             )
         )
         existing.update((u, ds) for u, ds in found)
@@ -217,15 +227,17 @@ def forecasts_query(
     ds_from: date | None = None,
     ds_to: date | None = None,
     cutoff: Literal["latest", "all"] = "latest",
+    run_id: int | None = None,
 ) -> Select:
     """Stored forecasts matching the filters (not ordered, not paged).
 
     ``cutoff="latest"`` keeps, per series, only its latest run: the latest cutoff and,
     when several model versions forecast from it, the one stored last. The run is
     chosen among the series' runs matching ``model_version`` (when given), before the
-    ``ds`` range is applied.
+    ``ds`` range is applied. Without ``run_id`` only the sample city's forecasts (stored
+    without a run) are listed; with it, only that run's (one cutoff: ``cutoff`` is moot).
     """
-    series_filters = []
+    series_filters = [Forecast.run_id.is_(None) if run_id is None else Forecast.run_id == run_id]
     if unique_ids:
         series_filters.append(Forecast.unique_id.in_(list(unique_ids)))
     if org_unit is not None:
@@ -235,7 +247,7 @@ def forecasts_query(
     if model_version is not None:
         series_filters.append(Forecast.model_version == model_version)
     stmt = select(Forecast).where(*series_filters)
-    if cutoff == "latest":
+    if cutoff == "latest" and run_id is None:
         ranked = _ranked_runs(series_filters)
         stmt = stmt.join(
             ranked,
@@ -272,4 +284,6 @@ def public(row: Forecast, levels: Iterable[int] = LEVELS) -> StoredForecast:
         model_version=row.model_version,
         cutoff=row.cutoff,
         created_at=row.created_at,
+        run_id=row.run_id,
+        level=row.level,
     )

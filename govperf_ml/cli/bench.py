@@ -22,6 +22,9 @@ def bench(
     label_col: Annotated[str, typer.Option(help="feedback --csv: label column")] = "label",
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
+    hierarchy: Annotated[Optional[str], typer.Option(
+        help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
+    ] = None,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
@@ -34,6 +37,8 @@ def bench(
     try:
         if task == BenchTask.anomaly:
             res = benches.anomaly.run(data, results=results or Path("bench-results/anomaly"), quick=quick)
+        elif task == BenchTask.forecast and hierarchy:
+            res = benches.hierarchy.run(data, hierarchy=hierarchy, quick=quick)
         elif task == BenchTask.forecast:
             res = benches.forecast.run(data, freq=freq, quick=quick)
         elif task == BenchTask.targets:

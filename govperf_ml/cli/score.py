@@ -23,6 +23,19 @@ def _write(df: pd.DataFrame, output: Optional[Path], version: str) -> None:
         console.print(f"wrote {len(df)} rows to {output} (model {version})")
 
 
+def _forecast_hierarchy(estimator, df: pd.DataFrame, spec: str, *, h: int, level, method: str,
+                        has_future: bool) -> pd.DataFrame:
+    """Every node of the hierarchy forecast and reconciled (the library's one path, as the API's)."""
+    from govperf_ml.forecasting.hierarchy import forecast_hierarchy, hierarchy_from_columns, season_of
+
+    if has_future:
+        fail("--hierarchy: forecasts over a hierarchy take no --future values")
+    tree = hierarchy_from_columns(df, spec)
+    history = df.assign(ds=pd.to_datetime(df["ds"]))
+    return forecast_hierarchy(estimator, history, tree, h=h, level=tuple(level), method=method,
+                              season_length=season_of(history))
+
+
 def score(
     capability: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback")],
     input: Annotated[Path, typer.Option("--input", "-i", exists=True, dir_okay=False, help="CSV to score")],
@@ -35,6 +48,11 @@ def score(
         exists=True, dir_okay=False,
         help="future values of the forecaster's exogenous columns (unique_id,ds,<columns>; h rows per series)")] = None,
     as_of: Annotated[Optional[str], typer.Option(help="assessment date for targets")] = None,
+    hierarchy: Annotated[Optional[str], typer.Option(
+        help="forecast: reconcile over a hierarchy: comma-separated key columns (e.g. Concession,Type,ATC1,ATC2) "
+             "or 'parent' for a parent-link column; adds a level column")] = None,
+    reconciliation: Annotated[str, typer.Option(
+        help="with --hierarchy: mint_shrink | ols | bottom_up | none")] = "mint_shrink",
 ):
     """Score a CSV with the champion model: anomalies, forecasts, target risk or feedback tags."""
     cap = capability.value
@@ -53,7 +71,11 @@ def score(
             extra = {"X_df": read_csv(future, "future")} if future is not None else {}
             if extra and not uses_exog(model.estimator):
                 fail(f"--future: the champion forecaster ({model.label}) uses no exogenous columns")
-            res = model.estimator.forecast(df, h=h, level=level, **extra)
+            if hierarchy is not None:
+                res = _forecast_hierarchy(model.estimator, df, hierarchy, h=h, level=level, method=reconciliation,
+                                          has_future=bool(extra))
+            else:
+                res = model.estimator.forecast(df, h=h, level=level, **extra)
         elif cap == "targets":
             if targets is None:
                 fail("--targets FILE is required to score targets")

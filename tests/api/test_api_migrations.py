@@ -17,6 +17,7 @@ TABLES = {
     "counters",
     "targets",
     "forecasts",
+    "forecast_runs",
     "webhook_subscriptions",
     "webhook_deliveries",
     "users",
@@ -70,6 +71,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     assert "CREATE TABLE targets" in sql and "CREATE TABLE forecasts" in sql
     assert "CREATE TABLE webhook_subscriptions" in sql and "CREATE TABLE webhook_deliveries" in sql
     assert "CREATE TABLE users" in sql and "CREATE TABLE audit_log" in sql
+    assert "CREATE TABLE forecast_runs" in sql and "WHERE run_id IS NULL" in sql
     assert "INSERT INTO counters" in sql
 
 
