@@ -34,6 +34,7 @@ class BenchTask(str, Enum):
     forecast = "forecast"
     targets = "targets"
     feedback = "feedback"
+    load = "load"
 
 
 def fail(message: str) -> None:
