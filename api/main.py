@@ -15,7 +15,9 @@ from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 
 from api.auth import FailedKeyGuard, KeyStore, has_valid_key
+from api.capacity import ComputeLimiter, install_overload_handler
 from api.db import make_engine, make_session_factory, migrate
+from api.db.engine import writer
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
 from api.middleware import BodyLimit, RequestContext
@@ -73,9 +75,12 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app.dependency_overrides.get(get_settings, get_settings)()
         migrate(current.database_url)
-        engine = make_engine(current.database_url, busy_timeout_s=current.db_busy_timeout_s)
+        engine = make_engine(current.database_url, busy_timeout_s=current.db_busy_timeout_s,
+                             pool_size=current.db_pool_size, max_overflow=current.db_max_overflow)
         app.state.engine = engine
         app.state.session_factory = make_session_factory(engine)
+        app.state.write_session_factory = make_session_factory(writer(engine))
+        app.state.compute_limiter = ComputeLimiter(current.compute_concurrency, current.compute_queue_timeout_s)
         app.state.key_store = KeyStore(current)
         app.state.failed_keys = FailedKeyGuard(current.auth_failures_per_minute)
         if not app.state.key_store.configured:
@@ -106,6 +111,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
         app.dependency_overrides[get_settings] = lambda: settings
     _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
+    install_overload_handler(app)
     for module in (health, model_routes, anomalies, observations, alerts, forecasts, targets, feedback, admin):
         app.include_router(module.router)
     return app

@@ -7,6 +7,7 @@ pass a :class:`Settings` to :func:`api.main.create_app`.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from pathlib import Path
 
@@ -68,6 +69,38 @@ class Settings(BaseSettings):
         le=60,
         description="How long a request waits for a locked database or a pooled connection before "
         "it is answered 503 with Retry-After (and rolled back).",
+    )
+    db_pool_size: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="Database connections kept open (SQLAlchemy pool_size). With db_max_overflow it bounds "
+        "the connections one server process opens: keep their sum under PostgreSQL's max_connections "
+        "(100 by default) divided by the number of server processes.",
+    )
+    db_max_overflow: int = Field(
+        20,
+        ge=0,
+        le=500,
+        description="Connections opened beyond db_pool_size at peaks and closed after. The default 20 + 20 "
+        "covers the 40 worker threads of one process, so a request waits for a connection only when "
+        "the database itself is slow (then 503 after db_busy_timeout_s).",
+    )
+    compute_concurrency: int = Field(
+        default_factory=lambda: max(2, os.cpu_count() or 2),
+        ge=1,
+        le=256,
+        description="Model-heavy requests (forecasts, target risk, feedback classification, ingest, large "
+        "scoring requests, the sample city) run at most this many at a time; the others wait their turn "
+        "without holding a worker thread, so reads and single-series scoring stay fast. Default: the "
+        "number of CPU cores (at least 2).",
+    )
+    compute_queue_timeout_s: float = Field(
+        10.0,
+        gt=0,
+        le=60,
+        description="How long a model-heavy request waits for its turn before it is answered 503 with "
+        "Retry-After.",
     )
     max_body_bytes: int = Field(
         16 * 2**20,

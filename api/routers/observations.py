@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter
 
+from api.capacity import ComputeTurn
 from api.auth import AlertWriter
 from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep
 from api.schemas.alerts import AlertPublic
@@ -18,6 +19,7 @@ logger = logging.getLogger("govperf.api")
 
 @router.post(
     "",
+    dependencies=[ComputeTurn],
     response_model=ObservationsResult,
     summary="Upsert observations, re-score their series and raise new alerts",
     description=(

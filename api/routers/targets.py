@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi import status as http
 from sqlalchemy import select
 
+from api.capacity import ComputeTurn
 from api.auth import AlertWriter, Planner
 from api.db import Target
 from api.deps import PageDep, SessionDep, TargetsModel
@@ -34,7 +35,8 @@ router = APIRouter(prefix="/v1/targets", tags=["targets"])
 logger = logging.getLogger("govperf.api")
 
 
-@router.post("/risk", response_model=TargetRiskResponse, summary="Probability of missing each target")
+@router.post("/risk", response_model=TargetRiskResponse, summary="Probability of missing each target",
+              dependencies=[ComputeTurn])
 def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> TargetRiskResponse:
     targets = targets_frame(body.targets)
     as_of = pd.Timestamp(body.as_of) if body.as_of else None
@@ -56,6 +58,7 @@ def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> Tar
 
 @router.put(
     "",
+    dependencies=[ComputeTurn],
     response_model=TargetsUpsertResult,
     summary="Store targets and assess them against the stored observations",
     description=(

@@ -65,7 +65,7 @@ def daily_series(uid: str, rng: random.Random, n: int = 90) -> list[dict]:
             for d in days]
 
 
-def request_for(route: str, client_id: int, k: int, rng: random.Random, shared: Shared) -> tuple | None:
+def request_for(route: str, client_id: str, k: int, rng: random.Random, shared: Shared) -> tuple | None:
     """(method, path, role, json, params, write) for one request of ``route``; None to skip."""
     if route == "health":
         return "GET", "/healthz", "analyst", None, None, None
@@ -83,7 +83,7 @@ def request_for(route: str, client_id: int, k: int, rng: random.Random, shared: 
     if route == "forecasts_list":
         return "GET", "/v1/forecasts", "analyst", None, {"org_unit": "CITY", "limit": 100}, None
     if route == "ingest":
-        obs = {"org_unit": f"LOAD{client_id:03d}", "indicator": "probe_rate",
+        obs = {"org_unit": f"LOAD{client_id}", "indicator": "probe_rate",
                "ds": f"{dt.date(2024, 1, 1) + dt.timedelta(days=k):%Y-%m-%d}", "value": round(50 + rng.random(), 6)}
         return "POST", "/v1/observations", "scoring_core", {"observations": [obs]}, None, obs
     if route == "score":
@@ -101,7 +101,7 @@ def request_for(route: str, client_id: int, k: int, rng: random.Random, shared: 
     raise ValueError(route)
 
 
-async def one_client(client, server, client_id: int, deadline: float, shared: Shared, seed: int) -> None:
+async def one_client(client, server, client_id: str, deadline: float, shared: Shared, seed: int) -> None:
     rng = random.Random(seed)
     routes, weights = list(MIX), list(MIX.values())
     k = 0
@@ -133,7 +133,7 @@ async def drive(server, clients: int, seconds: float, shared: Shared, seed: int 
     started = time.monotonic()
     async with httpx.AsyncClient(base_url=server.base_url, limits=limits, timeout=REQUEST_TIMEOUT_S) as client:
         deadline = started + seconds
-        await asyncio.gather(*(one_client(client, server, c, deadline, shared, seed * 1000 + c)
+        await asyncio.gather(*(one_client(client, server, f"{clients}C{c:03d}", deadline, shared, seed * 1000 + c)
                                for c in range(clients)))
     return time.monotonic() - started
 
