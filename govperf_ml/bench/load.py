@@ -167,15 +167,23 @@ def run_database(kind: str, *, clients: int, seconds: float, steps: list[int], s
     """One database: start it and the service, load the city, run the steps, verify."""
     t0 = time.perf_counter()
     with database(kind, folder) as url, service(url, cache=cache) as server:
-        shared = Shared(**load_sample_city(server, months=months))
-        done: list[Step] = []
-        for n, secs in [*((s, step_seconds) for s in steps if s < clients), (clients, seconds)]:
-            shared.samples = []
-            wall = asyncio.run(drive(server, n, secs, shared, seed=n))
-            done.append(Step(n, wall, shared.samples))
-        lost = verify_writes(server, shared.observations, shared.acknowledged)
+        done, shared, lost = exercise(server, clients=clients, seconds=seconds, steps=steps,
+                                      step_seconds=step_seconds, months=months)
         logged_500 = server.server_errors_logged()
     return summarise(kind, done, shared, lost, logged_500, time.perf_counter() - t0)
+
+
+def exercise(server, *, clients: int, seconds: float, steps: list[int] = (), step_seconds: float = 15,
+             months: int = 6) -> tuple[list[Step], Shared, int]:
+    """Load the sample city into a running ``server``, drive it (the steps, then
+    ``clients``), and count the acknowledged writes missing afterwards."""
+    shared = Shared(**load_sample_city(server, months=months))
+    done: list[Step] = []
+    for n, secs in [*((s, step_seconds) for s in steps if s < clients), (clients, seconds)]:
+        shared.samples = []
+        wall = asyncio.run(drive(server, n, secs, shared, seed=n))
+        done.append(Step(n, wall, shared.samples))
+    return done, shared, verify_writes(server, shared.observations, shared.acknowledged)
 
 
 def summarise(kind, done: list[Step], shared: Shared, lost: int, logged_500: int, wall: float):
