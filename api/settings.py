@@ -96,7 +96,7 @@ class Settings(BaseSettings):
         "number of CPU cores (at least 2).",
     )
     compute_queue_timeout_s: float = Field(
-        10.0,
+        15.0,
         gt=0,
         le=60,
         description="How long a model-heavy request waits for its turn before it is answered 503 with "
@@ -107,6 +107,13 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest request body accepted (bytes); larger ones get 413 before they are read. "
         "16 MiB holds the largest scoring request (200,000 series points).",
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes of `govperf serve` (uvicorn workers). Each loads the models and has "
+        "its own pool (db_pool_size + db_max_overflow connections) and compute turns.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)
