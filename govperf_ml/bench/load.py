@@ -52,6 +52,7 @@ class Shared:
     observations: list[dict] = field(default_factory=list)  # acknowledged (2xx) ingests
     acknowledged: list[int] = field(default_factory=list)  # alerts acknowledged (2xx)
     samples: list[tuple[str, int, float]] = field(default_factory=list)  # route, status, ms
+    failures: Counter = field(default_factory=Counter)  # requests without an answer, by exception
 
 
 def monthly_series(uid: str, rng: random.Random, n: int = 24) -> list[dict]:
@@ -116,8 +117,9 @@ async def one_client(client, server, client_id: str, deadline: float, shared: Sh
         try:
             r = await client.request(method, path, json=body, params=params, headers=server.headers(role))
             status = r.status_code
-        except Exception:  # timeouts, refused or reset connections: never a success
+        except Exception as err:  # timeouts, refused or reset connections: never a success
             status = 0
+            shared.failures[type(err).__name__] += 1
         shared.samples.append((route, status, (time.perf_counter() - started) * 1000))
         if 200 <= status < 300 and route == "ingest":
             shared.observations.append(write)
@@ -202,7 +204,7 @@ def summarise(kind, done: list[Step], shared: Shared, lost: int, logged_500: int
         "rps": round(rps[final.clients], 1), "peak_rps": round(peak, 1),
         "rps_vs_peak": round(rps[final.clients] / peak, 3), "p95_read_ms": round(percentile(final.samples, READS, 95), 1),
         "p95_score_ms": round(percentile(final.samples, ("score",), 95), 1),
-        "no_answer": statuses.get("0", 0), "statuses": dict(sorted(statuses.items())),
+        "no_answer": statuses.get("0", 0), "no_answer_by_error": dict(shared.failures), "statuses": dict(sorted(statuses.items())),
         "writes_acknowledged": len(shared.observations) + len(shared.acknowledged),
         "unhandled_logged": logged_500, "seconds": round(wall, 1),
     }
