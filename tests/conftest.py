@@ -88,4 +88,4 @@ def database_url(tmp_path, postgres_server):
 def sqlite_only(postgres_server):
     """Skips a test that looks at the SQLite file itself when the suite runs on PostgreSQL."""
     if postgres_server is not None:
-        pytest.skip("checks the SQLite database file")
+        pytest.skip("SQLite only")
