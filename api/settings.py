@@ -87,13 +87,15 @@ class Settings(BaseSettings):
         "the database itself is slow (then 503 after db_busy_timeout_s).",
     )
     compute_concurrency: int = Field(
-        default_factory=lambda: max(2, os.cpu_count() or 2),
+        1,
         ge=1,
         le=256,
         description="Model-heavy requests (forecasts, target risk, feedback classification, ingest, large "
-        "scoring requests, the sample city) run at most this many at a time; the others wait their turn "
-        "without holding a worker thread, so reads and single-series scoring stay fast. Default: the "
-        "number of CPU cores (at least 2).",
+        "scoring requests, the sample city) run at most this many at a time per server process; the "
+        "others wait their turn without holding a worker thread, so reads and single-series scoring stay "
+        "fast. One process runs Python on one core at a time (the GIL): a second heavy request at once "
+        "adds little throughput and slows every read (measured with govperf bench load); use "
+        "GOVPERF_WORKERS for more cores.",
     )
     compute_queue_timeout_s: float = Field(
         15.0,
