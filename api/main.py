@@ -7,6 +7,7 @@ champion models once into ``app.state.models``. Run it with ``govperf serve`` or
 
 from __future__ import annotations
 
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -90,6 +91,10 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None) 
                 current.api_keys_file,
             )
         app.state.models = dict(models) if models is not None else _load_champions(current)
+        # the loaded models are millions of long-lived objects: keep them out of the cyclic
+        # collector's full passes, which otherwise stall every request for up to seconds
+        gc.collect()
+        gc.freeze()
         missing = [c for c in CAPABILITIES if c not in app.state.models]
         logger.info(
             "loaded models: %s%s",

@@ -7,7 +7,6 @@ pass a :class:`Settings` to :func:`api.main.create_app`.
 
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from pathlib import Path
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import random
 import time
 from collections import Counter
@@ -55,15 +56,21 @@ class Shared:
     failures: Counter = field(default_factory=Counter)  # requests without an answer, by exception
 
 
-def monthly_series(uid: str, rng: random.Random, n: int = 24) -> list[dict]:
+@functools.lru_cache(maxsize=4096)
+def monthly_series(uid: str, n: int = 24) -> tuple:
+    """One client's series, built once (the client's own CPU would otherwise count in the
+    latencies it measures)."""
+    rng = random.Random(uid)
     days = pd.date_range("2023-01-01", periods=n, freq="MS")
-    return [{"unique_id": uid, "ds": f"{d:%Y-%m-%d}", "y": round(80 + 5 * rng.random(), 2)} for d in days]
+    return tuple({"unique_id": uid, "ds": f"{d:%Y-%m-%d}", "y": round(80 + 5 * rng.random(), 2)} for d in days)
 
 
-def daily_series(uid: str, rng: random.Random, n: int = 90) -> list[dict]:
+@functools.lru_cache(maxsize=4096)
+def daily_series(uid: str, n: int = 90) -> tuple:
+    rng = random.Random(uid)
     days = pd.date_range("2025-01-01", periods=n, freq="D")
-    return [{"unique_id": uid, "ds": f"{d:%Y-%m-%d}", "y": round(100 + 20 * (d.weekday() < 5) + 5 * rng.random(), 1)}
-            for d in days]
+    return tuple({"unique_id": uid, "ds": f"{d:%Y-%m-%d}", "y": round(100 + 20 * (d.weekday() < 5) + 5 * rng.random(), 1)}
+                 for d in days)
 
 
 def request_for(route: str, client_id: str, k: int, rng: random.Random, shared: Shared) -> tuple | None:
@@ -88,11 +95,11 @@ def request_for(route: str, client_id: str, k: int, rng: random.Random, shared: 
                "ds": f"{dt.date(2024, 1, 1) + dt.timedelta(days=k):%Y-%m-%d}", "value": round(50 + rng.random(), 6)}
         return "POST", "/v1/observations", "scoring_core", {"observations": [obs]}, None, obs
     if route == "score":
-        return "POST", "/v1/anomalies/score", "supervisor", {"series": monthly_series(f"s{client_id}", rng)}, None, None
+        return "POST", "/v1/anomalies/score", "supervisor", {"series": list(monthly_series(f"s{client_id}"))}, None, None
     if route == "forecast":
-        return "POST", "/v1/forecasts", "analyst", {"h": 14, "series": daily_series("calls", rng)}, None, None
+        return "POST", "/v1/forecasts", "analyst", {"h": 14, "series": list(daily_series(f"calls{client_id}"))}, None, None
     if route == "target_risk":
-        body = {"series": monthly_series("rate", rng, 18),
+        body = {"series": [{**p, "unique_id": "rate"} for p in monthly_series(f"r{client_id}", 18)],
                 "targets": [{"unique_id": "rate", "target": 90.0, "deadline": "2024-12-01", "direction": "higher",
                              "aggregation": "last"}]}
         return "POST", "/v1/targets/risk", "analyst", body, None, None
