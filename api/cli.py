@@ -51,6 +51,8 @@ def serve(
     host: Annotated[Optional[str], typer.Option(help="bind address (default from settings: 127.0.0.1)")] = None,
     port: Annotated[Optional[int], typer.Option(help="port (default from settings: 8000)")] = None,
     train_missing: Annotated[bool, typer.Option(help="train models that have no champion first")] = True,
+    workers: Annotated[Optional[int], typer.Option(min=1, max=64, help="server processes (default from "
+                                                                      "settings: 1)")] = None,
 ):
     """Serve the API: trains missing models on the sample city, creates API keys, starts uvicorn."""
     import uvicorn
@@ -69,10 +71,15 @@ def serve(
             console.print(f"  {role:<13} {key}")
     host = host or settings.host
     port = port or settings.port
-    console.print(f"Serving on http://{host}:{port}  (docs: http://{host}:{port}/docs)")
+    workers = workers or settings.workers
+    if workers > 1:
+        from api.db import migrate
+
+        migrate(settings.database_url)  # once, before the processes start (each would race to)
+    console.print(f"Serving on http://{host}:{port} with {workers} process(es)  (docs: http://{host}:{port}/docs)")
     # the service writes its own access line (with a request id), so uvicorn's is off
-    uvicorn.run("api.main:create_app", factory=True, host=host, port=port, log_config=uvicorn_log_config(fmt=settings.log_format),
-                access_log=False)
+    uvicorn.run("api.main:create_app", factory=True, host=host, port=port,
+                log_config=uvicorn_log_config(fmt=settings.log_format), access_log=False, workers=workers)
 
 
 users_app = typer.Typer(no_args_is_help=True, help="Users of the web console (/console): add, disable, reset.")

@@ -77,9 +77,11 @@ class DeliveryWorker:
     """Delivers queued webhook events; :meth:`run_once` is one pass (tests call it)."""
 
     def __init__(
-        self, session_factory: sessionmaker[Session], settings: Settings, *, client: httpx.Client | None = None
+        self, session_factory: sessionmaker[Session], settings: Settings, *, client: httpx.Client | None = None,
+        write_factory: sessionmaker[Session] | None = None,
     ):
-        self._factory = session_factory
+        self._factory = session_factory  # reads
+        self._writes = write_factory or session_factory  # on SQLite, writes take the writer's turn
         self._settings = settings
         self._owner = uuid.uuid4().hex
         self._stop = threading.Event()
@@ -175,12 +177,12 @@ class DeliveryWorker:
             )
             .values(lease_owner=self._owner, lease_until=now + self._lease)
         )
-        with self._factory.begin() as session:
+        with self._writes.begin() as session:
             return session.execute(stmt).rowcount == 1
 
     def _release(self, subscription_id: int) -> None:
         sub = WebhookSubscription
-        with self._factory.begin() as session:
+        with self._writes.begin() as session:
             session.execute(
                 update(sub)
                 .where(sub.id == subscription_id, sub.lease_owner == self._owner)
@@ -236,7 +238,7 @@ class DeliveryWorker:
                     "webhook event %s undelivered after %d attempts (%s); next attempt at %s",
                     due.key, attempts, error, f"{values['next_attempt_at']:%Y-%m-%dT%H:%M:%SZ}",
                 )
-        with self._factory.begin() as session:
+        with self._writes.begin() as session:
             session.execute(update(WebhookDelivery).where(WebhookDelivery.id == due.id).values(**values))
             session.execute(
                 update(WebhookSubscription).where(WebhookSubscription.id == subscription_id).values(**summary)
@@ -302,12 +304,14 @@ def _attempt(number: int) -> RetryCallState:
     return state
 
 
-def start_delivery(session_factory: sessionmaker[Session], settings: Settings) -> DeliveryWorker | None:
+def start_delivery(
+    session_factory: sessionmaker[Session], settings: Settings, write_factory: sessionmaker[Session] | None = None
+) -> DeliveryWorker | None:
     """Start the worker (unless ``webhooks_enabled`` is off) and wake it after every commit
-    that queued events."""
+    that queued events (requests write through ``write_factory`` when given)."""
     if not settings.webhooks_enabled:
         return None
-    worker = DeliveryWorker(session_factory, settings)
+    worker = DeliveryWorker(session_factory, settings, write_factory=write_factory)
 
     def after_commit(session: Session) -> None:
         if session.info.pop(QUEUED, False):
@@ -316,7 +320,8 @@ def start_delivery(session_factory: sessionmaker[Session], settings: Settings) -
     def after_rollback(session: Session) -> None:
         session.info.pop(QUEUED, None)
 
-    event.listen(session_factory, "after_commit", after_commit)
-    event.listen(session_factory, "after_rollback", after_rollback)
+    for factory in {session_factory, write_factory or session_factory}:
+        event.listen(factory, "after_commit", after_commit)
+        event.listen(factory, "after_rollback", after_rollback)
     worker.start()
     return worker

@@ -37,9 +37,12 @@ def get_session(request: Request) -> Iterator[Session]:
 
     Commits when the route returns and rolls back on any exception, before the
     response is sent (``scope="function"``), so a failed commit is never answered
-    with a success and nothing is ever half-written.
+    with a success and nothing is ever half-written. Requests other than GET/HEAD get a
+    writer session: on SQLite their transactions take turns (``api.db.engine.writer``).
     """
-    factory = request.app.state.session_factory
+    state = request.app.state
+    reads = request.method in ("GET", "HEAD", "OPTIONS")
+    factory = state.session_factory if reads else getattr(state, "write_session_factory", state.session_factory)
     with factory() as session:
         try:
             yield session

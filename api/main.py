@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,7 +21,9 @@ from fastapi_offline import FastAPIOffline
 
 from api import console
 from api.auth import FailedKeyGuard, KeyStore, has_valid_key
+from api.capacity import ComputeLimiter, install_overload_handler
 from api.db import make_engine, make_session_factory, migrate
+from api.db.engine import writer
 from api.delivery import start_delivery
 from api.deps import CAPABILITIES
 from api.errors import install_error_handlers
@@ -98,6 +101,35 @@ async def _stop(task: asyncio.Task | None) -> None:
             await task
 
 
+def _open_database(app: FastAPI, settings: Settings):
+    """Migrate, then the engine and the session factories (reads; writes, which take turns
+    on SQLite) and the compute turns of model-heavy requests, on ``app.state``."""
+    migrate(settings.database_url)
+    engine = make_engine(settings.database_url, busy_timeout_s=settings.db_busy_timeout_s,
+                         pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow)
+    app.state.engine = engine
+    app.state.session_factory = make_session_factory(engine)
+    app.state.write_session_factory = make_session_factory(writer(engine))
+    for factory in (app.state.session_factory, app.state.write_session_factory):
+        bind_sessions(factory, app.state.metrics)  # alerts counted when their transaction commits
+    app.state.compute_limiter = ComputeLimiter(settings.compute_concurrency, settings.compute_queue_timeout_s)
+    return engine
+
+
+def _serve_models(app: FastAPI, models: dict) -> None:
+    app.state.models = models
+    # the loaded models are millions of long-lived objects: keep them out of the cyclic
+    # collector's full passes, which otherwise stall every request for up to seconds
+    gc.collect()
+    gc.freeze()
+    missing = [c for c in CAPABILITIES if c not in models]
+    logger.info(
+        "loaded models: %s%s",
+        ", ".join(m.label for m in models.values()) or "none",
+        f"; missing: {', '.join(missing)}" if missing else "",
+    )
+
+
 def create_app(settings: Settings | None = None, *, models: dict | None = None, reload: bool | None = None) -> FastAPI:
     """Build the app.
 
@@ -115,11 +147,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         current = app.dependency_overrides.get(get_settings, get_settings)()
-        migrate(current.database_url)
-        engine = make_engine(current.database_url, busy_timeout_s=current.db_busy_timeout_s)
-        app.state.engine = engine
-        app.state.session_factory = make_session_factory(engine)
-        bind_sessions(app.state.session_factory, app.state.metrics)
+        engine = _open_database(app, current)
         app.state.key_store = KeyStore(current)
         app.state.failed_keys = FailedKeyGuard(current.auth_failures_per_minute)
         if not app.state.key_store.configured:
@@ -128,14 +156,8 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
                 "request will be refused; `govperf serve` creates the keys",
                 current.api_keys_file,
             )
-        app.state.models = dict(models) if models is not None else _load_champions(current)
-        missing = [c for c in CAPABILITIES if c not in app.state.models]
-        logger.info(
-            "loaded models: %s%s",
-            ", ".join(m.label for m in app.state.models.values()) or "none",
-            f"; missing: {', '.join(missing)}" if missing else "",
-        )
-        app.state.webhooks = start_delivery(app.state.session_factory, current)
+        _serve_models(app, dict(models) if models is not None else _load_champions(current))
+        app.state.webhooks = start_delivery(app.state.session_factory, current, app.state.write_session_factory)
         register_queue_depth(app, partial(outbox_depth, app.state.session_factory))
         reloading = _start_reloading(app, current, models is None if reload is None else reload)
         try:
@@ -159,6 +181,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
     _add_middleware(app, settings or get_settings())
     install_error_handlers(app)
     install_openapi(app)
+    install_overload_handler(app)
     app.include_router(model_routes.admin_router)
     for module in (
         health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, forecast_runs, targets,

@@ -70,6 +70,40 @@ class Settings(BaseSettings):
         description="How long a request waits for a locked database or a pooled connection before "
         "it is answered 503 with Retry-After (and rolled back).",
     )
+    db_pool_size: int = Field(
+        20,
+        ge=1,
+        le=500,
+        description="Database connections kept open (SQLAlchemy pool_size). With db_max_overflow it bounds "
+        "the connections one server process opens: keep their sum under PostgreSQL's max_connections "
+        "(100 by default) divided by the number of server processes.",
+    )
+    db_max_overflow: int = Field(
+        20,
+        ge=0,
+        le=500,
+        description="Connections opened beyond db_pool_size at peaks and closed after. The default 20 + 20 "
+        "covers the 40 worker threads of one process, so a request waits for a connection only when "
+        "the database itself is slow (then 503 after db_busy_timeout_s).",
+    )
+    compute_concurrency: int = Field(
+        1,
+        ge=1,
+        le=256,
+        description="Model-heavy requests (forecasts, target risk, feedback classification, ingest, large "
+        "scoring requests, the sample city) run at most this many at a time per server process; the "
+        "others wait their turn without holding a worker thread, so reads and single-series scoring stay "
+        "fast. One process runs Python on one core at a time (the GIL): a second heavy request at once "
+        "adds little throughput and slows every read (measured with govperf bench load); use "
+        "GOVPERF_WORKERS for more cores.",
+    )
+    compute_queue_timeout_s: float = Field(
+        15.0,
+        gt=0,
+        le=60,
+        description="How long a model-heavy request waits for its turn before it is answered 503 with "
+        "Retry-After.",
+    )
     max_body_bytes: int = Field(
         16 * 2**20,
         ge=1024,
@@ -131,6 +165,13 @@ class Settings(BaseSettings):
     console_lockout_delay_s: float = Field(
         5.0, ge=0, le=60, description="After 5 failed console sign-ins for one user name, each further attempt "
         "waits this long (and is logged) until one succeeds or 15 minutes pass."
+    )
+    workers: int = Field(
+        1,
+        ge=1,
+        le=64,
+        description="Server processes of `govperf serve` (uvicorn workers). Each loads the models and has "
+        "its own pool (db_pool_size + db_max_overflow connections) and compute turns.",
     )
     host: str = "127.0.0.1"
     port: int = Field(8000, ge=1, le=65535)

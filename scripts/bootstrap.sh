@@ -38,6 +38,12 @@ echo ">> installing govperf-ml ($MODE) into $VENV with $PY (first run takes a fe
 pip() { "$VENV/bin/python" -m pip -q "$@"; }
 pip install --upgrade pip
 if [ "$MODE" = dev ]; then
+  # a local PostgreSQL server for `govperf bench load --db postgres` and
+  # GOVPERF_TEST_DATABASE_URL=postgres (govperf_ml/bench/postgres.py); Debian's package, as root
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+      || echo ">> could not install postgresql: the PostgreSQL load bench and tests will be skipped" >&2
+  fi
   # torch before anything that pulls it in: an unpinned torch would fetch a multi-GB CUDA build
   pip install "torch==2.13.0"
   pip install -e ".[dev]"

@@ -8,6 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Query
 from fastapi import status as http
 
+from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import SCORING_CORE, Principal, require_roles
 from api.deps import ForecastModel, ModelsDep, SessionDep
@@ -48,6 +49,7 @@ def _forecasts(result: service.SampleForecasts | None) -> SampleCityForecastsRes
 
 @router.post(
     "/sample-city",
+    dependencies=[ComputeTurn],
     response_model=SampleCityResult,
     summary="Load the sample city (targets and observations up to a month) for a demo",
     description=(
@@ -87,6 +89,7 @@ def load_sample_city(
 
 @router.post(
     "/sample-city/forecasts",
+    dependencies=[ComputeTurn],
     response_model=SampleCityForecastsResult,
     responses={503: {"description": "The forecast model is not loaded"}},
     summary="Forecast and store every sample-city demand series",

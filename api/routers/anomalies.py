@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from api.capacity import LargeComputeTurn
 from api.auth import AlertWriter
 from api.db import ALERT_KINDS, SEVERITIES
 from api.deps import AnomalyModel
@@ -37,7 +38,8 @@ def scored_points(scored) -> list[ScoredPoint]:
     return points
 
 
-@router.post("/score", response_model=AnomalyScoreResponse, summary="Score series for anomalies")
+@router.post("/score", response_model=AnomalyScoreResponse, summary="Score series for anomalies",
+              dependencies=[LargeComputeTurn])
 def score(_: AlertWriter, body: AnomalyScoreRequest, model: AnomalyModel) -> AnomalyScoreResponse:
     extra = {}
     if body.targets:

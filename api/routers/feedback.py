@@ -15,6 +15,7 @@ from fastapi import APIRouter, HTTPException
 from fastapi import status as http
 from sqlalchemy import func, select
 
+from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import FeedbackHandler
 from api.db import FeedbackMessage
@@ -41,6 +42,7 @@ LOCKED = ("confirmed", "corrected")  # a handler's decision is not overwritten b
 
 @router.post(
     "/classify",
+    dependencies=[ComputeTurn],
     response_model=ClassifyResponse,
     summary="Mask personal data, tag service area and dimensions, store for review",
     description="Up to 500 messages. Messages with low confidence go to the review queue. "

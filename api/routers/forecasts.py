@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 from fastapi import APIRouter, Query
 
+from api.capacity import ComputeTurn
 from api.auth import Planner
 from api.deps import ForecastModel, PageDep, SessionDep
 from api.schemas.common import MAX_INT, Day, finite, py_datetime
@@ -24,7 +25,7 @@ from govperf_ml.forecasting.ensemble import exog_columns
 router = APIRouter(prefix="/v1/forecasts", tags=["forecasts"])
 
 
-@router.post("", response_model=ForecastResponse, summary="Forecast h periods ahead")
+@router.post("", response_model=ForecastResponse, summary="Forecast h periods ahead", dependencies=[ComputeTurn])
 def forecast(_: Planner, body: ForecastRequest, model: ForecastModel) -> ForecastResponse:
     estimator = model.estimator
     history, future = service.exog_frames(body, exog_columns(estimator))

@@ -15,7 +15,7 @@ logger = logging.getLogger("govperf.api")
 
 
 @router.get("/healthz", summary="Liveness: the process answers")
-def healthz() -> dict[str, str]:
+async def healthz() -> dict[str, str]:  # on the event loop: it answers while every worker thread is busy
     return {"status": "ok"}
 
 

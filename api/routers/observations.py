@@ -6,6 +6,7 @@ import logging
 
 from fastapi import APIRouter
 
+from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import AlertWriter
 from api.deps import AnomalyModel, ModelsDep, SessionDep, SettingsDep, TargetsModelIfLoaded
@@ -19,6 +20,7 @@ logger = logging.getLogger("govperf.api")
 
 @router.post(
     "",
+    dependencies=[ComputeTurn],
     response_model=ObservationsResult,
     summary="Upsert observations, re-score their series and raise new alerts",
     description=(

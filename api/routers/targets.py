@@ -10,6 +10,7 @@ from fastapi import APIRouter, HTTPException, Path, Query
 from fastapi import status as http
 from sqlalchemy import select
 
+from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import AlertWriter, Planner
 from api.db import Target
@@ -35,7 +36,8 @@ router = APIRouter(prefix="/v1/targets", tags=["targets"], route_class=RetryOnCo
 logger = logging.getLogger("govperf.api")
 
 
-@router.post("/risk", response_model=TargetRiskResponse, summary="Probability of missing each target")
+@router.post("/risk", response_model=TargetRiskResponse, summary="Probability of missing each target",
+              dependencies=[ComputeTurn])
 def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> TargetRiskResponse:
     targets = targets_frame(body.targets)
     as_of = pd.Timestamp(body.as_of) if body.as_of else None
@@ -57,6 +59,7 @@ def target_risk(_: Planner, body: TargetRiskRequest, model: TargetsModel) -> Tar
 
 @router.put(
     "",
+    dependencies=[ComputeTurn],
     response_model=TargetsUpsertResult,
     summary="Store targets and assess them against the stored observations",
     description=(

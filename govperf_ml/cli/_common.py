@@ -34,6 +34,8 @@ class BenchTask(str, Enum):
     forecast = "forecast"
     targets = "targets"
     feedback = "feedback"
+    load = "load"
+    fuzz = "fuzz"
 
 
 def fail(message: str) -> None:

@@ -14,8 +14,9 @@ from govperf_ml.contracts import DataContractError
 
 
 def bench(
-    task: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback")],
-    data: Annotated[Optional[Path], typer.Option(help="dataset folder in the benchmark's layout")] = None,
+    task: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback | load | fuzz")],
+    data: Annotated[Optional[Path], typer.Option(help="dataset folder in the benchmark's layout (load: not "
+                                                      "used, it loads the bundled sample city)")] = None,
     freq: Annotated[str, typer.Option(help="M4 frequency for forecast/targets")] = "hourly",
     csv: Annotated[Optional[Path], typer.Option(help="feedback: any labelled CSV file")] = None,
     text_col: Annotated[str, typer.Option(help="feedback --csv: text column")] = "text",
@@ -25,10 +26,23 @@ def bench(
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
     ] = None,
+    db: Annotated[str, typer.Option(help="load, fuzz: sqlite | postgres | both")] = "both",
+    clients: Annotated[int, typer.Option(min=1, max=1000, help="load: concurrent clients")] = 100,
+    seconds: Annotated[float, typer.Option(min=1, max=3600, help="load: seconds of the full run")] = 60,
+    steps: Annotated[str, typer.Option(help="load: fewer clients run first, for the peak (comma-separated)")] = "25,50",
+    step_seconds: Annotated[float, typer.Option(min=1, max=600, help="load: seconds of each step")] = 15,
+    cache: Annotated[Optional[Path], typer.Option(help="load, fuzz: MLflow store kept between runs (models "
+                                                       "trained once)")] = None,
+    examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
+    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed")] = 0,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
 
+    if task == BenchTask.load:
+        return _load(db, clients, seconds, steps, step_seconds, cache, quick)
+    if task == BenchTask.fuzz:
+        return _fuzz(db, examples, seed, cache, quick)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -47,12 +61,47 @@ def bench(
             res = benches.feedback.run(data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
     except DataContractError as err:
         fail(str(err))
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+
+
+def _print(res, extra: dict, float_format=lambda x: f"{x:.4f}") -> None:
     for title, table in res.tables:
         console.rule(title)
-        out.print(table.to_string(index=False, float_format=lambda x: f"{x:.4f}"))
+        out.print(table.to_string(index=False, float_format=float_format))
     for note in res.notes:
         out.print(note)
-    summary = {**res.summary, "seconds": round(time.perf_counter() - t0, 1)}
-    print("RESULT " + json.dumps(summary, ensure_ascii=False), flush=True)  # one line, never wrapped
+    for summary in res.summary if isinstance(res.summary, list) else [res.summary]:
+        print("RESULT " + json.dumps({**extra, **summary}, ensure_ascii=False), flush=True)  # one line, never wrapped
 
 
+def _load(db: str, clients: int, seconds: float, steps: str, step_seconds: float, cache, quick: bool) -> None:
+    """``govperf bench load``: one RESULT line per database."""
+    from govperf_ml.bench import load
+
+    if db not in ("sqlite", "postgres", "both"):
+        fail(f"--db must be sqlite, postgres or both; got {db!r}")
+    try:
+        step_list = [int(s) for s in steps.split(",") if s.strip()]
+    except ValueError:
+        fail(f"--steps must be comma-separated client counts; got {steps!r}")
+    if quick:
+        clients, seconds, step_list, step_seconds = min(clients, 5), min(seconds, 3), [], step_seconds
+    try:
+        res = load.run(db=db, clients=clients, seconds=seconds, steps=step_list, step_seconds=step_seconds,
+                       cache=cache)
+    except (load.ServerFailed, load.PostgresUnavailable) as err:
+        fail(str(err))
+    _print(res, {}, float_format=lambda x: f"{x:.1f}")
+
+
+
+
+def _fuzz(db: str, examples: int, seed: int, cache, quick: bool) -> None:
+    """``govperf bench fuzz``: schemathesis over the whole API of a live server."""
+    from govperf_ml.bench import fuzz
+
+    if db not in ("sqlite", "postgres", "both"):
+        fail(f"--db must be sqlite, postgres or both; got {db!r}")
+    t0 = time.perf_counter()
+    res = fuzz.run(db=db, examples=examples, seed=seed, cache=cache, quick=quick)
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")

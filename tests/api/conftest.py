@@ -176,10 +176,10 @@ def fake_models() -> dict[str, LoadedModel]:
 
 
 @pytest.fixture
-def settings(tmp_path: Path) -> Settings:
+def settings(tmp_path: Path, database_url: str) -> Settings:
     return Settings(
         _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'db' / 'govperf.db'}",
+        database_url=database_url,
         api_keys_file=tmp_path / "keys" / "api_keys.json",
         api_keys=None,
         mlflow_tracking_uri=None,

@@ -17,7 +17,7 @@ def classify(client, auth, messages, role="handler"):
     return client.post("/v1/feedback/classify", headers=auth(role), json={"messages": messages})
 
 
-def test_only_masked_text_is_stored_returned_or_logged(client, auth, settings, caplog, capfd):
+def test_only_masked_text_is_stored_returned_or_logged(client, auth, settings, caplog, capfd, sqlite_only):
     with caplog.at_level(logging.DEBUG):
         r = classify(client, auth, [{"message_id": "m1", "text": RAW, "channel": "hotline_12345", "org_unit": "d1"}])
     assert r.status_code == 200

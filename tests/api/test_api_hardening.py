@@ -72,7 +72,7 @@ def test_security_headers_on_every_response(client, auth):
         assert r.headers["x-request-id"]
 
 
-def test_the_database_file_is_readable_by_its_owner_only(client, settings):
+def test_the_database_file_is_readable_by_its_owner_only(client, settings, sqlite_only):
     path = Path(settings.database_url.removeprefix("sqlite:///"))
     assert path.exists()
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
@@ -174,7 +174,7 @@ def test_without_a_valid_key_the_body_is_never_read(client, auth, monkeypatch):
     assert r.status_code == 200 and len(seen) == 1
 
 
-def test_a_database_locked_from_outside_is_503_with_retry_after_not_a_hang(make_client, settings, auth):
+def test_a_database_locked_from_outside_is_503_with_retry_after_not_a_hang(make_client, settings, auth, sqlite_only):
     import sqlite3
     import time
 
