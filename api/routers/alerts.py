@@ -19,11 +19,11 @@ from api.schemas.alerts import (
     AlertStatusUpdate,
     Severity,
 )
-from api.schemas.common import MAX_INT, Moment, period
+from api.schemas.common import MAX_ID, Moment, period
 from api.services import count
 from api.services import alerts as service
 
-AlertId = Annotated[int, Path(ge=1, le=MAX_INT, description="The alert's id")]
+AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="The alert's id")]
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
 
 NOT_FOUND = {404: {"description": "No alert with this id"}}
@@ -50,7 +50,7 @@ def list_alerts(
     since: Annotated[Moment | None, Query(description="ds on or after")] = None,
     until: Annotated[Moment | None, Query(description="ds on or before")] = None,
     after_seq: Annotated[
-        int | None, Query(ge=0, le=MAX_INT, description="Cursor: only alerts with a larger seq")
+        int | None, Query(ge=0, le=MAX_ID, description="Cursor: only alerts with a larger seq")
     ] = None,
 ) -> AlertsPublic:
     stmt = service.alerts_query(

@@ -11,13 +11,13 @@ from api.auth import Planner
 from api.db import ForecastRun
 from api.deps import ForecastModel, SessionDep
 from api.retry import RetryOnConflict
-from api.schemas.common import MAX_INT
+from api.schemas.common import MAX_ID
 from api.schemas.forecasts import ForecastRunPublic, ForecastRunRequest
 from api.services import forecast_runs as service
 
 router = APIRouter(prefix="/v1/forecast-runs", tags=["forecasts"], route_class=RetryOnConflict)
 
-RunId = Annotated[int, Path(ge=1, le=MAX_INT, description="The run's id")]
+RunId = Annotated[int, Path(ge=1, le=MAX_ID, description="The run's id")]
 
 
 @router.post(

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query
 from api.capacity import ComputeTurn
 from api.auth import Planner
 from api.deps import ForecastModel, PageDep, SessionDep
-from api.schemas.common import MAX_INT, Day, finite, py_datetime
+from api.schemas.common import MAX_ID, Day, finite, py_datetime
 from api.schemas.forecasts import (
     ForecastPoint,
     ForecastRequest,
@@ -82,7 +82,7 @@ def list_forecasts(
         Literal["latest", "all"], Query(description="`latest`: each series' latest run only; `all`: every run")
     ] = "latest",
     run_id: Annotated[
-        int | None, Query(ge=1, le=MAX_INT, description="Only this forecast run's (`POST /v1/forecast-runs`)")
+        int | None, Query(ge=1, le=MAX_ID, description="Only this forecast run's (`POST /v1/forecast-runs`)")
     ] = None,
 ) -> StoredForecasts:
     stmt = service.forecasts_query(

@@ -114,6 +114,9 @@ MAX_POINTS = 200_000
 #: the largest integer the databases store (64-bit signed): ids, cursors and offsets above
 #: it are a 422, not an overflow deep in the driver
 MAX_INT = 2**63 - 1
+#: ids and cursors: what PostgreSQL's ``integer`` columns hold (larger ones are a 422, not a
+#: driver error; SQLite would hold 64 bits, but one API serves both)
+MAX_ID = 2**31 - 1
 
 
 class Schema(BaseModel):

@@ -256,13 +256,7 @@ def alerts_query(
     return stmt
 
 
-#: the largest id of an ``Integer`` column on PostgreSQL (SQLite's are 64-bit)
-INT4_MAX = 2**31 - 1
-
-
 def get_alert(session: Session, alert_id: int, *, for_update: bool = False) -> Alert | None:
-    if alert_id > INT4_MAX and session.get_bind().dialect.name != "sqlite":
-        return None  # PostgreSQL's integer ids end at 2**31 - 1: no such alert (and no DataError)
     stmt = select(Alert).where(Alert.id == alert_id).options(selectinload(Alert.events))
     if for_update:
         stmt = stmt.with_for_update()

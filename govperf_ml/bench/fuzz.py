@@ -84,6 +84,7 @@ def _schemathesis(server, *, examples: int, seed: int, folder: Path, timeout_s: 
         "-H", f"X-API-Key: {server.keys['scoring_core']}",
         "--max-examples", str(examples), "--seed", str(seed), "--workers", "1",
         "--report", "json", "--report-json-path", str(report), "--request-timeout", "120",
+        "--max-response-time", "30", "--suppress-health-check", "all",
     ]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "govperf_ml.bench.fuzz_hooks", "NO_COLOR": "1"}
     done = subprocess.run(cmd, cwd=folder, env=env, capture_output=True, text=True, timeout=timeout_s)
