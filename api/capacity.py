@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import anyio
 from fastapi import Depends, FastAPI, Request, status
@@ -64,8 +65,9 @@ def _body_bytes(request: Request) -> int:
         return LARGE_BODY_BYTES + 1  # chunked: unknown size, count it as large
 
 
-async def compute_turn(request: Request) -> AsyncIterator[None]:
-    limiter = _limiter(request, large_only=False)
+@asynccontextmanager
+async def _turn(limiter) -> AsyncIterator[None]:
+    """Hold one of ``limiter``'s turns for the block (none needed when it is None)."""
     if limiter is None:
         yield
         return
@@ -75,19 +77,16 @@ async def compute_turn(request: Request) -> AsyncIterator[None]:
         yield
     finally:
         limiter.release(owner)
+
+
+async def compute_turn(request: Request) -> AsyncIterator[None]:
+    async with _turn(_limiter(request, large_only=False)):
+        yield
 
 
 async def large_compute_turn(request: Request) -> AsyncIterator[None]:
-    limiter = _limiter(request, large_only=True)
-    if limiter is None:
+    async with _turn(_limiter(request, large_only=True)):
         yield
-        return
-    owner = object()
-    await limiter.acquire(owner)
-    try:
-        yield
-    finally:
-        limiter.release(owner)
 
 
 ComputeTurn = Depends(compute_turn, scope="function")

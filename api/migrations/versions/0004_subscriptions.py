@@ -19,6 +19,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
+    _create_subscriptions()
+    _create_deliveries()
+
+
+def _create_subscriptions() -> None:
     op.create_table(
         "webhook_subscriptions",
         sa.Column("id", sa.Integer(), nullable=False),
@@ -39,6 +44,10 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name="pk_webhook_subscriptions"),
         sa.UniqueConstraint("consumer", name="uq_webhook_subscriptions_consumer"),
     )
+
+
+def _create_deliveries() -> None:
+    """The outbox, with its indexes."""
     op.create_table(
         "webhook_deliveries",
         sa.Column("id", sa.Integer(), nullable=False),
