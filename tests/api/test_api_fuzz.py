@@ -24,6 +24,7 @@ from api.services import sample
 from api.settings import Settings, get_settings
 from govperf_ml.bench.fuzz import checks
 from govperf_ml.sample_city import make_sample_city
+from tests.api.trained import serving_settings
 
 EXAMPLES = 10  # per operation and phase; `govperf bench fuzz` runs far more
 
@@ -52,11 +53,8 @@ EXCLUDED, ADDITIONAL = checks()
 @pytest.fixture(scope="module")
 def fuzz_headers(tiny_registry, tmp_path_factory):
     folder = tmp_path_factory.mktemp("fuzz")
-    config = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{folder / 'govperf.db'}",
-        api_keys_file=folder / "api_keys.json",
-        mlflow_tracking_uri=tiny_registry,
+    config = serving_settings(
+        folder, tiny_registry,
         auth_failures_per_minute=100_000,  # the fuzzer sends wrong keys on purpose
         webhooks_enabled=False,  # generated subscription URLs are never called
     )

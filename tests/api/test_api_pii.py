@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 from api.auth import ensure_api_keys
 from api.main import create_app
 from api.settings import Settings
+from tests.api.trained import serving_settings
 
 MESSAGES = [
     ("pii-1", "我叫张伟，电话13812345678，身份证110101199003071234，微信号：zw_hotline88，"
@@ -35,14 +36,7 @@ def _found(data: bytes) -> list[str]:
 
 @pytest.fixture
 def probe(tiny_registry, tmp_path, json_log):
-    config = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{tmp_path / 'var' / 'govperf.db'}",
-        api_keys_file=tmp_path / "var" / "api_keys.json",
-        mlflow_tracking_uri=tiny_registry,
-        webhooks_enabled=False,
-        model_reload_interval_s=0,
-    )
+    config = serving_settings(tmp_path / "var", tiny_registry, webhooks_enabled=False, model_reload_interval_s=0)
     keys = ensure_api_keys(config.api_keys_file)
     with TestClient(create_app(config), raise_server_exceptions=False) as client:
         client.headers["X-API-Key"] = keys["handler"]

@@ -14,18 +14,12 @@ from fastapi.testclient import TestClient
 
 from api.auth import ensure_api_keys
 from api.main import create_app
-from api.settings import Settings
-from tests.api.trained import INDICATOR
+from tests.api.trained import INDICATOR, serving_settings
 
 @pytest.fixture(scope="module")
 def real(tiny_registry, tmp_path_factory):
     folder = tmp_path_factory.mktemp("service")
-    settings = Settings(
-        _env_file=None,
-        database_url=f"sqlite:///{folder / 'govperf.db'}",
-        api_keys_file=folder / "api_keys.json",
-        mlflow_tracking_uri=tiny_registry,
-    )
+    settings = serving_settings(folder, tiny_registry)
     keys = ensure_api_keys(settings.api_keys_file)
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:  # no models=: via MLflow
         client.keys = {role: {"X-API-Key": key} for role, key in keys.items()}

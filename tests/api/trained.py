@@ -93,3 +93,17 @@ def train_tiny_registry(folder: Path) -> str:
             uri=uri,
         )
     return uri
+
+
+def serving_settings(folder: Path, tracking_uri: str, **overrides):
+    """Settings of a service in ``folder`` (SQLite file, keys file) serving the champions of
+    ``tracking_uri``."""
+    from api.settings import Settings
+
+    return Settings(
+        _env_file=None,
+        database_url=f"sqlite:///{folder / 'govperf.db'}",
+        api_keys_file=folder / "api_keys.json",
+        mlflow_tracking_uri=tracking_uri,
+        **overrides,
+    )
