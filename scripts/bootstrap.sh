@@ -18,14 +18,21 @@ if [ -z "$PY" ]; then
   done
 fi
 [ -n "$PY" ] || { echo "govperf-ml needs Python 3.11 (set PYTHON=/path/to/python3.11)" >&2; exit 1; }
-# The console's browser tests drive Debian's chromium (Playwright never downloads a browser);
-# Noto CJK renders the Chinese pages. Installed from apt when running as root; otherwise
-# those tests skip with a reason.
+# Noto CJK renders the Chinese pages, charts and PDF report (WeasyPrint draws with Pango);
+# poppler-utils turns the PDF into pictures in the tests. The console's browser tests drive
+# Debian's chromium (Playwright never downloads a browser). Installed from apt when running
+# as root; otherwise the tests that need them skip with a reason.
+if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
+    && ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; then
+  echo ">> installing fonts-noto-cjk (apt) for Chinese charts and reports" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-noto-cjk libpango-1.0-0 \
+    libpangoft2-1.0-0 >/dev/null || echo ">> could not install fonts-noto-cjk: Chinese text in charts may not render" >&2
+fi
 if [ "$MODE" = dev ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1 \
-    && { ! command -v chromium >/dev/null 2>&1 || ! fc-list 2>/dev/null | grep -qi "Noto Sans CJK"; }; then
-  echo ">> installing chromium and fonts-noto-cjk (apt) for the console browser tests" >&2
-  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-cjk >/dev/null \
-    || echo ">> could not install chromium; the console browser tests will be skipped" >&2
+    && { ! command -v chromium >/dev/null 2>&1 || ! command -v pdftoppm >/dev/null 2>&1; }; then
+  echo ">> installing chromium and poppler-utils (apt) for the console and report tests" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null \
+    || echo ">> could not install chromium: the console browser tests will be skipped" >&2
 fi
 VENV="${GOVPERF_VENV:-.venv}"
 want="$(cat pyproject.toml scripts/bootstrap.sh | sha256sum | cut -d' ' -f1)"

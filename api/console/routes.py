@@ -20,7 +20,7 @@ from api.console.security import (
     start_session,
 )
 from api.console.users import audit
-from api.console.web import HANDLERS, ConsoleError, ViewerDep, check_csrf, render, safe_next
+from api.console.web import ConsoleError, ViewerDep, check_csrf, render, safe_next
 from api.deps import SessionDep, SettingsDep
 
 router = APIRouter(prefix="/console", include_in_schema=False)
@@ -98,7 +98,7 @@ def logout(
 
 @router.get("/", response_class=HTMLResponse)
 def home(request: Request, viewer: ViewerDep):
-    return render(request, "home.html", viewer, can_review=viewer.user.role in HANDLERS)
+    return render(request, "home.html", viewer)
 
 
 @router.get("/lang/{lang}")

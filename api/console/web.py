@@ -26,6 +26,34 @@ CSP = (
     "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"
 )
 HANDLERS = ("handler", "admin")
+SUPERVISORS = ("supervisor", "admin")
+ANALYSTS = ("analyst", "supervisor", "admin")
+EVERYONE = ("supervisor", "analyst", "handler", "admin")
+
+
+@dataclass(frozen=True)
+class Page:
+    """A page in the console's navigation: who sees the link (``require_role`` enforces it)."""
+
+    path: str
+    label: str  # i18n key
+    roles: tuple[str, ...]
+
+
+#: the navigation, in order; a page's route calls ``require_role(viewer, page.roles)``
+PAGES = (
+    Page("/console/alerts", "nav_alerts", SUPERVISORS),
+    Page("/console/targets", "nav_targets", ANALYSTS),
+    Page("/console/forecasts", "nav_forecasts", ANALYSTS),
+    Page("/console/compare", "nav_compare", ANALYSTS),
+    Page("/console/review", "nav_review", HANDLERS),
+    Page("/console/reports", "nav_reports", EVERYONE),
+    Page("/console/audit", "nav_audit", ("admin",)),
+)
+
+
+def pages_for(user: User | None) -> list[Page]:
+    return [page for page in PAGES if user is not None and user.role in page.roles]
 
 
 class ConsoleError(Exception):
@@ -63,6 +91,7 @@ def render(
         "user": viewer.user if viewer else None,
         "csrf": viewer.session.csrf_token if viewer else context.get("csrf", ""),
         "path": request.url.path,
+        "pages": pages_for(viewer.user if viewer else None),
     }
     return templates.TemplateResponse(
         request, template, context, status_code=status_code, headers={"Content-Security-Policy": CSP}
