@@ -6,6 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+# the console's browser fixtures (`browser`, `page`): one Chromium for the session
+pytest_plugins = ["tests.api.browser"]
+
 
 def make_panel(n_series=4, n=60, freq="MS", seed=0, season=12, level=50.0, noise=1.0):
     """A seeded long frame of seasonal series (unique_id, ds, y)."""
