@@ -155,3 +155,17 @@ def test_bad_input_names_what_is_wrong():
         compare_units(OBS, META.assign(direction="up"))
     with pytest.raises(DataContractError, match="more than one value"):
         compare_units(pd.concat([OBS, OBS.iloc[:1]]), META)
+
+
+def test_heatmap_colours_diverge_and_text_stays_readable():
+    from govperf_ml.plots import to_svg
+    from govperf_ml.plots.heatmap import NEUTRAL, cell_color, heatmap
+
+    good, bad, mid = cell_color(3.0), cell_color(-3.0), cell_color(0.0)
+    assert good[0] != bad[0] and cell_color(9.0) == good  # clipped at the limit
+    assert good[1] == "#ffffff" and mid[1] == "#000000"  # dark cells carry white text
+    assert cell_color(float("nan"))[0] == NEUTRAL
+    svg = to_svg(heatmap(np.array([[1.0, np.nan], [-2.0, 0.5]]), ["东湖区", "西城区"], ["效率", "质量"]))
+    assert svg.startswith("<svg")
+    with pytest.raises(ValueError, match="labels"):
+        heatmap(np.zeros((2, 2)), ["a"], ["b", "c"])
