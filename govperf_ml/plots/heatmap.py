@@ -47,6 +47,22 @@ def cell_colors(values: Sequence[float | None], limit: float = 3.0) -> list[tupl
     return [cell_color(v, limit) for v in values]
 
 
+BINS = 5  # steps each side of neutral, for pages that colour cells by class (no inline styles)
+
+
+def cell_bin(value: float | None, limit: float = 3.0) -> int | None:
+    """The step of ``value`` on ``[-limit, limit]``: -BINS..BINS (0 around neutral), None for a blank."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    step = round(float(value) / limit * BINS)
+    return int(max(-BINS, min(BINS, step)))
+
+
+def bin_colors() -> dict[int, tuple[str, str]]:
+    """Step -> (background, text) colours: the palette at each step's centre."""
+    return {b: cell_color(b / BINS, 1.0) for b in range(-BINS, BINS + 1)}
+
+
 def heatmap(
     values: np.ndarray,
     rows: Sequence[str],
