@@ -10,7 +10,9 @@ the sample city's own demand series, used only when it ends at the forecast's cu
 from __future__ import annotations
 
 import math
+from collections import OrderedDict
 from dataclasses import dataclass, field
+from threading import Lock
 
 import pandas as pd
 from sqlalchemy import select
@@ -116,3 +118,31 @@ def run_info(session: Session, run_id: int | None) -> RunInfo:
     if run is None:
         return RunInfo(run_id=None)
     return RunInfo(run_id=run.id, reconciliation=run.reconciliation, created_at=run.created_at, hierarchy=run.hierarchy)
+
+
+class Charts:
+    """Rendered charts kept by key (a stored forecast does not change): drawing the fan and
+    the small multiples costs ~0.6 s a page; a repeat view costs nothing. Bounded LRU."""
+
+    def __init__(self, size: int = 64):
+        self.size = size
+        self._items: OrderedDict[tuple, str] = OrderedDict()
+        self._lock = Lock()
+
+    def get(self, key: tuple, draw) -> str:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+        svg = draw()
+        with self._lock:
+            self._items[key] = svg
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+        return svg
+
+
+def charts_of(app) -> Charts:
+    if getattr(app.state, "forecast_charts", None) is None:
+        app.state.forecast_charts = Charts()
+    return app.state.forecast_charts

@@ -80,13 +80,19 @@ def _explore(request: Request, session, series: str, run: str, pick: str) -> dic
     frame = view.frame_of(session, choice.run_id, unique_ids=[choice.unique_id])
     first = frame.iloc[0]
     hist, source = view.history(session, choice.unique_id, choice.run_id, first["cutoff"])
-    chart = series_chart(hist["ds"], hist["y"], forecast=frame, title=series_name(choice.unique_id, lang),
-                         labels=_legend(t), width=9.5, height=3.2)
+    charts = view.charts_of(request.app)
+    stamp = (choice.run_id, first["model_version"], first["cutoff"], frame["created_at"].max(), len(frame), lang)
+    chart = charts.get(("fan", choice.unique_id, *stamp), lambda: to_svg(series_chart(
+        hist["ds"], hist["y"], forecast=frame, title=series_name(choice.unique_id, lang), labels=_legend(t),
+        width=9.5, height=3.2)))
     members = _members(session, choice, first["channel"])
     total = f"{view.TOTAL_UNIT}|{first['channel']}"
+    multiples = ""
+    if members["unique_id"].nunique() > 1:
+        key = ("multiples", first["channel"], members["unique_id"].nunique(), members["created_at"].max(), *stamp)
+        multiples = charts.get(key, lambda: _multiples(session, choice, members, lang, t))
     return {
-        "choice": choice, "frame": frame, "first": first, "source": source, "chart": to_svg(chart),
-        "multiples": _multiples(session, choice, members, lang, t) if members["unique_id"].nunique() > 1 else "",
+        "choice": choice, "frame": frame, "first": first, "source": source, "chart": chart, "multiples": multiples,
         "coherence": view.coherence(members, total), "accuracy": view.accuracy(request.app.state.models,
                                                                                  first["model_version"]),
         "run": view.run_info(session, choice.run_id), "table": _table(frame, t), "h": len(frame),

@@ -21,6 +21,7 @@ from api.main import create_app
 from api.services import sample
 from api.settings import Settings
 from govperf_ml.plots.heatmap import bin_colors
+from tests.api.browser import needs_chromium, screenshot, serve, sign_in_page
 from tests.api.conftest import fake_models
 from tests.api.console_calls import fast_hashing, make_user, sign_in
 
@@ -83,8 +84,7 @@ def number_like(text: str) -> bool:
 def read(response, fmt: str) -> pd.DataFrame:
     if fmt == "csv":
         assert response.content.startswith(b"\xef\xbb\xbf")  # a BOM: Excel reads the Chinese right
-        return pd.read_csv(io.StringIO(response.content.decode("utf-8-sig")), dtype=str, keep_default_na=False) \
-            .replace("", None).apply(lambda c: pd.to_numeric(c, errors="ignore"))
+        return pd.read_csv(io.StringIO(response.content.decode("utf-8-sig")))
     return pd.read_excel(io.BytesIO(response.content), engine="openpyxl")
 
 
@@ -92,7 +92,7 @@ def test_the_forecast_explorer_shows_a_stored_forecast_and_the_districts(analyst
     page = analyst.get("/console/forecasts", params={"series": "D01|hotline"})
     assert page.status_code == 200, page.text
     html = page.text
-    assert "东湖区 · 12345热线来电" in html and "Fake" not in html.split("fc-model")[0]
+    assert "东湖区 · 12345热线来电" in html
     assert 'id="fc-model">govperf-forecast/3<' in html  # the stored model version
     assert "0.900" in html  # the loaded champion's backtest MASE (fake_models)
     assert html.count("<svg") == 2  # the fan chart and the small multiples
@@ -107,7 +107,7 @@ def test_forecast_downloads_hold_what_the_page_shows(analyst, fmt):
     r = analyst.get(f"/console/forecasts/download.{fmt}", params=params)
     assert r.status_code == 200
     disposition = r.headers["content-disposition"]
-    assert disposition.startswith("attachment;") and f"forecast_CITY-service_hall_cutoff" in disposition
+    assert disposition.startswith("attachment;") and "forecast_CITY-service_hall_cutoff" in disposition
     same_as_page(cells, read(r, fmt))
 
 
@@ -180,3 +180,29 @@ def test_csv_is_read_by_the_csv_module_too(analyst):
     r = analyst.get("/console/forecasts/download.csv", params={"series": "D01|hotline"})
     rows = list(csv.reader(io.StringIO(r.content.decode("utf-8-sig"))))
     assert rows[0][0] == "日期" and len(rows) == 29
+
+
+@needs_chromium
+def test_an_analyst_explores_a_forecast_downloads_it_and_compares(loaded, page):
+    app, _ = loaded
+    base, stop = serve(app)
+    try:
+        sign_in_page(page, base, "ana", "/console/forecasts")
+        page.select_option("#fc-pick", "0:D01|hotline")  # submits on change
+        page.wait_for_url("**/console/forecasts?pick=*")
+        assert "东湖区" in page.locator("#fc-series").inner_text()
+        shown = page.locator("#fc-table tbody tr").first.locator("td").all_inner_texts()
+        screenshot(page, "console-forecasts")
+        with page.expect_download() as info:
+            page.click("#fc-csv")
+        download = info.value
+        assert download.suggested_filename.startswith("forecast_D01-hotline_cutoff")
+        rows = list(csv.reader(io.StringIO(open(download.path(), encoding="utf-8-sig").read())))
+        assert rows[1] == [shown[0], *[str(number(v)) for v in shown[1:]]]
+        screenshot(page, "console-forecasts", phone=True)
+        page.click('nav a[href="/console/compare"]')
+        page.wait_for_url(f"{base}/console/compare")
+        assert page.locator("#heat-dimensions tbody tr").count() == 2
+        screenshot(page, "console-compare")
+    finally:
+        stop()

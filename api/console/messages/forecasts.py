@@ -14,10 +14,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "fc_store_sample": {"zh": "示例城市需求预测", "en": "Sample-city demand forecasts"},
     "fc_store_run": {"zh": "预测批次 {run}", "en": "Forecast run {run}"},
     "fc_none_stored": {
-        "zh": "尚未存储任何预测。管理员可调用 POST /v1/admin/sample-city/forecasts（或 POST /v1/admin/sample-city 加载示例城市）"
+        "zh": "尚未存储任何预测。持评分核心（scoring_core）API 密钥者可调用 POST /v1/admin/sample-city/forecasts（或 POST /v1/admin/sample-city 加载示例城市）"
         "生成示例城市的需求预测；分析人员可用 POST /v1/forecast-runs 预测并存储自己的序列及其层级。",
-        "en": "No forecasts are stored yet. An administrator creates the sample city's demand forecasts with "
-        "POST /v1/admin/sample-city/forecasts (or loads the sample city with POST /v1/admin/sample-city); "
+        "en": "No forecasts are stored yet. The scoring-core API key creates the sample city's demand forecasts with "
+        "POST /v1/admin/sample-city/forecasts (or loads the sample city, forecasts included, with POST /v1/admin/sample-city); "
         "analysts forecast and store their own series and hierarchy with POST /v1/forecast-runs.",
     },
     "fc_none_stored_short": {"zh": "尚未存储任何预测。", "en": "No forecasts are stored yet."},
