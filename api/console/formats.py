@@ -2,11 +2,12 @@
 
 ``{{ x | num(1) }}`` -> ``1,234.5`` (``–`` for a blank); ``{{ x | signed(1) }}`` -> ``+1.2``;
 ``{{ ds | month }}`` -> ``2025年6月`` / ``Jun 2025``; ``{{ ds | day }}`` -> ``2025年6月1日`` /
-``1 Jun 2025``. The date filters read ``lang`` from the template's context.
+``1 Jun 2025``; ``{{ svg | svg_uri }}`` an SVG chart for ``<img src>``. The date filters read ``lang`` from the template's context.
 """
 
 from __future__ import annotations
 
+import base64
 import math
 from datetime import date, datetime
 
@@ -58,5 +59,11 @@ def _day(context, value) -> str:
     return day_text(value, context.get("lang", "zh"))
 
 
+def svg_uri(svg: str) -> str:
+    """An SVG chart as a ``data:`` URI for ``<img src>``: the console's CSP forbids the inline
+    styles matplotlib writes into an inline ``<svg>``, but not an image's own styles."""
+    return "data:image/svg+xml;base64," + base64.b64encode(svg.encode("utf-8")).decode("ascii")
+
+
 def install(env: Environment) -> None:
-    env.filters.update(num=num, signed=signed, month=_month, day=_day)
+    env.filters.update(num=num, signed=signed, month=_month, day=_day, svg_uri=svg_uri)

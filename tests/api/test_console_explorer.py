@@ -95,7 +95,7 @@ def test_the_forecast_explorer_shows_a_stored_forecast_and_the_districts(analyst
     assert "东湖区 · 12345热线来电" in html
     assert 'id="fc-model">govperf-forecast/3<' in html  # the stored model version
     assert "0.900" in html  # the loaded champion's backtest MASE (fake_models)
-    assert html.count("<svg") == 2  # the fan chart and the small multiples
+    assert html.count('src="data:image/svg+xml;base64,') == 2  # the fan chart and the small multiples
     assert 'id="fc-coherence" class="ok"' in html  # districts add up to the city (reconciled)
     assert len(table_cells(html, "fc-table")) == 1 + 28
 
@@ -203,6 +203,9 @@ def test_an_analyst_explores_a_forecast_downloads_it_and_compares(loaded, page):
         page.click('nav a[href="/console/compare"]')
         page.wait_for_url(f"{base}/console/compare")
         assert page.locator("#heat-dimensions tbody tr").count() == 2
+        page.select_option("select[name=metric]", "target")  # two districts: no peer z, but target gaps
+        page.wait_for_url("**/console/compare?*metric=target*")
+        assert page.locator("#heat-indicators td.heat-p5, #heat-indicators td.heat-m5").count() > 0
         screenshot(page, "console-compare")
     finally:
         stop()
