@@ -21,6 +21,7 @@ from sklearn.multiclass import OneVsRestClassifier
 from sklearn.preprocessing import MultiLabelBinarizer
 from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
+from threadpoolctl import threadpool_limits
 
 from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataContractError, validate_feedback
 from govperf_ml.feedback.pii import mask_pii
@@ -93,6 +94,12 @@ class TfidfFeedbackClassifier(BaseEstimator):
         )
 
     def fit(self, df: pd.DataFrame, y=None):
+        # one BLAS thread: the dimension regressions' many small vector operations ran
+        # 10-30x slower with OpenBLAS' threads on 2 shared cores (spinning, not working)
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit(df)
+
+    def _fit(self, df: pd.DataFrame):
         data = validate_feedback(df, require_labels=True)
         texts = data[TEXT].map(prepare_text)
         self.vectorizer_ = self._vectorizer().fit(texts)

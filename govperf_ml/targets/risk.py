@@ -109,7 +109,9 @@ class TargetRiskModel(BaseEstimator):
             # more empirical risk never lowers p_miss; clearing the target by more never raises it
             monotone_constraints=[1 if f == "p_empirical" else -1 if f in ("z_gap", "gap_to_target") else 0
                                   for f in FEATURES],
-            random_state=self.random_state, verbose=-1, n_jobs=2,
+            # one thread: like the forecaster's (forecasting/lgbm.py), OpenMP's spinning barriers
+            # on 2 shared cores made a 2-thread fit several times slower, with the same trees
+            random_state=self.random_state, verbose=-1, n_jobs=1,
         )
 
     def fit_features(self, X: pd.DataFrame, y) -> TargetRiskModel:

@@ -16,7 +16,7 @@ def results(city):
     demand = city.demand[city.demand["unique_id"].isin(city.demand["unique_id"].unique()[:4])]
     return {
         "anomaly": training.train_anomaly(few, labels, dirs),
-        "forecast": training.train_forecast(demand),
+        "forecast": training.train_forecast(demand, h=7, history_days=180),  # the round trip, not accuracy
         "targets": training.train_targets(city.series, city.targets,
                                           estimator=TargetRiskModel(max_synthetic=300, n_estimators=60)),
         "feedback": training.train_feedback(city.feedback),
