@@ -9,6 +9,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,9 +17,10 @@ from sqlalchemy.orm import Session
 from api.console.i18n import translator
 from api.db import Alert, AuditEntry, Observation, Target
 from govperf_ml.plots import series_chart, to_svg
+from govperf_ml.vocabulary import series_id
 
 HISTORY_PERIODS = 36  # periods of the series drawn before (and around) the alert
-PEER_LINES = 40  # peers drawn as grey lines (all of them are in the table)
+PEER_LINES = 12  # peers drawn as grey lines, spread over the ranking (all of them are in the table)
 PEER_ROWS = 100
 
 
@@ -83,18 +85,24 @@ def peers(session: Session, alert: Alert) -> list[Peer]:
 
 
 def _peer_lines(session: Session, alert: Alert, periods: pd.Series, found: list[Peer]) -> dict[str, list[float]]:
-    names = [p.org_unit for p in found if not p.is_self][:PEER_LINES]
-    if not names:
+    """Up to :data:`PEER_LINES` peers' series over the chart's periods, picked evenly from
+    the period's ranking (highest to lowest), read by series id (one index seek each)."""
+    others = [p.org_unit for p in found if not p.is_self]
+    if not others:
         return {}
+    picks = sorted(set(np.linspace(0, len(others) - 1, min(PEER_LINES, len(others))).round().astype(int)))
+    uids = [series_id(others[i], alert.indicator) for i in picks]
     rows = session.execute(
         select(Observation.org_unit, Observation.ds, Observation.value)
-        .where(Observation.indicator == alert.indicator, Observation.org_unit.in_(names),
-               Observation.ds >= periods.min(), Observation.ds <= periods.max())
+        .where(Observation.unique_id.in_(uids), Observation.ds >= periods.min(), Observation.ds <= periods.max())
     ).all()
-    wide = pd.DataFrame(rows, columns=["org_unit", "ds", "y"]).pivot_table(
-        index="ds", columns="org_unit", values="y", aggfunc="last")
-    wide = wide.reindex(pd.to_datetime(periods))
-    return {name: wide[name].astype(float).tolist() for name in wide.columns}
+    position = {ts.to_pydatetime(): i for i, ts in enumerate(pd.to_datetime(periods))}
+    lines: dict[str, list[float]] = {}
+    for unit, ds, value in rows:
+        line = lines.setdefault(unit, [math.nan] * len(position))
+        if ds in position and value is not None:
+            line[position[ds]] = float(value)
+    return lines
 
 
 def chart(session: Session, alert: Alert, target: Target | None, found: list[Peer], lang: str) -> str:

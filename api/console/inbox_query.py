@@ -123,16 +123,28 @@ def page_number(value: str) -> int:
     return number
 
 
-def rows(session: Session, f: InboxFilter, page: int) -> list[Alert]:
-    """One page, newest period first (ties: newest alert first)."""
+def rows(session: Session, f: InboxFilter, page: int) -> list:
+    """One page, newest period first (ties: newest alert first). The page's ids are found
+    first (on the ``(ds, id)`` index alone when unfiltered), then only their rows are read:
+    a deep page skips index entries, not rows."""
+    ids = (_where(select(Alert.id), f).order_by(Alert.ds.desc(), Alert.id.desc())
+           .limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE))
     columns = (Alert.id, Alert.ds, Alert.org_unit, Alert.indicator, Alert.kind, Alert.severity, Alert.status,
                Alert.reason_en, Alert.reason_zh)
-    stmt = _where(select(*columns), f).order_by(Alert.ds.desc(), Alert.id.desc())
-    return list(session.execute(stmt.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all())
+    stmt = select(*columns).where(Alert.id.in_(ids.scalar_subquery())).order_by(Alert.ds.desc(), Alert.id.desc())
+    return list(session.execute(stmt).all())
+
+
+def distinct_values(session: Session, column) -> list[str]:
+    """The distinct values of an indexed column, one index seek each (a loose index scan:
+    a plain DISTINCT reads every row; 100,000 alerts hold only hundreds of units)."""
+    seek = select(func.min(column)).scalar_subquery()
+    walk = select(seek.label("v")).cte("walk", recursive=True)
+    following = select(func.min(column)).where(column > walk.c.v).scalar_subquery()
+    walk = walk.union_all(select(following).where(walk.c.v.is_not(None)))
+    return [v for v in session.execute(select(walk.c.v).where(walk.c.v.is_not(None))).scalars()]
 
 
 def choices(session: Session) -> tuple[list[str], list[str]]:
     """The org units and indicators alerts have (the filter's drop-downs)."""
-    units = session.execute(select(Alert.org_unit).distinct().order_by(Alert.org_unit)).scalars().all()
-    indicators = session.execute(select(Alert.indicator).distinct().order_by(Alert.indicator)).scalars().all()
-    return list(units), list(indicators)
+    return distinct_values(session, Alert.org_unit), distinct_values(session, Alert.indicator)
