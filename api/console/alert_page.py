@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.console.i18n import translator
+from api.console.inbox_format import svg_image
 from api.db import Alert, AuditEntry, Observation, Target
 from govperf_ml.plots import series_chart, to_svg
 from govperf_ml.vocabulary import series_id
@@ -106,7 +107,7 @@ def _peer_lines(session: Session, alert: Alert, periods: pd.Series, found: list[
 
 
 def chart(session: Session, alert: Alert, target: Target | None, found: list[Peer], lang: str) -> str:
-    """The series' chart as inline SVG."""
+    """The series' chart (an SVG image as a data: URL)."""
     t = translator(lang)
     series = _series(session, alert)
     periods = pd.to_datetime(series["ds"])
@@ -118,7 +119,7 @@ def chart(session: Session, alert: Alert, target: Target | None, found: list[Pee
         peers=_peer_lines(session, alert, periods, found),
         labels={key: t(f"alerts_chart_{key}") for key in ("history", "expected", "band", "flagged", "target")},
     )
-    return to_svg(fig)
+    return svg_image(to_svg(fig))
 
 
 def audit_entries(session: Session, alert_id: int) -> list[AuditEntry]:

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 
 from api.console import inbox_format
 from api.console.i18n import translator
+from api.console.inbox_format import svg_image
 from api.console.web import ANALYSTS, ConsoleError, ViewerDep, lang_of, render, require_role
 from api.db import Observation, Target
 from api.deps import SessionDep
@@ -75,7 +76,7 @@ def _chart(session, target: Target, lang: str) -> str:
         labels={k: t(f"targets_chart_{k}_{target.aggregation}" if k == "history" else f"targets_chart_{k}")
                 for k in keys},
     )
-    return to_svg(fig)
+    return svg_image(to_svg(fig))
 
 
 @router.get("/{target_id:path}", response_class=HTMLResponse)

@@ -37,11 +37,15 @@ def measure(*, alerts: int, series: int, requests: int, seed: int = 0, timeout_s
            "PYTHONPATH": os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)}
     command = [sys.executable, "-m", "api.console.bench", "--alerts", str(alerts), "--series", str(series),
                "--requests", str(requests), "--seed", str(seed)]
-    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s)
+    done = _process(command, env, timeout_s)
     lines = [line for line in done.stdout.splitlines() if line.startswith(MARK)]
     if done.returncode != 0 or not lines:
         raise BenchFailed(f"the console bench failed ({done.returncode}):\n{(done.stdout + done.stderr)[-3000:]}")
     return json.loads(lines[-1].removeprefix(MARK))
+
+
+def _process(command: list[str], env: dict, timeout_s: float) -> subprocess.CompletedProcess:
+    return subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True, timeout=timeout_s)
 
 
 def run(*, alerts: int = 100_000, series: int = 20_000, requests: int = 50, seed: int = 0) -> BenchResult:

@@ -52,9 +52,13 @@ def series_chart(
         if lower is not None and upper is not None:
             ax.fill_between(x, np.asarray(lower, float), np.asarray(upper, float), color=plots.COLORS["band"],
                             alpha=0.25, lw=0, label=text("band", "expected band"), zorder=2)
+            _lone_band(ax, x, np.asarray(lower, float), np.asarray(upper, float))
         if expected is not None:
             ax.plot(x, np.asarray(expected, float), color=plots.COLORS["expected"], lw=1, ls="--",
                     label=text("expected", "expected"), zorder=3)
+            lone = _alone(np.asarray(expected, float))
+            ax.scatter(x[lone], np.asarray(expected, float)[lone], marker="_", s=80, color=plots.COLORS["expected"],
+                       zorder=3)
         ax.plot(x, y, color=plots.COLORS["history"], lw=1.4, marker="o" if len(x) <= 60 else None, ms=2.5,
                 label=text("history", "observed"), zorder=4)
         if flagged is not None and len(flagged):
@@ -88,3 +92,16 @@ def _fan(ax, forecast: pd.DataFrame, text) -> None:
                             alpha=alpha, lw=0, label=text(f"fan{level}", f"{level} % interval"), zorder=2)
     ax.plot(ds, forecast["mean"].astype(float), color=plots.COLORS["forecast"], lw=1.4,
             label=text("forecast", "forecast"), zorder=4)
+
+
+def _alone(values: np.ndarray) -> np.ndarray:
+    """Known values whose neighbours are both unknown (a line or band draws nothing there)."""
+    known = np.isfinite(values)
+    return known & ~np.r_[False, known[:-1]] & ~np.r_[known[1:], False]
+
+
+def _lone_band(ax, x: pd.Series, lower: np.ndarray, upper: np.ndarray) -> None:
+    """The band at periods where it is known alone (an alert's band among none): a bar."""
+    lone = _alone(lower) & _alone(upper)
+    if lone.any():
+        ax.vlines(x[lone], lower[lone], upper[lone], color=plots.COLORS["band"], lw=7, alpha=0.45, zorder=2)

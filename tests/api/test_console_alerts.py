@@ -29,7 +29,7 @@ def seed(app, client, api_key: str, *, alerts: int = 300, series: int = 60) -> d
     """Alerts and observations (the bench's filler), two assessed targets, four users."""
     filled = fill(app.state.session_factory, n_alerts=alerts, n_series=series)
     targets = [
-        {"unique_id": "U00001|on_time_completion_rate", "target": 200.0, "deadline": "2025-12-31",
+        {"unique_id": "U00001|on_time_completion_rate", "target": 99.0, "deadline": "2025-12-31",
          "start": "2025-01-01", "direction": "higher", "aggregation": "last"},
         {"unique_id": "U00002|on_time_completion_rate", "target": 1.0, "deadline": "2025-12-31",
          "start": "2025-01-01", "direction": "higher", "aggregation": "mean"},
@@ -83,7 +83,7 @@ def test_the_inbox_filters_counts_and_pages_newest_first(console):
     assert shown == {a.id for a in expected} and shown  # fewer than a page
     for kind, n in Counter(a.kind for a in expected).items():
         assert re.search(rf'data-kind="{kind}"[^>]*>[^<]*<strong>{n}</strong>', filtered.text), kind
-    assert f'href="/console/alerts?org_unit=&amp;' not in filtered.text  # empty fields left out of links
+    assert 'href="/console/alerts?org_unit=&amp;' not in filtered.text  # empty fields left out of links
     assert "severity=high&amp;status=open&amp;since=2024-06" in filtered.text  # the tabs keep the filter (shareable URLs)
 
     dim = console.get("/console/alerts?dimension=efficiency&kind=data_quality")
@@ -135,7 +135,7 @@ def test_dismissing_with_a_reason_uses_the_api_lifecycle_and_writes_the_audit_tr
     as_user(console, "sam")
     alert = alerts_where(console, status="open")[0]
     page = console.get(f"/console/alerts/{alert.id}")
-    assert page.status_code == 200 and "<svg" in page.text and 'name="reason"' in page.text
+    assert page.status_code == 200 and 'src="data:image/svg+xml;base64,' in page.text and 'name="reason"' in page.text
     token = csrf_of(page.text)
     url = f"/console/alerts/{alert.id}/status"
 
@@ -177,10 +177,10 @@ def test_the_alert_page_shows_reasons_detectors_peers_and_the_target(console):
     peers = re.search(r'<table id="peers">.*?</table>', page, re.S).group(0)
     assert peers.count("<tr") == 1 + 2  # the header, and both units holding the indicator that month
     assert '<tr class="self">' in peers
-    assert "目标" in page and "200" in page  # the series' target (a 'last' target: drawn as a line)
+    assert "2025年12月31日前达到 99" in page  # the series' target (a 'last' target: drawn as a line)
     console.cookies.set("govperf_lang", "en", path="/console")
     english = console.get(f"/console/alerts/{alert.id}").text
-    assert "Target: 200 by" in english and "Peer outlier" in english or "Alert inbox" in english
+    assert "Target: 99 by 31 Dec 2025" in english and "Back to the alert inbox" in english
 
 
 def test_the_targets_board_is_the_apis_order_and_a_target_has_its_fan(console, auth):
@@ -194,7 +194,7 @@ def test_the_targets_board_is_the_apis_order_and_a_target_has_its_fan(console, a
     with console.app.state.session_factory() as session:
         target = session.execute(select(Target).order_by(Target.p_miss.desc())).scalars().first()
     page = console.get(f"/console/targets/{shown[0]}")
-    assert page.status_code == 200 and page.text.count("<svg") == 1 and target.reason_zh in page.text
+    assert page.status_code == 200 and page.text.count("data:image/svg+xml;base64,") == 1 and target.reason_zh in page.text
     missing = console.get("/console/targets/nothing@2030-01-01")
     assert missing.status_code == 404 and 'href="/console/targets"' in missing.text
     assert console.get("/console/targets?status=purple").status_code == 422
