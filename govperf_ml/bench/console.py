@@ -59,10 +59,14 @@ def run(*, alerts: int = 100_000, series: int = 20_000, requests: int = 50, seed
         "inbox_p95_ms": inbox_p95,
         **{f"{name}_p95_ms": timings[name]["p95_ms"] for name in ("inbox_first", "inbox_filtered", "inbox_deep")},
         "alert_page_p95_ms": timings["alert_page"]["p95_ms"],
+        "inbox_cpu_p95_ms": max(timings[name]["cpu_p95_ms"] for name in ("inbox_first", "inbox_filtered", "inbox_deep")),
+        "alert_page_cpu_p95_ms": timings["alert_page"]["cpu_p95_ms"],
         "under_goal": bool(max(inbox_p95, timings["alert_page"]["p95_ms"]) < goal),
         "fill_seconds": figures["fill_seconds"],
     }
     notes = [f"{figures['alerts']:,} alerts over {figures['series']:,} series ({figures['observations']:,} "
              f"observations, {figures['events']:,} alert events) on SQLite; {figures['requests']} requests a page, "
-             f"in-process (TestClient: routing, queries, templates, chart; no network). Goal: p95 < {goal:.0f} ms."]
+             f"in-process (TestClient: routing, queries, templates, chart; no network). Goal: p95 < {goal:.0f} ms.",
+             f"Load average {figures['load_average'][0]} before, {figures['load_average'][1]} after, on "
+             f"{figures['cpus']} CPUs: where the machine is busy, wall times grow and the CPU times (cpu_*) hold."]
     return BenchResult(tables=[("console: server time per page (ms)", table)], summary=summary, notes=notes)
