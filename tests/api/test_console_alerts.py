@@ -217,3 +217,17 @@ def test_the_audit_trail_for_admins_filters_and_pages(console):
     with console.app.state.session_factory() as session:
         n = session.execute(select(func.count()).select_from(AuditEntry)).scalar_one()
     assert f"共 {n} 条记录" in console.get("/console/audit").text and n >= 5  # 4 users added, 1 change
+
+
+def test_every_label_the_pages_build_from_a_value_exists():
+    from api.console.i18n import MESSAGES
+    from api.console.inbox_format import DIMENSIONS
+    from govperf_ml.vocabulary import ALERT_KINDS, ALERT_STATUSES, RISK_STATUSES, SEVERITIES
+
+    built = ({f"alerts_kind_{k}" for k in ALERT_KINDS} | {f"alerts_sev_{s}" for s in SEVERITIES}
+             | {f"alerts_status_{s}" for s in ALERT_STATUSES} | {f"alerts_dim_{d}" for d in DIMENSIONS}
+             | {f"alerts_do_{s}" for s in ALERT_STATUSES if s != "open"}
+             | {f"targets_rag_{s}" for s in (*RISK_STATUSES, "unassessed")}
+             | {f"targets_chart_history_{a}" for a in ("last", "mean", "sum")}
+             | {f"targets_agg_{a}" for a in ("last", "mean", "sum")} | {"targets_dir_higher", "targets_dir_lower"})
+    assert built - set(MESSAGES) == set()
