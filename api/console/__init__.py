@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import compare, formats, forecasts, review, routes
+from api.console import alerts, audit_trail, compare, formats, forecasts, review, routes, targets
 from api.console.web import HERE, install_error_pages, templates
 
 
@@ -19,8 +19,11 @@ def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(routes.router)
     app.include_router(review.router)
+    app.include_router(alerts.router)
+    app.include_router(targets.router)
     app.include_router(forecasts.router)
     app.include_router(compare.router)
+    app.include_router(audit_trail.router)
     formats.install(templates.env)
     app.add_api_route("/console/{rest:path}", routes.not_found, methods=["GET"], include_in_schema=False)
     install_error_pages(app)

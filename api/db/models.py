@@ -94,7 +94,7 @@ class Observation(Base):
     __tablename__ = "observations"
     __table_args__ = (
         UniqueConstraint("unique_id", "ds"),
-        Index("ix_observations_org_unit_indicator", "org_unit", "indicator"),
+        Index("ix_observations_org_unit_indicator", "org_unit", "indicator"), Index("ix_observations_indicator_ds", "indicator", "ds"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -111,16 +111,16 @@ class Observation(Base):
 class Alert(Base):
     """A risk alert for one series, period and kind.
 
-    ``seq`` is taken from the ``alert_seq`` counter when the alert is created and again
-    whenever its status changes, so ``after_seq`` paging is a feed of new and changed
-    alerts.
+    ``seq`` is taken from the ``alert_seq`` counter when the alert is created and again whenever
+    its status changes, so ``after_seq`` paging is a feed of new and changed alerts.
     """
 
     __tablename__ = "alerts"
     __table_args__ = (
         UniqueConstraint("unique_id", "ds", "kind"),
         Index("ix_alerts_org_unit_indicator", "org_unit", "indicator"),
-        Index("ix_alerts_status", "status"),
+        Index("ix_alerts_status", "status"), Index("ix_alerts_kind_status_severity", "kind", "status", "severity"),
+        Index("ix_alerts_ds_id", "ds", "id"), Index("ix_alerts_indicator_ds", "indicator", "ds"),  # the console's inbox
         _one_of("kind", ALERT_KINDS, "kind"),
         _one_of("severity", SEVERITIES, "severity"),
         _one_of("status", ALERT_STATUSES, "status"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from api.db.models import Base, UtcDateTime, _one_of, utcnow
@@ -52,6 +52,7 @@ class AuditEntry(Base):
     """One change made in the console (or to users from the CLI): who, when, what, before/after."""
 
     __tablename__ = "audit_log"
+    __table_args__ = (Index("ix_audit_log_item_type_item_id", "item_type", "item_id"),)  # an item's trail
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)

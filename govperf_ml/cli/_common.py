@@ -36,6 +36,7 @@ class BenchTask(str, Enum):
     feedback = "feedback"
     load = "load"
     fuzz = "fuzz"
+    console = "console"
 
 
 def fail(message: str) -> None:

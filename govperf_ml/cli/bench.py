@@ -14,7 +14,7 @@ from govperf_ml.contracts import DataContractError
 
 
 def bench(
-    task: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback | load | fuzz")],
+    task: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback | load | fuzz | console")],
     data: Annotated[Optional[Path], typer.Option(help="dataset folder in the benchmark's layout (load: not "
                                                       "used, it loads the bundled sample city)")] = None,
     freq: Annotated[str, typer.Option(help="M4 frequency for forecast/targets")] = "hourly",
@@ -35,6 +35,9 @@ def bench(
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
     seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed")] = 0,
+    alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
+    series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
+    requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
@@ -43,6 +46,8 @@ def bench(
         return _load(db, clients, seconds, steps, step_seconds, cache, quick)
     if task == BenchTask.fuzz:
         return _fuzz(db, examples, seed, cache, quick)
+    if task == BenchTask.console:
+        return _console(alerts, series, requests, seed, quick)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -104,4 +109,18 @@ def _fuzz(db: str, examples: int, seed: int, cache, quick: bool) -> None:
         fail(f"--db must be sqlite, postgres or both; got {db!r}")
     t0 = time.perf_counter()
     res = fuzz.run(db=db, examples=examples, seed=seed, cache=cache, quick=quick)
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")
+
+
+def _console(alerts: int, series: int, requests: int, seed: int, quick: bool) -> None:
+    """``govperf bench console``: the console's alert pages on a database of ``alerts`` alerts."""
+    from govperf_ml.bench import console as console_bench
+
+    if quick:
+        alerts, series, requests = min(alerts, 2_000), min(series, 400), min(requests, 10)
+    t0 = time.perf_counter()
+    try:
+        res = console_bench.run(alerts=alerts, series=series, requests=requests, seed=seed)
+    except console_bench.BenchFailed as err:
+        fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")

@@ -49,12 +49,7 @@ def series_chart(
         ax = fig.subplots()
         for name, peer in (peers or {}).items():
             ax.plot(x, np.asarray(peer, dtype=float), color=plots.COLORS["peer"], lw=0.6, alpha=0.6, zorder=1)
-        if lower is not None and upper is not None:
-            ax.fill_between(x, np.asarray(lower, float), np.asarray(upper, float), color=plots.COLORS["band"],
-                            alpha=0.25, lw=0, label=text("band", "expected band"), zorder=2)
-        if expected is not None:
-            ax.plot(x, np.asarray(expected, float), color=plots.COLORS["expected"], lw=1, ls="--",
-                    label=text("expected", "expected"), zorder=3)
+        _expected(ax, x, expected, lower, upper, text)
         ax.plot(x, y, color=plots.COLORS["history"], lw=1.4, marker="o" if len(x) <= 60 else None, ms=2.5,
                 label=text("history", "observed"), zorder=4)
         if flagged is not None and len(flagged):
@@ -88,3 +83,28 @@ def _fan(ax, forecast: pd.DataFrame, text) -> None:
                             alpha=alpha, lw=0, label=text(f"fan{level}", f"{level} % interval"), zorder=2)
     ax.plot(ds, forecast["mean"].astype(float), color=plots.COLORS["forecast"], lw=1.4,
             label=text("forecast", "forecast"), zorder=4)
+
+
+def _expected(ax, x: pd.Series, expected, lower, upper, text) -> None:
+    """The expected value (dashed) and its band; where only lone periods have them (the
+    alerts of a series), a tick and a bar, since a line or band draws nothing there."""
+    if lower is not None and upper is not None:
+        lo, hi = np.asarray(lower, float), np.asarray(upper, float)
+        ax.fill_between(x, lo, hi, color=plots.COLORS["band"], alpha=0.25, lw=0, label=text("band", "expected band"),
+                        zorder=2)
+        lone = _alone(lo) & _alone(hi)
+        if lone.any():
+            ax.vlines(x[lone], lo[lone], hi[lone], color=plots.COLORS["band"], lw=7, alpha=0.45, zorder=2)
+    if expected is not None:
+        mid = np.asarray(expected, float)
+        ax.plot(x, mid, color=plots.COLORS["expected"], lw=1, ls="--", label=text("expected", "expected"), zorder=3)
+        lone = _alone(mid)
+        if lone.any():
+            ax.scatter(x[lone], mid[lone], marker="_", s=80, color=plots.COLORS["expected"], zorder=3)
+
+
+def _alone(values: np.ndarray) -> np.ndarray:
+    """Known values whose neighbours are both unknown (a line or band draws nothing there)."""
+    known = np.isfinite(values)
+    return known & ~np.r_[False, known[:-1]] & ~np.r_[known[1:], False]
+

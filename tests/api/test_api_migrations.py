@@ -36,7 +36,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0007"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0008"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
@@ -79,5 +79,27 @@ def test_the_app_migrates_at_start_up(client, settings):
     engine = make_engine(settings.database_url)
     try:
         assert set(sa.inspect(engine).get_table_names()) >= TABLES
+    finally:
+        engine.dispose()
+
+
+def test_upgrading_keeps_the_rows_that_point_at_rebuilt_tables(tmp_path):
+    """SQLite rebuilds a table to change it (0007 rebuilds alerts): the alerts' events and
+    webhook deliveries must survive, which they would not with foreign keys on."""
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    migrate(url, "0006")
+    engine = make_engine(url)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.text(
+                "INSERT INTO alerts (id, seq, unique_id, org_unit, indicator, ds, kind, severity, detectors, reason_en, "
+                "reason_zh, model_version, status, created_at, updated_at) VALUES (1, 1, 'D01|x', 'D01', 'x', "
+                "'2025-01-01', 'performance_anomaly', 'high', '[]', '', '', 'm/1', 'open', '2025-01-02', '2025-01-02')"))
+            conn.execute(sa.text("INSERT INTO alert_events (alert_id, from_status, to_status, actor_role, actor_key, "
+                                 "created_at) VALUES (1, NULL, 'open', 'scoring_core', 'k', '2025-01-02')"))
+        migrate(url)
+        with engine.connect() as conn:
+            assert conn.execute(sa.text("SELECT count(*) FROM alert_events")).scalar() == 1
+            assert conn.execute(sa.text("PRAGMA foreign_keys")).scalar() == 1  # back on for the service
     finally:
         engine.dispose()

@@ -27,3 +27,16 @@ document.addEventListener("change", function (event) {
   var form = target.form;
   if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
 });
+
+// Filter forms (the alert inbox, the audit trail): empty fields stay out of the URL, so a
+// filtered page's address is short enough to share. Without this script they are sent empty.
+document.addEventListener("submit", function (event) {
+  var form = event.target;
+  if (!form.classList || !form.classList.contains("filters")) return;
+  Array.prototype.forEach.call(form.elements, function (field) {
+    if (field.name && field.value === "") field.disabled = true;
+  });
+});
+window.addEventListener("pageshow", function () {  // back to a page kept in the history cache
+  document.querySelectorAll("form.filters [disabled]").forEach(function (field) { field.disabled = false; });
+});

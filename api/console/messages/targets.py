@@ -1,0 +1,56 @@
+"""The analysts' RAG board of targets and a target's page."""
+
+from __future__ import annotations
+
+MESSAGES: dict[str, dict[str, str]] = {
+    "targets_title": {"zh": "目标红黄绿看板", "en": "Targets: red, amber, green"},
+    "targets_intro": {
+        "zh": "按未达标概率由高到低排列；点击查看预测区间。",
+        "en": "Most likely to be missed first; open one for its projection.",
+    },
+    "targets_all": {"zh": "全部", "en": "All"},
+    "targets_status": {"zh": "状态", "en": "Status"},
+    "targets_rag_red": {"zh": "红", "en": "Red"},
+    "targets_rag_amber": {"zh": "黄", "en": "Amber"},
+    "targets_rag_green": {"zh": "绿", "en": "Green"},
+    "targets_rag_unassessed": {"zh": "未评估", "en": "Not assessed"},
+    "targets_none": {"zh": "没有目标。", "en": "No targets."},
+    "targets_p_miss": {"zh": "未达标概率", "en": "Chance of missing"},
+    "targets_target": {"zh": "目标值", "en": "Target"},
+    "targets_deadline": {"zh": "截止", "en": "Deadline"},
+    "targets_projected": {"zh": "预计达到（80%区间）", "en": "Projected (80 % interval)"},
+    "targets_rates": {"zh": "每期所需增幅 / 当前增幅", "en": "Catch-up rate needed / current rate"},
+    "targets_rate_pair": {"zh": "需 {required}，现 {current}", "en": "need {required}, now {current}"},
+    "targets_dir_higher": {"zh": "≥", "en": "≥"},
+    "targets_dir_lower": {"zh": "≤", "en": "≤"},
+    "targets_agg_last": {"zh": "期末值", "en": "last value"},
+    "targets_agg_mean": {"zh": "期间平均", "en": "mean over the period"},
+    "targets_agg_sum": {"zh": "期间累计", "en": "total over the period"},
+    "targets_unassessed_reason": {
+        "zh": "该指标尚无观测数据，暂未评估。",
+        "en": "Not assessed yet: the series has no observations.",
+    },
+    "targets_one": {"zh": "目标详情", "en": "Target"},
+    "targets_back": {"zh": "返回目标看板", "en": "Back to the targets"},
+    "targets_period": {"zh": "考核期", "en": "Period"},
+    "targets_as_of": {"zh": "评估截至", "en": "Assessed as of"},
+    "targets_model": {"zh": "模型版本", "en": "Model version"},
+    "targets_chart": {"zh": "进度与预测", "en": "Progress and projection"},
+    "targets_chart_history_last": {"zh": "实际值", "en": "observed"},
+    "targets_chart_history_mean": {"zh": "累计平均", "en": "mean so far"},
+    "targets_chart_history_sum": {"zh": "累计值", "en": "total so far"},
+    "targets_chart_target": {"zh": "目标", "en": "target"},
+    "targets_chart_forecast": {"zh": "预计", "en": "projection"},
+    "targets_chart_fan80": {"zh": "80%区间", "en": "80 % interval"},
+    "targets_chart_fan95": {"zh": "95%区间", "en": "95 % interval"},
+    "targets_fan_note": {
+        "zh": "预测区间取自最近一次评估（80%区间）；95%区间按正态分布由80%区间推算。",
+        "en": "The fan is the latest assessment's 80 % interval; the 95 % band widens it as a normal distribution would.",
+    },
+    "targets_err_404": {"zh": "找不到目标 {id}。", "en": "There is no target {id}."},
+    "targets_err_status": {
+        "zh": "状态“{value}”无效，可选值：{allowed}。",
+        "en": "The status cannot be “{value}”; it is one of: {allowed}.",
+    },
+    "targets_err_page": {"zh": "页码“{value}”无效：页码为 1 到 {last}。", "en": "Page “{value}” does not exist: pages run from 1 to {last}."},
+}
