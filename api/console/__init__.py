@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import review, routes
+from api.console import reports, review, routes
 from api.console.web import HERE, install_error_pages
 
 
@@ -19,5 +19,6 @@ def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(routes.router)
     app.include_router(review.router)
+    app.include_router(reports.router)
     app.add_api_route("/console/{rest:path}", routes.not_found, methods=["GET"], include_in_schema=False)
     install_error_pages(app)
