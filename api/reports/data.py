@@ -25,7 +25,7 @@ from api.reports.peers import peer_comparison
 from api.services import targets as target_service
 
 TREND_MONTHS = 24  # months of history in a trend chart
-MAX_CHARTS = 12  # trend charts in a report: the indicators most at risk first
+MAX_CHARTS = 8  # trend charts in a report (one A4 page): the indicators most at risk first
 STATUS_ORDER = {"red": 0, "amber": 1, "green": 2, None: 3}
 
 
@@ -114,7 +114,8 @@ def _scorecard(history: pd.DataFrame, units: tuple[str, ...], period: Period, ta
             as_of=risk.as_of if risk else None, reason_zh=risk.reason_zh if risk else "",
             reason_en=risk.reason_en if risk else "",
         ))
-    return sorted(rows, key=lambda r: (r.org_unit, STATUS_ORDER.get(r.status, 3), -(r.p_miss or 0), r.indicator))
+    order = names().order
+    return sorted(rows, key=lambda r: (r.org_unit, STATUS_ORDER.get(r.status, 3), -(r.p_miss or 0), order(r.indicator)))
 
 
 def _chart_order(scorecard: list[ScoreRow], alert_count: dict[str, int]) -> list[str]:
@@ -166,7 +167,8 @@ def _peer_comparison(history: pd.DataFrame, data: ReportData):
     directions = history.dropna(subset=["direction"]).groupby(["org_unit", "indicator"])["direction"].last()
     values = latest[["org_unit", "indicator", "value"]].merge(
         directions.rename("direction").reset_index(), on=["org_unit", "indicator"], how="left")
-    return peer_comparison(values, data.org_unit, whole_city=data.is_city, peer_group=names().peer_group)
+    return peer_comparison(values, data.org_unit, whole_city=data.is_city, peer_group=names().peer_group,
+                           order=names().order)
 
 
 def _model_versions(data: ReportData, targets: dict) -> tuple[str, ...]:

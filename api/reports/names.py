@@ -33,6 +33,11 @@ class Names:
     def measure(self, indicator: str) -> str:
         return self.units_of_measure.get(indicator, "")
 
+    def order(self, indicator: str) -> tuple[int, str]:
+        """A sort key: the specification's order (by evaluation dimension), then the id."""
+        known = list(self.indicators)
+        return (known.index(indicator) if indicator in self.indicators else len(known), indicator)
+
     def places(self, indicator: str) -> int:
         return self.decimals.get(indicator, 2)
 

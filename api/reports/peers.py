@@ -35,7 +35,7 @@ def _better(value: float, median: float | None, direction: str | None) -> bool |
     return (value < median) if direction == "lower" else (value > median)
 
 
-def _district(ranked: pd.DataFrame, org_unit: str, peer_group: dict[str, str]) -> list[PeerRow]:
+def _district(ranked: pd.DataFrame, org_unit: str, peer_group: dict[str, str], order) -> list[PeerRow]:
     group = peer_group.get(org_unit)
     peers = [u for u, g in peer_group.items() if g == group and u != org_unit] if group else []
     if not peers:  # no known peer group: every other unit is a peer
@@ -52,7 +52,7 @@ def _district(ranked: pd.DataFrame, org_unit: str, peer_group: dict[str, str]) -
             city_median=_median(g["value"]), rank=int(own_row["rank"]), of=int(own_row["of"]),
             better=_better(float(own_row["value"]), peer_median, own_row["direction"]),
         ))
-    return rows
+    return sorted(rows, key=lambda r: order(r.indicator))
 
 
 def _city(ranked: pd.DataFrame) -> list[PeerRow]:
@@ -69,13 +69,14 @@ def _city(ranked: pd.DataFrame) -> list[PeerRow]:
     return rows
 
 
-def peer_comparison(values: pd.DataFrame, org_unit: str, *, whole_city: bool,
-                    peer_group: dict[str, str]) -> list[PeerRow]:
+def peer_comparison(values: pd.DataFrame, org_unit: str, *, whole_city: bool, peer_group: dict[str, str],
+                    order=lambda indicator: indicator) -> list[PeerRow]:
     """``values``: the period's value of every unit's indicators (org_unit, indicator, value,
     direction). A district: per indicator, its value, the median of its peer group and of
     the city, and its rank. The city: every unit ranked by its mean rank over the
-    indicators (``value`` = a 0-100 score, 100 = best on every indicator)."""
+    indicators (``value`` = a 0-100 score, 100 = best on every indicator). ``order`` is the
+    sort key of the indicators' rows."""
     if values.empty:
         return []
     ranked = _ranks(values)
-    return _city(ranked) if whole_city else _district(ranked, org_unit, peer_group)
+    return _city(ranked) if whole_city else _district(ranked, org_unit, peer_group, order)

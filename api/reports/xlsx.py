@@ -4,6 +4,8 @@ as numbers) so that the figures can be worked with. Text never becomes a formula
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from collections.abc import Iterable
 from datetime import datetime
 
@@ -12,9 +14,9 @@ from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
 from api.reports import fmt
-from api.reports.figures import ReportData
 
 FIXED = datetime(2000, 1, 1)  # the workbook's created/modified dates (reproducible bytes)
+_MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="0B3D6E")
 RAG_FILL = {s: PatternFill("solid", fgColor=c) for s, c in (("green", "D1FAE5"), ("amber", "FEF3C7"), ("red", "FEE2E2"))}
@@ -160,13 +162,16 @@ def xlsx(c: dict) -> bytes:
 
 
 def _fixed_zip_times(blob: bytes) -> bytes:
-    """The same workbook with every zip entry dated ``FIXED`` (openpyxl stamps the clock)."""
-    import zipfile
-
+    """The same workbook with every zip entry and the "modified" property dated ``FIXED``
+    (openpyxl stamps the clock on both when it saves)."""
+    stamp = FIXED.strftime("%Y-%m-%dT%H:%M:%SZ").encode()
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(blob)) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as dst:
         for info in src.infolist():
+            content = src.read(info.filename)
+            if info.filename == "docProps/core.xml":
+                content = _MODIFIED.sub(rb"\g<1>" + stamp + rb"\g<2>", content)
             fixed = zipfile.ZipInfo(info.filename, date_time=FIXED.timetuple()[:6])
             fixed.compress_type = zipfile.ZIP_DEFLATED
-            dst.writestr(fixed, src.read(info.filename))
+            dst.writestr(fixed, content)
     return out.getvalue()
