@@ -30,6 +30,7 @@ def check_choice(field: str, value: str, allowed: tuple[str, ...]) -> str:
     return value
 
 
+YEARS = (1900, 2200)  # what pandas' timestamps hold, with room
 _PERIOD = re.compile(r"^(\d{4})-(?:(0[1-9]|1[0-2])|Q([1-4]))$")
 
 
@@ -73,6 +74,8 @@ def parse_period(text: str) -> Period:
     if not found:
         raise ReportError("period", f"{text!r} is not a month (YYYY-MM) or a quarter (YYYY-Qn)", 422)
     year, month, quarter = found.groups()
+    if not YEARS[0] <= int(year) <= YEARS[1]:
+        raise ReportError("period", f"the year must be between {YEARS[0]} and {YEARS[1]}", 422)
     first = int(month) if month else 3 * (int(quarter) - 1) + 1
     count = 1 if month else 3
     starts = tuple(datetime(int(year), first + i, 1) for i in range(count))

@@ -14,6 +14,7 @@ from api.errors import problem_response
 from api.reports import MEDIA_TYPES, ReportError, build, disposition
 
 router = APIRouter(prefix="/v1/reports", tags=["reports"])
+PERIOD_PATTERN = r"^\d{4}-(0[1-9]|1[0-2]|Q[1-4])$"
 
 DOCUMENTS = {
     200: {
@@ -45,7 +46,7 @@ def report(
     _: AnyRole,
     request: Request,
     session: SessionDep,
-    period: Annotated[str, Query(max_length=16, description="A month `2025-06` or a quarter `2025-Q2`")],
+    period: Annotated[str, Query(pattern=PERIOD_PATTERN, description="A month `2025-06` or a quarter `2025-Q2`")],
     org_unit: Annotated[str, Query(max_length=200, description="An org unit, e.g. `D03`, or `CITY` for the "
                                                                "whole city")],
     fmt: Annotated[Literal["html", "pdf", "xlsx"], Query(alias="format", description="Document format")] = "html",

@@ -75,7 +75,7 @@ def document(town, org_unit="D01", fmt="html", lang="zh") -> bytes:
 def test_periods_and_css_strings():
     assert [m.month for m in parse_period("2025-Q2").months] == [4, 5, 6] and parse_period("2025-06").label == "2025-06"
     assert parse_period("2025-12").following().label == "2026-01"
-    for bad in ("2025-13", "2025-6", "June", ""):
+    for bad in ("2025-13", "2025-6", "June", "", "0000-01", "9999-Q4"):
         with pytest.raises(ReportError, match="period"):
             parse_period(bad)
     assert "<" not in css_string('a"</style><script>') and '"' not in css_string('"')[1:-1]
@@ -189,11 +189,8 @@ def test_pdf_renders_chinese_text(town, tmp_path):
     pdf.write_bytes(document(town, "D01", "pdf"))
     text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, check=True).stdout.decode()
     assert "东湖区" in text and "指标目标完成情况" in text and "按期办结率" in text
-    pages = text.count("\f")
-    again = tmp_path / "again.pdf"
-    again.write_bytes(document(town, "D01", "pdf"))
-    same = subprocess.run(["pdftotext", "-layout", str(again), "-"], capture_output=True, check=True).stdout.decode()
-    assert same == text and same.count("\f") == pages >= 4  # reproducible: the same text on as many pages
+    again = document(town, "D01", "pdf")
+    assert again == pdf.read_bytes() and text.count("\f") >= 4  # reproducible, dates and id fixed
     ARTIFACTS.mkdir(exist_ok=True)
     subprocess.run(["pdftoppm", "-r", "50", "-png", "-f", "1", "-l", "1", "-singlefile", str(pdf),
                     str(ARTIFACTS / "report-page1")], check=True)
