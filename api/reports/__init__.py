@@ -38,7 +38,8 @@ class Document:
 def disposition(document: Document) -> dict[str, str]:
     """Response headers: HTML shown in place (locked down), PDF and XLSX as downloads."""
     if document.media_type.startswith("text/html"):
-        return {"Content-Disposition": f'inline; filename="{document.filename}"', "Content-Security-Policy": DOCUMENT_CSP}
+        return {"Content-Disposition": f'inline; filename="{document.filename}"',
+                "Content-Security-Policy": DOCUMENT_CSP}
     return {"Content-Disposition": f'attachment; filename="{document.filename}"'}
 
 
@@ -68,4 +69,5 @@ def build(session: Session, *, period: str, org_unit: str, fmt: str = "html", la
     return Document(content=write(data, fmt, lang), media_type=MEDIA_TYPES[fmt], filename=name)
 
 
-__all__ = ["FORMATS", "LANGS", "MEDIA_TYPES", "DOCUMENT_CSP", "Document", "ReportError", "build", "disposition", "write"]
+__all__ = ["DOCUMENT_CSP", "FORMATS", "LANGS", "MEDIA_TYPES", "Document", "ReportError", "build", "disposition",
+           "write"]

@@ -45,7 +45,9 @@ def period(p: Period, lang: str) -> str:
 def day(when: date | datetime | None, lang: str) -> str:
     if when is None:
         return DASH
-    return f"{when.year}年{when.month}月{when.day}日" if lang == "zh" else f"{when.day} {_MONTHS_EN[when.month - 1]} {when.year}"
+    if lang == "zh":
+        return f"{when.year}年{when.month}月{when.day}日"
+    return f"{when.day} {_MONTHS_EN[when.month - 1]} {when.year}"
 
 
 def moment(when: datetime | None, lang: str) -> str:

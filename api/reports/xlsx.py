@@ -19,7 +19,8 @@ FIXED = datetime(2000, 1, 1)  # the workbook's created/modified dates (reproduci
 _MODIFIED = re.compile(rb"(<dcterms:modified[^>]*>)[^<]*(</dcterms:modified>)")
 HEADER = Font(bold=True, color="FFFFFF")
 HEADER_FILL = PatternFill("solid", fgColor="0B3D6E")
-RAG_FILL = {s: PatternFill("solid", fgColor=c) for s, c in (("green", "D1FAE5"), ("amber", "FEF3C7"), ("red", "FEE2E2"))}
+RAG_FILL = {status: PatternFill("solid", fgColor=colour)
+            for status, colour in (("green", "D1FAE5"), ("amber", "FEF3C7"), ("red", "FEE2E2"))}
 
 
 def _put(ws, values: list) -> None:

@@ -113,7 +113,8 @@ def test_xlsx_has_one_sheet_a_section_and_parses_back(town, small_city):
     blob = document(town, "D01", "xlsx")
     assert hashlib.sha256(blob).digest() == hashlib.sha256(document(town, "D01", "xlsx")).digest()
     book = load_workbook(io.BytesIO(blob))
-    assert book.sheetnames == ["封面", "总体情况", "目标完成情况", "指标走势", "预警及整改", "需求预测", "群众诉求", "横向对比"]
+    assert book.sheetnames == [
+        "封面", "总体情况", "目标完成情况", "指标走势", "预警及整改", "需求预测", "群众诉求", "横向对比"]
     rows = list(book["目标完成情况"].iter_rows(values_only=True))
     assert rows[0][:4] == ("单位", "指标", "计量单位", "本期值")
     assert len(rows) - 1 == small_city.indicators.query("org_unit == 'D01'").shape[0]
