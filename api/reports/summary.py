@@ -35,8 +35,12 @@ def targets_sentences(data: ReportData, lang: str) -> list[str]:
     if not assessed:
         return [t("report_sum_no_targets", unit=unit, period=period, n=len(indicators))]
     count = Counter(r.status for r in assessed)
-    out = [t("report_sum_targets", unit=unit, period=period, n=len(indicators), targeted=len(assessed),
-             green=count["green"], amber=count["amber"], red=count["red"])]
+    figures = dict(period=period, n=len(indicators), targeted=len(assessed), green=count["green"],
+                   amber=count["amber"], red=count["red"])
+    if data.is_city:
+        out = [t("report_sum_targets_city", units=len(data.units), series=len(data.scorecard), **figures)]
+    else:
+        out = [t("report_sum_targets", unit=unit, **figures)]
     worst = sorted((r for r in assessed if r.status != "green"), key=lambda r: (-(r.p_miss or 0), r.org_unit,
                                                                               r.indicator))[:WORST_SHOWN]
     if worst:
@@ -71,16 +75,22 @@ def feedback_sentence(data: ReportData, lang: str) -> str:
 
 
 def forecast_sentences(data: ReportData, lang: str) -> list[str]:
+    """One sentence per forecast window (the unit's channels usually share one)."""
     t = translator(lang)
-    out = []
+    windows: dict[tuple, list[str]] = {}
     for f in data.forecasts:
         channel = t(f"report_channel_{f.channel}") if f"report_channel_{f.channel}" in MESSAGES else f.channel
-        values = dict(channel=channel, total=fmt.number(f.total, 0), daily=fmt.number(f.total / len(f.ds), 0))
-        if f.covers_next and data.forecast_period is not None:
-            out.append(t("report_sum_forecast", period=fmt.period(data.forecast_period, lang), **values))
+        item = t("report_sum_forecast_item", channel=channel, total=fmt.number(f.total, 0),
+                 daily=fmt.number(f.total / len(f.ds), 0))
+        windows.setdefault((f.covers_next, f.ds[0], f.ds[-1]), []).append(item)
+    out = []
+    for (covers_next, first, last), items in windows.items():
+        joined = _SEP[lang].join(items) if lang == "en" else "，".join(items)
+        if covers_next and data.forecast_period is not None:
+            out.append(t("report_sum_forecast", period=fmt.period(data.forecast_period, lang), items=joined))
         else:
-            out.append(t("report_sum_forecast_latest", first=fmt.day(f.ds[0], lang), last=fmt.day(f.ds[-1], lang),
-                         **values))
+            out.append(t("report_sum_forecast_latest", first=fmt.day(first, lang), last=fmt.day(last, lang),
+                         items=joined))
     return out
 
 

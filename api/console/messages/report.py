@@ -161,6 +161,13 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "In {period}, {unit} reported {n} indicators, {targeted} of them with a yearly target: {green} on "
               "track (green), {amber} to watch (amber) and {red} at risk of missing it (red).",
     },
+    "report_sum_targets_city": {
+        "zh": "本期全市{units}个区共报送{n}项指标的{series}个数据序列，其中{targeted}个设有年度目标：{green}个达标（绿色），"
+              "{amber}个需关注（黄色），{red}个存在未达标风险（红色）。",
+        "en": "In {period}, the city's {units} districts reported {series} series of {n} indicators, {targeted} of them "
+              "with a yearly target: {green} on track (green), {amber} to watch (amber) and {red} at risk of missing "
+              "it (red).",
+    },
     "report_sum_no_targets": {
         "zh": "本期{unit}共监测{n}项指标，暂无在期目标。",
         "en": "In {period}, {unit} reported {n} indicators; no target is in force.",
@@ -171,21 +178,19 @@ MESSAGES: dict[str, dict[str, str]] = {
         "zh": "本期共产生预警{n}条（{kinds}），已处理{handled}条，尚有{open}条待处理。",
         "en": "{n} warnings were raised ({kinds}); {handled} have been handled and {open} are open.",
     },
-    "report_sum_kind": {"zh": "{kind}{n}条", "en": "{n} {kind}"},
+    "report_sum_kind": {"zh": "{kind}{n}条", "en": "{kind}: {n}"},
     "report_sum_no_alerts": {"zh": "本期未产生预警。", "en": "No warnings were raised."},
     "report_sum_feedback": {
         "zh": "收到群众诉求{n}条，最集中的领域是{area}（{count}条）。",
-        "en": "{n} citizen messages arrived, most of them about {area} ({count}).",
+        "en": "{n} citizen messages arrived; the most frequent service area is {area} ({count}).",
     },
     "report_sum_no_feedback": {"zh": "本期无群众诉求记录。", "en": "No citizen messages arrived."},
-    "report_sum_forecast": {
-        "zh": "预计{period}{channel}约{total}（日均{daily}）。",
-        "en": "{channel} for {period} are forecast at about {total} ({daily} a day).",
-    },
+    "report_sum_forecast": {"zh": "预计{period}{items}。", "en": "Forecast for {period}: {items}."},
     "report_sum_forecast_latest": {
-        "zh": "最新需求预测（{first}至{last}）显示{channel}约{total}（日均{daily}）。",
-        "en": "The latest demand forecast ({first} to {last}) puts {channel} at about {total} ({daily} a day).",
+        "zh": "最新需求预测（{first}至{last}）显示：{items}。",
+        "en": "The latest demand forecast ({first} to {last}): {items}.",
     },
+    "report_sum_forecast_item": {"zh": "{channel}约{total}（日均{daily}）", "en": "{channel} about {total} ({daily} a day)"},
     "report_sum_peers_district": {
         "zh": "与同类区相比，{better}项指标优于中位数，{worse}项落后。",
         "en": "Against the peer districts, {better} indicators are better than the median and {worse} behind.",
