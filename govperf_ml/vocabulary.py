@@ -77,7 +77,9 @@ def default_target_ids(unique_ids: pd.Series, deadlines: pd.Series) -> pd.Series
 CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
 
 # ── alerts ────────────────────────────────────────────────────────────────────────────
-ALERT_KINDS = ("performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk")
+ALERT_KINDS = (
+    "performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk", "model_drift",
+)
 SEVERITIES = ("low", "medium", "high")
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 REVIEWED_STATUSES = ("acknowledged", "resolved", "dismissed")  # a person has looked at it

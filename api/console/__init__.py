@@ -10,8 +10,8 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import reports, review, routes
-from api.console.web import HERE, install_error_pages
+from api.console import compare, formats, forecasts, reports, review, routes
+from api.console.web import HERE, install_error_pages, templates
 
 
 def install(app: FastAPI) -> None:
@@ -19,6 +19,9 @@ def install(app: FastAPI) -> None:
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(routes.router)
     app.include_router(review.router)
+    app.include_router(forecasts.router)
+    app.include_router(compare.router)
     app.include_router(reports.router)
+    formats.install(templates.env)
     app.add_api_route("/console/{rest:path}", routes.not_found, methods=["GET"], include_in_schema=False)
     install_error_pages(app)

@@ -282,6 +282,7 @@ class Forecast(Base):
         UniqueConstraint("run_id", "unique_id", "ds"),
         Index("ix_forecasts_unique_id_cutoff", "unique_id", "cutoff"),
         Index("ix_forecasts_org_unit_channel", "org_unit", "channel"),
+        Index("ix_forecasts_unique_id_ds", "unique_id", "ds"),  # actuals arriving find their forecasts
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -300,6 +301,10 @@ class Forecast(Base):
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     run_id: Mapped[int | None] = mapped_column(ForeignKey("forecast_runs.id", ondelete="CASCADE"), nullable=True)
     level: Mapped[str | None] = mapped_column(String(200), nullable=True)  # the node's level in the run
+    # the accuracy watch: MASE's scale of the history it was made from; the actual once ingested
+    scale: Mapped[float | None] = mapped_column(Float, nullable=True)
+    actual: Mapped[float | None] = mapped_column(Float, nullable=True)
+    scored_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
 
 
 RECONCILIATIONS = ("bottom_up", "ols", "mint_shrink", "none")

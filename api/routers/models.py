@@ -9,24 +9,27 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, HTTPException, Request, status
 
 from api.auth import SCORING_CORE, AnyRole, Principal, require_roles
-from api.deps import CAPABILITIES, ModelsDep, get_models
+from api.deps import CAPABILITIES, ModelsDep, SessionDep, get_models
 from api.schemas.common import finite
 from api.schemas.models import ModelLoadFailure, ModelPublic, ModelReloadResult, ModelsPublic, ModelSwap
+from api.services.forecast_accuracy import live_figures
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 admin_router = APIRouter(prefix="/v1/admin/models", tags=["admin"])
 
 Admin = Annotated[Principal, Depends(require_roles(SCORING_CORE))]
 
-
 def _metric(value):
     if isinstance(value, str):
         return value
     return finite(value)
 
+def _live(session, model_version: str) -> dict:
+    return {k: (v if k == "n" else _metric(v)) for k, v in live_figures(session, model_version).items()}
+
 
 @router.get("", response_model=ModelsPublic, summary="Loaded champion models")
-def list_models(_: AnyRole, models: ModelsDep) -> ModelsPublic:
+def list_models(_: AnyRole, models: ModelsDep, session: SessionDep) -> ModelsPublic:
     data = [
         ModelPublic(
             capability=capability,
@@ -35,12 +38,12 @@ def list_models(_: AnyRole, models: ModelsDep) -> ModelsPublic:
             run_id=str(m.run_id),
             model_version=m.label,
             metrics={str(k): _metric(v) for k, v in (m.metrics or {}).items()},
+            live=_live(session, m.label) if capability == "forecast" else None,
         )
         for capability in CAPABILITIES
         if (m := models.get(capability)) is not None
     ]
     return ModelsPublic(data=data, count=len(data))
-
 
 @admin_router.post(
     "/reload",

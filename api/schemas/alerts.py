@@ -8,7 +8,9 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from api.schemas.common import Public, Schema, UtcDateTime
 
-AlertKind = Literal["performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk"]
+AlertKind = Literal[
+    "performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk", "model_drift"
+]
 Severity = Literal["low", "medium", "high"]
 AlertStatus = Literal["open", "acknowledged", "resolved", "dismissed"]
 

@@ -89,6 +89,30 @@ class StoredForecasts(Public):
     count: int = Field(description="Forecasts matching the filters (all pages)")
 
 
+class AccuracyFigures(Public):
+    """Stored forecasts scored against the actuals ingested since (``POST /v1/observations``)."""
+
+    n: int = Field(description="Forecasts with an actual")
+    mae: float | None = Field(description="Mean absolute error")
+    mase: float | None = Field(description="Mean absolute error over MASE's scale (the in-sample seasonal naive MAE "
+                                           "of the history forecast from); null without a scale")
+    coverage80: float | None = Field(description="Share of actuals inside the 80 % interval")
+    coverage95: float | None = Field(description="Share of actuals inside the 95 % interval")
+
+
+class AccuracyGroup(AccuracyFigures):
+    key: str = Field(description="The group: a series id, a hierarchy level, a model version or a run id")
+
+
+class ForecastAccuracy(Public):
+    model_version: str | None = Field(description="The forecast model served now (its backtest is `backtest`)")
+    backtest: AccuracyFigures | None = Field(description="The served model's backtest figures (n = 0)")
+    overall: AccuracyFigures
+    by: str
+    groups: list[AccuracyGroup]
+    count: int = Field(description="Groups")
+
+
 # ---------------------------------------------------------------------------------------
 # Forecast runs (POST /v1/forecast-runs): the user's series and their hierarchy
 # ---------------------------------------------------------------------------------------

@@ -14,6 +14,9 @@ class ModelPublic(Public):
     run_id: str
     model_version: str = Field(description="name/version, as named in every model response")
     metrics: dict[str, float | str | None]
+    live: dict[str, float | int | None] | None = Field(
+        None, description="Forecast model only: its stored forecasts scored against the actuals ingested since "
+        "(n, mae, mase, coverage80, coverage95; `GET /v1/forecasts/accuracy` has the detail)")
 
 
 class ModelsPublic(Public):

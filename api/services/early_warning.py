@@ -3,7 +3,9 @@
 store the values → data-quality checks of what was stored (revised, late) → re-score the
 changed series with the anomaly champion (thresholds raised where supervisors mostly
 dismissed past alerts; stored targets turn on the bunching check) → alerts → re-assess the
-stored targets of those series, raising ``target_risk`` alerts for those turning red.
+stored targets of those series, raising ``target_risk`` alerts for those turning red →
+score stored forecasts of those periods against the values, raising ``model_drift``
+alerts where the forecast champion has drifted from its backtest.
 
 ``POST /v1/observations`` and the sample-city loader both run :func:`run_early_warning`,
 in the caller's transaction; routers only translate HTTP.
@@ -23,6 +25,7 @@ from api.auth import Principal
 from api.db import Alert, Target
 from api.schemas.anomalies import ObservationIn
 from api.services import alerts as alert_service
+from api.services import forecast_accuracy
 from api.services import observations as obs_service
 from api.services import targets as target_service
 
@@ -109,6 +112,9 @@ def run_early_warning(
     """
     stored = obs_service.upsert(session, batch, late_after_days=late_after_days)
     result = EarlyWarning(observations=stored)
+    forecasts_met = forecast_accuracy.record_actuals(session, stored.changed_values)
+    if raise_alerts:
+        result.alerts += forecast_accuracy.check_drift(session, forecasts_met, models.get("forecast"), principal)
     if raise_alerts:
         result.alerts += alert_service.create_ingest_alerts(
             session, stored.issues, principal=principal, late_after_days=late_after_days

@@ -21,7 +21,15 @@ from api.schemas.common import py_datetime, series_frame
 from api.schemas.forecasts import ForecastRunPublic, ForecastRunRequest, HierarchySpec
 from api.services import forecasts as stored
 from govperf_ml.contracts import DataContractError, short
-from govperf_ml.forecasting.hierarchy import Hierarchy, forecast_hierarchy, from_keys, from_parents, season_of
+from govperf_ml.evaluation.metrics import mase_scale
+from govperf_ml.forecasting.hierarchy import (
+    Hierarchy,
+    aggregate,
+    forecast_hierarchy,
+    from_keys,
+    from_parents,
+    season_of,
+)
 
 
 def hierarchy_of(spec: HierarchySpec | None) -> Hierarchy | None:
@@ -82,7 +90,10 @@ def create_run(
     session.add(run)
     session.flush()
     cutoffs = {uid: last.get(uid, cutoff) for uid in frame["unique_id"].unique()}
-    stored.store(session, frame, alias=alias, cutoffs=cutoffs, model_version=model.label, run_id=run.id)
+    every_node = aggregate(history, hierarchy) if hierarchy is not None else history
+    scales = mase_scale(every_node, season_of(history, body.freq)).to_dict()
+    stored.store(session, frame, alias=alias, cutoffs=cutoffs, model_version=model.label, run_id=run.id,
+                 scales=scales)
     return run, True
 
 

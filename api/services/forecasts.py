@@ -103,6 +103,7 @@ def store(
     cutoffs: Mapping[str, datetime | pd.Timestamp],
     model_version: str,
     run_id: int | None = None,
+    scales: Mapping[str, float] | None = None,
 ) -> StoreResult:
     """Store a forecaster's output (``unique_id, ds, <alias>, <alias>-lo-80`` ...).
 
@@ -116,7 +117,9 @@ def store(
     Rows whose (unique_id, ds, model_version, cutoff) is already stored are left as
     they were and counted in ``existing``. ``h_step`` is the row's rank after the cutoff
     within its series (1..h). With ``run_id`` (a new forecast run) every row is new and
-    carries the run and, where ``frame`` has one, its ``level`` column.
+    carries the run and, where ``frame`` has one, its ``level`` column. ``scales`` (unique_id
+    -> MASE's scale of the history forecast from) lets the accuracy watch compute MASE once
+    the actuals arrive.
     """
     if frame.empty:
         return StoreResult()
@@ -138,6 +141,8 @@ def store(
             row.run_id, row.level = run_id, (None if lv is None else str(lv))
             # a run's ids are the user's (up to 401 characters, any naming): the filter columns keep 200
             row.org_unit, row.channel = row.org_unit[:200], row.channel[:200]
+    for row in rows:
+        row.scale = finite((scales or {}).get(row.unique_id))
     session.add_all(rows)
     session.flush()
     return StoreResult(inserted=len(rows), existing=len(data) - len(rows), series=len(series))

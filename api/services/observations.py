@@ -33,8 +33,11 @@ class UpsertResult:
     """The earliest new or changed period of each changed series."""
     issues: list[IngestIssue] = field(default_factory=list)
     """Revised history and late submissions found in the batch."""
+    changed_values: dict[tuple[str, datetime], float | None] = field(default_factory=dict)
+    """The new or changed (series id, period) keys with their values."""
 
-    def mark_changed(self, unique_id: str, ds: datetime) -> None:
+    def mark_changed(self, unique_id: str, ds: datetime, value: float | None = None) -> None:
+        self.changed_values[(unique_id, ds)] = value
         self.changed_series.add(unique_id)
         if unique_id not in self.first_changed or ds < self.first_changed[unique_id]:
             self.first_changed[unique_id] = ds
@@ -162,7 +165,7 @@ def upsert(
         else:
             result.unchanged += 1
             continue
-        result.mark_changed(unique_id, ds)
+        result.mark_changed(unique_id, ds, obs.value)
     session.flush()
     return result
 

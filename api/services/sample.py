@@ -34,6 +34,8 @@ from api.services import forecasts as forecast_service
 from api.services import observations as obs_service
 from api.services import targets as target_service
 from api.services.early_warning import run_early_warning
+from govperf_ml.evaluation.metrics import mase_scale
+from govperf_ml.forecasting.hierarchy import season_of
 from govperf_ml.vocabulary import split_series_id
 
 logger = logging.getLogger("govperf.api")
@@ -155,7 +157,8 @@ def forecast_sample_city(
         method = RECONCILIATION
     cutoffs = history.groupby("unique_id")["ds"].max()
     stored = forecast_service.store(
-        session, frame, alias=alias, cutoffs=cutoffs.to_dict(), model_version=model.label
+        session, frame, alias=alias, cutoffs=cutoffs.to_dict(), model_version=model.label,
+        scales=mase_scale(history, season_of(history, freq)).to_dict(),
     )
     logger.info(
         "sample-city forecasts by %s: %d series, %d rows stored, %d already there (reconciliation: %s)",

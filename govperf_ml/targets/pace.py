@@ -51,13 +51,14 @@ class LinearPaceRule(BaseEstimator):
         self.run_rate_window = run_rate_window
 
     # ------------------------------------------------------------------ fit
-    def fit(self, history: pd.DataFrame, targets: pd.DataFrame):
-        """Learn the miss rate of each status on past targets (deadline already observed)."""
+    def fit(self, history: pd.DataFrame, targets: pd.DataFrame | None):
+        """Learn the miss rate of each status on past targets (deadline already observed);
+        without any (``targets`` None or empty) the rates are 0.2 / 0.5 / 0.8."""
         if not 0 < self.at_risk <= self.on_track:
             raise ValueError("need 0 < at_risk <= on_track")
         hist = validate_series(history)
-        tg = validate_targets(targets)
-        episodes = build_episodes(hist, tg)
+        has_targets = targets is not None and len(targets)
+        episodes = build_episodes(hist, validate_targets(targets)) if has_targets else pd.DataFrame()
         self.miss_rate_ = {"green": 0.2, "amber": 0.5, "red": 0.8}  # used only without episodes
         self.counts_ = {s: [0, 0] for s in STATUSES}
         if not episodes.empty:

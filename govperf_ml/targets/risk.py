@@ -24,6 +24,7 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.features.time import infer_freq, season_length
+from govperf_ml.targets.checks import MIN_HISTORY, check_targets, observed_counts
 from govperf_ml.targets.episodes import aggregate, build_episodes
 from govperf_ml.targets.features import FEATURES, assessment_features
 from govperf_ml.targets.pace import LinearPaceRule
@@ -230,18 +231,24 @@ class TargetRiskModel(BaseEstimator):
         if not Xs:
             raise DataContractError("targets: no past target and no series long enough to learn from", field=DEADLINE)
         self.n_real_episodes_ = int(len(real))
+        # the fallback for targets on series with too little history: the pace rule's miss
+        # rates on the same past targets (its own defaults without any)
+        self.pace_ = LinearPaceRule().fit(hist, targets)
         return self.fit_features(pd.concat(Xs, ignore_index=True), np.concatenate(ys))
 
     def status(self, p: np.ndarray) -> np.ndarray:
         return np.where(p >= self.red, "red", np.where(p >= self.amber, "amber", "green"))
 
     def assess(self, history: pd.DataFrame, targets: pd.DataFrame, *, as_of=None) -> pd.DataFrame:
+        """Risk of each target. A target whose series has fewer than ``MIN_HISTORY`` values
+        up to its assessment gets the pace rule's miss rate for its colour, and says so."""
         check_is_fitted(self, "n_episodes_")
         hist = validate_series(history)
         tg = validate_targets(targets)
         unknown = sorted(set(tg[ID]) - set(hist[ID]))
         if unknown:
             raise DataContractError(f"targets: no history for series {short(unknown)}", field=ID, ids=unknown)
+        check_targets(hist, tg, as_of)
         when = pd.Timestamp(as_of) if as_of is not None else None
         info = self._series_info(hist)
         last = hist.groupby(ID)[DS].max()
@@ -251,10 +258,14 @@ class TargetRiskModel(BaseEstimator):
         p = self.predict_features(X)
         contrib = self.contributions(X)
         pace = LinearPaceRule().progress(hist, tg, as_of=when)  # rates and the colour of the pace rule
+        short_history = observed_counts(hist, tg, as_ofs) < MIN_HISTORY
         rows = []
         for i, t in enumerate(recs):
             rate, required = pace.loc[i, "current_rate"], pace.loc[i, "required_rate"]
-            en, zh = self._reason(p[i], contrib[i], rate, required)
+            if short_history[i]:
+                p[i], (en, zh) = self._pace_fallback(pace.loc[i], rate, required)
+            else:
+                en, zh = self._reason(p[i], contrib[i], rate, required)
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
                 "status": str(self.status(p[i : i + 1])[0]), "pace_status": pace.loc[i, "status"],
@@ -263,6 +274,19 @@ class TargetRiskModel(BaseEstimator):
                 "required_rate": float(required), "current_rate": float(rate), "reason_en": en, "reason_zh": zh,
             })
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+
+    def _pace_fallback(self, pace: pd.Series, rate: float, required: float) -> tuple[float, tuple[str, str]]:
+        rule = getattr(self, "pace_", None)  # models trained before the fallback existed: the rule's defaults
+        rates = rule.miss_rate_ if rule is not None else {"green": 0.2, "amber": 0.5, "red": 0.8}
+        status = str(pace["status"])
+        p = float(rates[status])
+        en = (f"Too little history to model (fewer than {MIN_HISTORY} periods): {p:.0%} is the pace rule's miss rate "
+              f"for targets at {float(pace['progress_ratio']):.0%} of the planned progress ({status}).")
+        zh = (f"历史数据太少（不足{MIN_HISTORY}期），无法建模：按计划进度线规则，完成计划进度"
+              f"{float(pace['progress_ratio']):.0%}的目标未达标率为{p:.0%}。")
+        tail_en = f" Needed per remaining period: {required:,.3g}; current rate: {rate:,.3g}."
+        tail_zh = f"剩余每期需 {required:,.3g}，目前为 {rate:,.3g}。"
+        return p, (en + tail_en, zh + tail_zh)
 
     def _reason(self, p: float, contrib: np.ndarray, rate: float, required: float) -> tuple[str, str]:
         toward_miss = p >= 0.5
@@ -276,3 +300,4 @@ class TargetRiskModel(BaseEstimator):
         tail_en = f" Needed per remaining period: {required:,.3g}; current rate: {rate:,.3g}."
         tail_zh = f"剩余每期需 {required:,.3g}，目前为 {rate:,.3g}。"
         return head_en + tail_en, head_zh + tail_zh
+

@@ -40,7 +40,9 @@ def test_models_lists_loaded_champions(client, auth):
         "run_id": "run-forecast",
         "model_version": "govperf-forecast/3",
         "metrics": {"mase": 0.9, "coverage80": None},  # NaN is sent as null
+        "live": {"n": 0, "mae": None, "mase": None, "coverage80": None, "coverage95": None},  # nothing scored yet
     }
+    assert next(m for m in body["data"] if m["capability"] == "anomaly")["live"] is None
 
 
 def test_request_id_is_echoed(client):

@@ -145,3 +145,33 @@ def test_the_load_bench_drives_every_route_and_finds_every_write(live_server):
     assert summary["server_errors"] == 0 and summary["lost_writes"] == 0
     assert {"rps", "p95_read_ms", "seconds", "rps_vs_peak"} <= set(summary)
     assert [t for t, _ in tables] == ["sqlite: 5 clients × 3 s, per route", "sqlite: throughput by number of clients"]
+
+
+def test_fifty_clients_posting_overlapping_batches_lose_and_duplicate_nothing(client, auth, db):
+    """The scoring core resends overlapping batches from 50 clients at once (run on
+    PostgreSQL too by scripts/test.sh): every key is stored once, every alert raised once."""
+    from sqlalchemy import distinct, func, select
+
+    from api.db import Alert
+
+    months = [f"{2023 + m // 12}-{m % 12 + 1:02d}-01" for m in range(24)]
+
+    def value(unit: int, m: int) -> float:
+        return 50.0 + m % 3 + (40.0 if m == 20 else 0.0)  # month 20 of every unit is an anomaly
+
+    def post(i: int) -> int:
+        units, start = (i % 5, (i + 1) % 5), i % 12
+        batch = [{"org_unit": f"U{u}", "indicator": "permits", "ds": months[m], "value": value(u, m)}
+                 for u in units for m in range(start, start + 12)]
+        return client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": batch}).status_code
+
+    with ThreadPoolExecutor(10) as pool:
+        codes = list(pool.map(post, range(50)))
+    assert codes == [200] * 50
+    assert db.count(Observation) == 5 * 23  # months 0..22 of every unit: none lost, none twice
+    twice = db.rows(select(Alert.unique_id, Alert.ds, Alert.kind).group_by(Alert.unique_id, Alert.ds, Alert.kind)
+                    .having(func.count() > 1))
+    assert twice == []
+    assert db.scalar(select(func.count(distinct(Alert.seq)))) == db.count(Alert)
+    flagged = {a.unique_id for a in db.scalars(select(Alert).where(Alert.kind == "performance_anomaly"))}
+    assert flagged == {f"U{u}|permits" for u in range(5)}

@@ -167,3 +167,21 @@ def test_too_short_histories_and_absurd_values_are_422_not_500(real):
     assert r.status_code == 422
     assert "less than or equal to 1000000000000000" in r.json()["errors"][0]["msg"]
     assert real.post("/v1/forecasts", headers=real.keys["analyst"], json={"series": daily(8), "h": 7}).status_code == 200
+
+
+def test_targets_that_cannot_be_judged_are_422_by_target_id_and_short_histories_use_the_pace_rule(real):
+    months = pd.date_range("2024-01-01", periods=12, freq="MS")
+    rate = [{"unique_id": "D01|on_time_rate", "ds": d.strftime("%Y-%m-%d"), "y": 90.0 + i % 3}
+            for i, d in enumerate(months)]
+    target = {"target_id": "rate-2025", "unique_id": "D01|on_time_rate", "deadline": "2025-06-30",
+              "direction": "higher", "aggregation": "last"}
+    for body in ({"series": rate, "targets": [{**target, "target": 0}]},
+                 {"series": rate, "targets": [{**target, "target": 95, "deadline": "2023-06-30"}]}):
+        r = real.post("/v1/targets/risk", headers=real.keys["analyst"], json=body)
+        assert r.status_code == 422, r.text
+        assert r.json()["errors"][0]["ids"] == ["rate-2025"]
+    r = real.post("/v1/targets/risk", headers=real.keys["analyst"],
+                  json={"series": rate[:2], "targets": [{**target, "target": 95}]})
+    assert r.status_code == 200, r.text
+    (risk,) = r.json()["assessments"]
+    assert 0 <= risk["p_miss"] <= 1 and "too little history" in risk["reason_en"].lower()

@@ -83,3 +83,39 @@ def test_unknown_series_and_unfitted():
     with pytest.raises(DataContractError, match="no history"):
         TargetRiskModel(max_synthetic=50, min_episodes=10_000).fit(panel(n_series=2)).assess(
             panel(n_series=2), targets([1.0]).assign(unique_id="zzz"))
+
+
+def one_target(**kw):
+    base = {"target_id": "T", "unique_id": "s0", "target": 60.0, "deadline": "2026-06-30", "direction": "higher",
+            "aggregation": "last"}
+    return pd.DataFrame([{**base, **kw}])
+
+
+@pytest.mark.parametrize("history, target, field, message", [
+    (None, {"deadline": "2018-06-30"}, "deadline", "before the series' first value"),
+    ("gap", {"start": "2020-03-15", "deadline": "2020-08-31", "aggregation": "mean"}, "start", "has no observed value"),
+    ("rate", {"unique_id": "s0|on_time_rate", "target": 0.0}, "target", "ratio indicator"),
+    ("rate", {"unique_id": "s0|on_time_rate", "target": -5.0, "direction": "lower"}, "target", "ratio indicator"),
+])
+def test_targets_that_cannot_be_judged_are_refused_by_target_id(model, history, target, field, message):
+    hist = panel(n_series=1)
+    if history == "gap":  # no values from April to September 2020
+        hist = hist[~hist["ds"].between("2020-04-01", "2020-09-01")]
+    if history == "rate":
+        hist = hist.assign(unique_id="s0|on_time_rate")
+    with pytest.raises(DataContractError, match=message) as err:
+        model.assess(hist, one_target(**target))
+    assert err.value.field == field and err.value.ids == ["T"]
+
+
+def test_a_future_window_without_values_yet_is_fine(model):
+    out = model.assess(panel(n_series=1), one_target(start="2026-01-15", aggregation="mean"))
+    assert out["p_miss"].between(0, 1).all()
+
+
+def test_too_little_history_takes_the_pace_rule_and_says_so(model):
+    short = panel(n_series=1).head(2)
+    out = model.assess(short, one_target(target=1000.0)).iloc[0]
+    assert out["p_miss"] == pytest.approx(model.pace_.miss_rate_[out["pace_status"]])
+    assert "too little history" in out["reason_en"].lower() and "历史数据太少" in out["reason_zh"]
+    assert "too little history" not in model.assess(panel(n_series=1), one_target()).iloc[0]["reason_en"].lower()

@@ -18,3 +18,12 @@ document.addEventListener("keydown", function (event) {
   input.checked = input.type === "radio" ? true : !input.checked;
   input.focus();
 });
+
+// ---- forecast explorer and comparison: a select marked data-autosubmit submits its form
+// on change (the form's button still works without this script)
+document.addEventListener("change", function (event) {
+  var target = event.target;
+  if (!target || !target.matches || !target.matches("select[data-autosubmit]")) return;
+  var form = target.form;
+  if (form) form.requestSubmit ? form.requestSubmit() : form.submit();
+});
