@@ -12,17 +12,18 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from api.console.web import EVERYONE, ViewerDep, lang_of, render, require_role
 from api.deps import SessionDep
 from api.reports import FORMATS, LANGS, ReportError, build, disposition
-from api.reports.data import known_periods, known_units, resolve
+from api.reports import data as report_data  # a module: api.reports.data imports api.console.names
 from api.reports.figures import check_choice
-from api.reports.names import CITY, names
+from api.console.names import unit_name
+from api.reports.figures import CITY
 
 router = APIRouter(prefix="/console/reports", include_in_schema=False)
 
 
 def _choices(session, lang: str) -> tuple[list[str], list[dict]]:
-    units = [u for u in known_units(session) if u != CITY]
+    units = [u for u in report_data.known_units(session) if u != CITY]
     listed = [CITY, *units] if units else []
-    return known_periods(session), [{"id": u, "name": names().unit(u, lang)} for u in listed]
+    return report_data.known_periods(session), [{"id": u, "name": unit_name(u, lang)} for u in listed]
 
 
 def _failed(request: Request, viewer, err: ReportError, value: str) -> HTMLResponse:
@@ -46,7 +47,7 @@ def reports_page(request: Request, viewer: ViewerDep, session: SessionDep, perio
         try:  # checked before the page frames the document: a 404 page, not a framed one
             check_choice("format", format, FORMATS)
             check_choice("lang", lang, LANGS)
-            resolve(session, period, org_unit)
+            report_data.resolve(session, period, org_unit)
         except ReportError as err:
             return _failed(request, viewer, err, period if err.field == "period" else org_unit)
         if format != "html":

@@ -8,7 +8,7 @@ from matplotlib import dates as mdates
 
 from api.console.i18n import translator
 from api.reports.figures import ForecastSeries, ReportData, Trend
-from api.reports.names import names
+from api.console.names import indicator_info, indicator_name
 from govperf_ml import plots
 
 WIDTH, HEIGHT = 3.45, 2.1  # inches: two charts side by side on A4
@@ -49,7 +49,7 @@ def trend_charts(data: ReportData, lang: str) -> list[dict]:
         "flagged": t("report_chart_flagged"),
     }
     return [
-        {"title": names().indicator(tr.indicator, lang), "measure": names().measure(tr.indicator),
+        {"title": indicator_name(tr.indicator, lang), "measure": (indicator_info(tr.indicator) or {}).get("unit", ""),
          "svg": _trend_svg(tr, labels)}
         for tr in data.trends
     ]

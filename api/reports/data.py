@@ -19,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from api.db import Observation
 from api.reports import sections
-from api.reports.figures import Period, ReportData, ReportError, ScoreRow, Trend, parse_period
-from api.reports.names import CITY, names
+from api.console.names import indicator_order, peer_group
+from api.reports.figures import CITY, Period, ReportData, ReportError, ScoreRow, Trend, parse_period
 from api.reports.peers import peer_comparison
+from govperf_ml.contracts import DataContractError
 from api.services import targets as target_service
 
 TREND_MONTHS = 24  # months of history in a trend chart
@@ -114,8 +115,8 @@ def _scorecard(history: pd.DataFrame, units: tuple[str, ...], period: Period, ta
             as_of=risk.as_of if risk else None, reason_zh=risk.reason_zh if risk else "",
             reason_en=risk.reason_en if risk else "",
         ))
-    order = names().order
-    return sorted(rows, key=lambda r: (r.org_unit, STATUS_ORDER.get(r.status, 3), -(r.p_miss or 0), order(r.indicator)))
+    return sorted(rows, key=lambda r: (r.org_unit, STATUS_ORDER.get(r.status, 3), -(r.p_miss or 0),
+                                       indicator_order(r.indicator)))
 
 
 def _chart_order(scorecard: list[ScoreRow], alert_count: dict[str, int]) -> list[str]:
@@ -135,7 +136,6 @@ def _trends(history: pd.DataFrame, data: ReportData, targets: dict, flagged: dic
     months = pd.date_range(end=data.period.last, periods=TREND_MONTHS, freq="MS")
     wide = history.pivot_table(index="ds", columns=["indicator", "org_unit"], values="value", dropna=False)
     wide = wide.reindex(months)
-    group = names().peer_group
     out = []
     for indicator in _chart_order(data.scorecard, counts):
         if indicator not in wide.columns.get_level_values(0):
@@ -148,7 +148,7 @@ def _trends(history: pd.DataFrame, data: ReportData, targets: dict, flagged: dic
             if unit not in table.columns:
                 continue
             values = table[unit]
-            same = [u for u in table.columns if u != unit and group.get(u) == group.get(unit)]
+            same = [u for u in table.columns if u != unit and peer_group(u) == peer_group(unit)]
             peer_units = same or [u for u in table.columns if u != unit]
         stored = targets.get(f"{unit}|{indicator}")
         out.append(Trend(
@@ -161,14 +161,15 @@ def _trends(history: pd.DataFrame, data: ReportData, targets: dict, flagged: dic
     return out
 
 
-def _peer_comparison(history: pd.DataFrame, data: ReportData):
-    """横向对比. TODO(issue 16): use ``govperf_ml.comparison`` once merged (see api.reports.peers)."""
-    latest = history[history["ds"] == pd.Timestamp(data.period.last)]
-    directions = history.dropna(subset=["direction"]).groupby(["org_unit", "indicator"])["direction"].last()
-    values = latest[["org_unit", "indicator", "value"]].merge(
-        directions.rename("direction").reset_index(), on=["org_unit", "indicator"], how="left")
-    return peer_comparison(values, data.org_unit, whole_city=data.is_city, peer_group=names().peer_group,
-                           order=names().order)
+def _peer_comparison(history: pd.DataFrame, data: ReportData, targets: dict):
+    """横向对比 by ``govperf_ml.comparison`` (:mod:`api.reports.peers`); none where the
+    stored values break its contract (e.g. an indicator without a direction)."""
+    frame = pd.DataFrame([(t.unique_id, t.target, t.start, t.deadline) for t in targets.values()],
+                         columns=["unique_id", "target", "start", "deadline"])
+    try:
+        return peer_comparison(history, frame, data.org_unit, data.period.last, whole_city=data.is_city)
+    except DataContractError:
+        return []
 
 
 def _model_versions(data: ReportData, targets: dict) -> tuple[str, ...]:
@@ -214,6 +215,6 @@ def gather(session: Session, period: str, org_unit: str) -> ReportData:
     data.forecast_period = when.following()
     data.forecasts = sections.forecasts(session, org_unit, data.forecast_period)
     data.feedback = sections.feedback(session, units, when, whole_city=data.is_city)
-    data.peers = _peer_comparison(history, data)
+    data.peers = _peer_comparison(history, data, targets)
     data.model_versions = _model_versions(data, targets)
     return data

@@ -9,6 +9,7 @@ from datetime import date, datetime
 
 import pandas as pd
 
+CITY = "CITY"  # the whole city: every org unit with observations
 FORMATS = ("html", "pdf", "xlsx")
 LANGS = ("zh", "en")
 
@@ -186,7 +187,8 @@ class Feedback:
 
 @dataclass(frozen=True)
 class PeerRow:
-    """A unit's place among peers on one indicator (district) or overall (city)."""
+    """A unit's place among peers on one indicator (district) or overall (city), from
+    :func:`govperf_ml.comparison.compare_units`."""
 
     org_unit: str
     indicator: str  # "" for a unit's overall row
@@ -195,7 +197,11 @@ class PeerRow:
     city_median: float | None
     rank: int  # 1 = best, direction-aware
     of: int
-    better: bool | None  # better than the peer median (None: equal or unknown)
+    better: bool | None  # better than the peers (None: level or unknown)
+    z: float | None = None  # robust z against the peers (positive = better); the city: mean over indicators
+    rank_change: float | None = None  # places moved up since the month before
+    pct_of_target: float | None = None  # 完成率: value / target in %
+    by_dimension: dict[str, float | None] = field(default_factory=dict)  # the city: mean z by service dimension
 
 
 @dataclass

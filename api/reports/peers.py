@@ -1,9 +1,11 @@
-"""横向对比: the unit among peer districts on the period's values.
+"""横向对比: the unit among peer districts on the period's values, by
+:func:`govperf_ml.comparison.compare_units` (robust z against peers with the direction
+applied, ranks, rank changes) — the same figures as the console's comparison page.
 
-A simple comparison of the report's own, behind one function, :func:`peer_comparison`.
-TODO(issue 16): switch to ``govperf_ml.comparison`` (districts x indicators standardised
-against target and peers, written for the console's comparison page) once it is merged,
-so that the report and the console rank units the same way.
+A district: per indicator, its value, the medians of its peer group and of the city, its
+robust z against the peer group, its rank in the city and the change of that rank since
+the month before. The city: every district ranked by its mean z over the indicators
+(against all districts), with the mean by service dimension (:func:`compare_dimensions`).
 """
 
 from __future__ import annotations
@@ -12,71 +14,82 @@ import math
 
 import pandas as pd
 
+from api.console.compare_view import OTHER, indicator_meta
+from api.console.names import indicator_info, indicator_order, peer_group
 from api.reports.figures import PeerRow
+from govperf_ml.comparison import compare_dimensions, compare_units
 
 
-def _ranks(frame: pd.DataFrame) -> pd.DataFrame:
-    """Per indicator: each unit's rank (1 = best, direction-aware) and the number ranked."""
-    frame = frame.dropna(subset=["value"]).copy()
-    signed = frame["value"].where(frame["direction"] != "lower", -frame["value"])
-    frame["rank"] = signed.groupby(frame["indicator"]).rank(ascending=False, method="min").astype(int)
-    frame["of"] = frame.groupby("indicator")["value"].transform("size").astype(int)
-    return frame
+def _number(value) -> float | None:
+    return None if value is None or (isinstance(value, float) and math.isnan(value)) else float(value)
 
 
-def _median(values: pd.Series) -> float | None:
-    value = float(values.median()) if len(values) else math.nan
-    return None if math.isnan(value) else value
-
-
-def _better(value: float, median: float | None, direction: str | None) -> bool | None:
-    if median is None or value == median:
+def _better(z: float | None, value: float | None, median: float | None, direction: str) -> bool | None:
+    """Better than the peers: by the z-score, or (too few peers for one) by the median."""
+    if z is not None:
+        return None if z == 0 else z > 0
+    if value is None or median is None or value == median:
         return None
     return (value < median) if direction == "lower" else (value > median)
 
 
-def _district(ranked: pd.DataFrame, org_unit: str, peer_group: dict[str, str], order) -> list[PeerRow]:
-    group = peer_group.get(org_unit)
-    peers = [u for u, g in peer_group.items() if g == group and u != org_unit] if group else []
-    if not peers:  # no known peer group: every other unit is a peer
-        peers = sorted(set(ranked["org_unit"]) - {org_unit})
+def _inputs(history: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(observations, indicators meta) in the comparison's shape."""
+    obs = history.rename(columns={"value": "y"}).assign(unique_id=history["org_unit"] + "|" + history["indicator"])
+    meta, _ = indicator_meta(obs, indicator_info)
+    return obs[obs["indicator"].isin(meta["indicator"])], meta
+
+
+def _district(history: pd.DataFrame, targets: pd.DataFrame, org_unit: str, period) -> list[PeerRow]:
+    obs, meta = _inputs(history)
+    groups = {u: peer_group(u) or OTHER for u in obs["org_unit"].unique()}
+    city = compare_units(obs, meta, targets, period)
+    grouped = compare_units(obs, meta, targets, period, peer_groups=groups)
+    mine = grouped[grouped["unit"] == org_unit].set_index("indicator")
+    in_city = city[city["unit"] == org_unit].set_index("indicator")
+    same = grouped[grouped["peer_group"] == groups.get(org_unit)]
     rows = []
-    for indicator, g in ranked.groupby("indicator", sort=True):
-        own = g[g["org_unit"] == org_unit]
-        if own.empty:
-            continue
-        own_row = own.iloc[0]
-        peer_median = _median(g.loc[g["org_unit"].isin(peers), "value"])
+    for indicator, row in mine.iterrows():
+        if pd.isna(row["value"]) or pd.isna(in_city.at[indicator, "rank"]):
+            continue  # no value this period (a missing submission): nothing to compare
+        peers = same[(same["indicator"] == indicator) & (same["unit"] != org_unit)]["value"]
+        z = _number(row["z_vs_peers"])
+        peer_median = _number(peers.median()) if len(peers) else None
         rows.append(PeerRow(
-            org_unit=org_unit, indicator=str(indicator), value=float(own_row["value"]), peer_median=peer_median,
-            city_median=_median(g["value"]), rank=int(own_row["rank"]), of=int(own_row["of"]),
-            better=_better(float(own_row["value"]), peer_median, own_row["direction"]),
+            org_unit=org_unit, indicator=str(indicator), value=_number(row["value"]),
+            peer_median=peer_median,
+            city_median=_number(city.loc[city["indicator"] == indicator, "value"].median()),
+            rank=int(in_city.at[indicator, "rank"]), of=int(in_city.at[indicator, "n_peers"]),
+            better=_better(z, _number(row["value"]), peer_median, row["direction"]), z=z,
+            rank_change=_number(in_city.at[indicator, "rank_change"]),
+            pct_of_target=_number(row["pct_of_target"]),
         ))
-    return sorted(rows, key=lambda r: order(r.indicator))
+    return sorted(rows, key=lambda r: indicator_order(r.indicator))
 
 
-def _city(ranked: pd.DataFrame) -> list[PeerRow]:
-    """Units ordered by their mean rank percentile over the indicators (0 = best)."""
-    ranked = ranked.assign(pct=(ranked["rank"] - 1) / (ranked["of"] - 1).clip(lower=1))
-    score = ranked.groupby("org_unit")["pct"].mean().sort_index()
-    order = score.sort_values(kind="stable")
+def _city(history: pd.DataFrame, targets: pd.DataFrame, period) -> list[PeerRow]:
+    obs, meta = _inputs(history)
+    table = compare_units(obs, meta, targets, period)
+    dims = compare_dimensions(table)
+    overall = table.groupby("unit")["z_vs_peers"].mean().sort_index()  # NaN: too few peers for a z-score
+    order = overall.rank(ascending=False, method="min", na_option="bottom")
     rows = []
-    for position, (unit, pct) in enumerate(order.items(), start=1):
+    for unit in sorted(overall.index, key=lambda u: (order[u], u)):
+        by_dim = dims[dims["unit"] == unit].set_index("dimension")["z_vs_peers"]
         rows.append(PeerRow(
-            org_unit=str(unit), indicator="", value=round(100 * (1 - float(pct)), 1), peer_median=None,
-            city_median=None, rank=position, of=len(order), better=None,
+            org_unit=str(unit), indicator="", value=_number(overall[unit]), peer_median=None, city_median=None,
+            rank=int(order[unit]), of=len(overall), better=None, z=_number(overall[unit]),
+            by_dimension={str(d): _number(z) for d, z in by_dim.items()},
         ))
     return rows
 
 
-def peer_comparison(values: pd.DataFrame, org_unit: str, *, whole_city: bool, peer_group: dict[str, str],
-                    order=lambda indicator: indicator) -> list[PeerRow]:
-    """``values``: the period's value of every unit's indicators (org_unit, indicator, value,
-    direction). A district: per indicator, its value, the median of its peer group and of
-    the city, and its rank. The city: every unit ranked by its mean rank over the
-    indicators (``value`` = a 0-100 score, 100 = best on every indicator). ``order`` is the
-    sort key of the indicators' rows."""
-    if values.empty:
+def peer_comparison(history: pd.DataFrame, targets: pd.DataFrame, org_unit: str, period, *,
+                    whole_city: bool) -> list[PeerRow]:
+    """``history``: every unit's observations (org_unit, indicator, ds, value, direction)
+    through ``period``; ``targets``: unique_id, target, start, deadline."""
+    if history.empty or not (history["ds"] == pd.Timestamp(period)).any():
         return []
-    ranked = _ranks(values)
-    return _city(ranked) if whole_city else _district(ranked, org_unit, peer_group, order)
+    if whole_city:
+        return _city(history, targets, pd.Timestamp(period))
+    return _district(history, targets, org_unit, pd.Timestamp(period))

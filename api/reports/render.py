@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from types import SimpleNamespace
 from collections import Counter
 from pathlib import Path
 
@@ -18,7 +19,8 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.console.i18n import MESSAGES, translator
 from api.reports import charts, fmt
 from api.reports.figures import ReportData
-from api.reports.names import names
+from api.console import names as console_names
+from api.console.compare_view import DIMENSION_ORDER
 from api.reports.summary import summary
 from govperf_ml.feedback.taxonomy import load_taxonomy
 from govperf_ml.vocabulary import REVIEWED_STATUSES
@@ -36,6 +38,16 @@ def css_string(text: str) -> str:
     """``text`` as a quoted CSS string (safe inside a <style> element)."""
     escaped = "".join(ch if ch.isalnum() or ch in " ·-_.,()/:年月日第季度" else f"\\{ord(ch):x} " for ch in text)
     return f'"{escaped}"'
+
+
+def _names() -> SimpleNamespace:
+    """Names for the template and the workbook (:mod:`api.console.names`)."""
+    info = lambda indicator: console_names.indicator_info(indicator) or {}  # noqa: E731
+    return SimpleNamespace(
+        unit=console_names.unit_name, indicator=console_names.indicator_name, peer_group=console_names.peer_group,
+        measure=lambda indicator: info(indicator).get("unit", ""),
+        places=lambda indicator: info(indicator).get("decimals", 2),
+    )
 
 
 def _page_content(t) -> str:
@@ -83,7 +95,7 @@ def _feedback_view(data: ReportData, lang: str) -> dict | None:
 def context(data: ReportData, lang: str, *, with_charts: bool = True) -> dict:
     """Everything the template and the spreadsheet show, formatted for ``lang``."""
     t = translator(lang)
-    n = names()
+    n = _names()
     unit_name, period_name = n.unit(data.org_unit, lang), fmt.period(data.period, lang)
     city = data.is_city
     return {
@@ -98,7 +110,8 @@ def context(data: ReportData, lang: str, *, with_charts: bool = True) -> dict:
         "trend_charts": charts.trend_charts(data, lang) if with_charts else [],
         "forecast_charts": charts.forecast_charts(data, lang) if with_charts else [],
         "feedback": _feedback_view(data, lang),
-        "peer_group": _label(t, "report_group_", n.peer_group.get(data.org_unit)),
+        "peer_dimensions": [d for d in DIMENSION_ORDER if any(d in p.by_dimension for p in data.peers)],
+        "peer_group": _label(t, "report_group_", n.peer_group(data.org_unit)),
         "css": CSS,
         "footer_css": css_string(f"{unit_name} · {period_name} · {data.data_version}"),
         "page_css": _page_content(t),

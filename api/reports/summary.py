@@ -8,7 +8,7 @@ from collections import Counter
 from api.console.i18n import MESSAGES, translator
 from api.reports import fmt
 from api.reports.figures import ReportData
-from api.reports.names import names
+from api.console.names import indicator_name, unit_name
 from govperf_ml.feedback.taxonomy import load_taxonomy
 from govperf_ml.vocabulary import REVIEWED_STATUSES
 
@@ -17,14 +17,14 @@ _SEP = {"zh": "、", "en": ", "}
 
 
 def _unit_name(data: ReportData, lang: str) -> str:
-    return names().unit(data.org_unit, lang)
+    return unit_name(data.org_unit, lang)
 
 
 def _item_name(data: ReportData, org_unit: str, indicator: str, lang: str) -> str:
-    name = names().indicator(indicator, lang)
+    name = indicator_name(indicator, lang)
     if not data.is_city:
         return name
-    return f"{names().unit(org_unit, lang)}{name}" if lang == "zh" else f"{names().unit(org_unit, lang)}: {name}"
+    return f"{unit_name(org_unit, lang)}{name}" if lang == "zh" else f"{unit_name(org_unit, lang)}: {name}"
 
 
 def targets_sentences(data: ReportData, lang: str) -> list[str]:
@@ -100,8 +100,10 @@ def peers_sentence(data: ReportData, lang: str) -> str | None:
         return None
     if data.is_city:
         best, worst = data.peers[0], data.peers[-1]
-        return t("report_sum_peers_city", best=names().unit(best.org_unit, lang), best_score=fmt.number(best.value),
-                 worst=names().unit(worst.org_unit, lang), worst_score=fmt.number(worst.value))
+        if best.z is None or worst.z is None:
+            return None
+        return t("report_sum_peers_city", best=unit_name(best.org_unit, lang), best_score=fmt.signed_number(best.z, 2),
+                 worst=unit_name(worst.org_unit, lang), worst_score=fmt.signed_number(worst.z, 2))
     better = sum(p.better is True for p in data.peers)
     worse = sum(p.better is False for p in data.peers)
     return t("report_sum_peers_district", better=better, worse=worse)

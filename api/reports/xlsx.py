@@ -134,14 +134,20 @@ def _feedback(wb: Workbook, c: dict) -> None:
 
 
 def _peers(wb: Workbook, c: dict) -> None:
-    t, names, lang, data = c["t"], c["names"], c["lang"], c["data"]
-    cols = ["report_col_unit", "report_col_indicator", "report_col_value", "report_col_peer_median",
-            "report_col_city_median", "report_col_rank"]
+    t, names, lang, data, label = c["t"], c["names"], c["lang"], c["data"], c["label"]
+    if data.is_city:
+        dims = c["peer_dimensions"]
+        header = [t("report_col_rank"), t("report_col_unit"), t("report_col_mean_z")] + [label("cmp_dim_", d)
+                                                                                        for d in dims]
+        rows = ([p.rank, names.unit(p.org_unit, lang), p.z] + [p.by_dimension.get(d) for d in dims] for p in data.peers)
+        _sheet(wb, t("report_sheet_peers"), header, rows, widths=[8, 16, 10])
+        return
+    cols = ["report_col_indicator", "report_col_value", "report_col_peer_median", "report_col_city_median",
+            "report_col_z", "report_col_rank", "report_col_rank_change"]
     _sheet(wb, t("report_sheet_peers"), [t(k) for k in cols] + ["n"], (
-        [names.unit(p.org_unit, lang), names.indicator(p.indicator, lang) if p.indicator else t("report_col_score"),
-         p.value, p.peer_median, p.city_median, p.rank, p.of]
+        [names.indicator(p.indicator, lang), p.value, p.peer_median, p.city_median, p.z, p.rank, p.rank_change, p.of]
         for p in data.peers
-    ), widths=[14, 34, 11, 12, 12, 10, 6])
+    ), widths=[34, 11, 12, 12, 12, 10, 10, 6])
 
 
 def xlsx(c: dict) -> bytes:

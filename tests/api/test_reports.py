@@ -102,9 +102,9 @@ def test_district_report_in_html(town, small_city):
 
 def test_city_report_in_english_covers_every_district(town):
     html = document(town, "CITY", lang="en").decode()
-    assert "Performance report: The whole city, Jun 2025" in html and "On-time completion rate" in html
+    assert "Performance report: City total, Jun 2025" in html and "On-time completion rate" in html
     assert "Donghu District" in html and "Xicheng District" in html
-    assert "Target status by unit" in html and "In the comparison, " in html
+    assert "Target status by unit" in html and "7. Comparison with peer districts" in html
 
 
 def test_xlsx_has_one_sheet_a_section_and_parses_back(town, small_city):

@@ -133,20 +133,24 @@ MESSAGES: dict[str, dict[str, str]] = {
     "report_dim_none": {"zh": "未标注", "en": "none tagged"},
     # peers
     "report_peer_intro_district": {
-        "zh": "本期数值与同类区（{group}）及全市各区比较；排名按指标方向，第1名为最好。",
-        "en": "This period's values against the peer districts ({group}) and the whole city; ranks follow each "
-              "indicator's direction, 1 is best.",
+        "zh": "本期数值与同类区（{group}）及全市各区比较。z值为相对同类区的稳健z值（已按指标方向调整，正值为优）；"
+              "排名为全市排名（第1名最好），名次变化为与上一期相比（正值为上升）。",
+        "en": "This period's values against the peer districts ({group}) and the whole city. z is the robust "
+              "z-score against the peers (direction applied: positive is better); the rank is in the city (1 is "
+              "best) and its change is since the period before (positive: moved up).",
     },
     "report_peer_intro_city": {
-        "zh": "各区按本期各项指标全市排名的平均位置计算综合得分（100分表示每项指标均排名第一）。",
-        "en": "Each district scored by its mean rank over this period's indicators (100 = first on every "
-              "indicator).",
+        "zh": "各区按本期各项指标相对全市各区的稳健z值（已按指标方向调整，正值为优）的平均值排序，并列出各服务维度的平均值。",
+        "en": "Districts ranked by their mean robust z-score over this period's indicators against all districts "
+              "(direction applied: positive is better), with the mean by service dimension.",
     },
+    "report_col_z": {"zh": "相对同类区z值", "en": "z vs peers"},
+    "report_col_rank_change": {"zh": "名次变化", "en": "Rank change"},
+    "report_col_mean_z": {"zh": "平均z值", "en": "Mean z"},
     "report_col_peer_median": {"zh": "同类区中位数", "en": "Peer median"},
     "report_col_city_median": {"zh": "全市中位数", "en": "City median"},
     "report_col_rank": {"zh": "全市排名", "en": "Rank in city"},
     "report_col_vs_peers": {"zh": "与同类区比较", "en": "vs peers"},
-    "report_col_score": {"zh": "综合得分", "en": "Score"},
     "report_col_group": {"zh": "类别", "en": "Peer group"},
     "report_better": {"zh": "优于", "en": "better"},
     "report_worse": {"zh": "落后", "en": "behind"},
@@ -196,8 +200,9 @@ MESSAGES: dict[str, dict[str, str]] = {
         "en": "Against the peer districts, {better} indicators are better than the median and {worse} behind.",
     },
     "report_sum_peers_city": {
-        "zh": "横向对比综合得分最高的是{best}（{best_score}分），最低的是{worst}（{worst_score}分）。",
-        "en": "In the comparison, {best} scores highest ({best_score}) and {worst} lowest ({worst_score}).",
+        "zh": "横向对比中平均z值最高的是{best}（{best_score}），最低的是{worst}（{worst_score}）。",
+        "en": "In the comparison, {best} has the highest mean z-score ({best_score}) and {worst} the lowest "
+              "({worst_score}).",
     },
     # spreadsheet sheets (at most 31 characters)
     "report_sheet_cover": {"zh": "封面", "en": "Cover"},
