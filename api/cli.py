@@ -4,17 +4,20 @@ those that need the service.
 * ``govperf serve``: train what has no champion this release can serve, create API keys,
   run the API.
 * ``govperf users add|disable|reset``: the web console's users (``/console``).
+* ``govperf report``: the periodic performance report (HTML, PDF, XLSX) from the service's store.
 * ``govperf train feedback`` learns from the handlers' corrections stored by the service
   (``GOVPERF_DATABASE_URL``) when no ``--corrections`` file is given.
 """
 
 from __future__ import annotations
 
+from enum import Enum
 from pathlib import Path
 from typing import Annotated, Optional
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from govperf_ml.cli import TrainingData, run_training
 from govperf_ml.cli import app as library_app
@@ -139,6 +142,57 @@ def users_reset(username: Annotated[str, typer.Argument(help="the user whose pas
 
     _user_change(reset_password, username, _new_password())
     console.print(f"new password set for {username}")
+
+
+class ReportFormat(str, Enum):
+    html = "html"
+    pdf = "pdf"
+    xlsx = "xlsx"
+
+
+class ReportLang(str, Enum):
+    zh = "zh"
+    en = "en"
+
+
+@app.command()
+def report(
+    period: Annotated[str, typer.Option(help="a month (2025-06) or a quarter (2025-Q2)")],
+    org_unit: Annotated[str, typer.Option("--org-unit", help="an org unit (e.g. D03) or CITY for the whole city")],
+    fmt: Annotated[ReportFormat, typer.Option("--format", help="document format")] = ReportFormat.html,
+    lang: Annotated[ReportLang, typer.Option(help="language (Chinese by default)")] = ReportLang.zh,
+    out: Annotated[Optional[Path], typer.Option(help="where to write it (default: a name from unit, period and "
+                                                     "language in the current folder)")] = None,
+):
+    """The periodic performance report of a unit or the whole city, from the service's database.
+
+    Exit code 2 when the database has no observations of the unit or of the period; the
+    time it took goes to stderr.
+    """
+    import time
+
+    from api.db import make_engine, make_session_factory
+    from api.reports import ReportError, build
+    from api.settings import get_settings
+
+    started = time.perf_counter()
+    url = get_settings().database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        console.print(f"[red]no service database at {url}: load data first (govperf serve, then the sample city)[/]")
+        raise typer.Exit(2)
+    engine = make_engine(url)
+    try:
+        with make_session_factory(engine)() as session:
+            document = build(session, period=period, org_unit=org_unit, fmt=fmt.value, lang=lang.value)
+    except ReportError as err:
+        console.print(f"[red]{escape(str(err))}[/]")
+        raise typer.Exit(2) from None
+    finally:
+        engine.dispose()
+    target = out or Path(document.filename)
+    target.write_bytes(document.content)
+    console.print(f"wrote {escape(str(target))} ({len(document.content):,} bytes)")
+    typer.echo(f"report {org_unit} {period} {fmt.value}: {time.perf_counter() - started:.1f} s", err=True)
 
 
 def main() -> None:  # pragma: no cover - console entry

@@ -40,6 +40,7 @@ from api.routers import (
     forecasts,
     health,
     observations,
+    reports,
     subscriptions,
     targets,
 )
@@ -185,7 +186,7 @@ def create_app(settings: Settings | None = None, *, models: dict | None = None, 
     app.include_router(model_routes.admin_router)
     for module in (
         health, model_routes, anomalies, observations, alerts, subscriptions, forecasts, forecast_runs, targets,
-        feedback, admin,
+        feedback, reports, admin,
     ):
         app.include_router(module.router)
     console.install(app)  # the web console: /console pages and static files

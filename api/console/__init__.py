@@ -10,11 +10,13 @@ from __future__ import annotations
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
-from api.console import alerts, audit_trail, compare, formats, forecasts, review, routes, targets
-from api.console.web import HERE, install_error_pages, templates
-
 
 def install(app: FastAPI) -> None:
+    # the pages are imported here, not with the package: the report and the command line
+    # use api.console.names and api.console.i18n without loading every page's services
+    from api.console import alerts, audit_trail, compare, formats, forecasts, reports, review, routes, targets
+    from api.console.web import HERE, install_error_pages, templates
+
     # the static mount before the routers: the console's catch-all 404 comes last
     app.mount("/console/static", StaticFiles(directory=str(HERE / "static")), name="console-static")
     app.include_router(routes.router)
@@ -23,6 +25,7 @@ def install(app: FastAPI) -> None:
     app.include_router(targets.router)
     app.include_router(forecasts.router)
     app.include_router(compare.router)
+    app.include_router(reports.router)
     app.include_router(audit_trail.router)
     formats.install(templates.env)
     app.add_api_route("/console/{rest:path}", routes.not_found, methods=["GET"], include_in_schema=False)

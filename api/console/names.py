@@ -41,9 +41,45 @@ def series_name(unique_id: str, lang: str) -> str:
     return f"{unit_name(unit, lang)} · {channel_name(rest, lang)}" if rest else unit_name(unit, lang)
 
 
+#: English names of the sample city's indicators (the specification names them in Chinese)
+ENGLISH = {
+    "on_time_completion_rate": "On-time completion rate",
+    "avg_processing_days": "Average processing time",
+    "backlog_cases": "Backlog of cases",
+    "permit_approval_days": "Construction permit approval time",
+    "online_processing_rate": "Fully online processing rate",
+    "first_contact_resolution_rate": "First-contact resolution rate",
+    "complaint_reopen_rate": "Complaint re-open rate",
+    "document_error_rate": "Case error rate",
+    "callback_24h_rate": "Call-back within 24 h rate",
+    "satisfaction_score": "Public satisfaction score",
+    "hotline_satisfaction_rate": "12345 hotline satisfaction rate",
+    "complaints_per_10k": "Complaints per 10k residents",
+    "good_review_rate": "Good-review rate of services",
+    "decisions_published_on_time_rate": "Major decisions published on time",
+    "disclosure_answered_in_time_rate": "Disclosure requests answered in time",
+    "budget_disclosure_completeness": "Budget disclosure completeness",
+    "policy_interpretation_rate": "Policy interpretations published together",
+    "cost_per_case": "Cost per case",
+    "budget_execution_rate": "Budget execution rate (year to date)",
+    "idle_funds_share": "Share of idle funds",
+    "procurement_savings_rate": "Procurement savings rate",
+    "air_quality_index": "Air quality index (monthly mean AQI)",
+    "good_air_days_rate": "Share of good-air days",
+    "pm25": "PM2.5 monthly mean",
+    "waste_sorting_accuracy": "Waste-sorting accuracy",
+    "graduation_rate": "Junior-secondary graduation rate (rolling 12 months)",
+    "road_defect_repair_rate": "Road defects repaired on time",
+    "new_jobs_created": "New urban jobs",
+    "wastewater_treatment_rate": "Wastewater treatment rate",
+    "traffic_accidents": "Road traffic accidents",
+}
+
+
 @cache
 def _indicators() -> dict[str, dict[str, str]]:
-    return {r.indicator: {"zh": r.indicator_name_zh, "en": r.indicator.replace("_", " ").capitalize(),
+    return {r.indicator: {"zh": r.indicator_name_zh,
+                          "en": ENGLISH.get(r.indicator) or r.indicator.replace("_", " ").capitalize(),
                           "unit": r.unit, "dimension": r.dimension, "direction": r.direction,
                           "decimals": int(r.decimals)} for r in SPEC.itertuples()}
 
@@ -56,3 +92,9 @@ def indicator_info(indicator: str) -> dict | None:
 def indicator_name(indicator: str, lang: str) -> str:
     info = indicator_info(indicator)
     return info[lang] if info else indicator
+
+
+def indicator_order(indicator: str) -> tuple[int, str]:
+    """A sort key: the sample city's order (by evaluation dimension), then the id."""
+    known = list(_indicators())
+    return (known.index(indicator) if indicator in _indicators() else len(known), indicator)
