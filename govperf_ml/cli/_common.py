@@ -36,6 +36,7 @@ class BenchTask(str, Enum):
     feedback = "feedback"
     load = "load"
     fuzz = "fuzz"
+    pii = "pii"
 
 
 def fail(message: str) -> None:

@@ -1,0 +1,247 @@
+"""Chinese names and home addresses: jieba's dictionary and part-of-speech tags plus rules.
+
+jieba (its dictionary and tags ship inside the package; nothing is fetched) segments the
+text once, without its HMM (five times faster; unknown names then fall apart into single
+characters, which the surname rules below put back together). Names are a surname (single
+or compound, 复姓) and one or two given-name characters, kept only in a context that makes
+them a person: a lead phrase (我叫, 联系人, 姓名：, 反映人…), a verb of reporting right after
+(张三反映, 王小明投诉), a relation word before (邻居, 业主, 丈夫…), or standing alone between
+punctuation; a candidate that is an ordinary dictionary word (高明, 周边, 居民) or starts
+inside one (有关部门) is not a name. Addresses are anchored on building/unit/room numbers
+(3栋2单元502室, 88号) and extended leftwards over the named places before them (鼓楼区
+幸福小区, 西安路324号); a district alone (鼓楼区) or a number with no named place before it
+(小区3栋, 5月12号) is not an address.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import tempfile
+import threading
+from functools import lru_cache
+
+HAN = "\u4e00-\u9fff"
+# 百家姓 single surnames plus common modern forms (闫, 付, 覃…); compound surnames (复姓)
+SURNAMES = set(
+    "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎"
+    "鲁韦昌马苗凤花方俞任袁柳酆鲍史唐费廉岑薛雷贺倪汤滕殷罗毕郝邬安常乐于时傅皮卞齐康伍余元卜顾孟平黄"
+    "和穆萧尹姚邵湛汪祁毛禹狄米贝明臧计伏成戴谈宋茅庞熊纪舒屈项祝董梁杜阮蓝闵席季麻强贾路娄危江童颜郭"
+    "梅盛林刁钟徐邱骆高夏蔡田樊胡凌霍虞万支柯昝管卢莫经房裘缪干解应宗丁宣贲邓郁单杭洪包诸左石崔吉钮龚"
+    "程嵇邢滑裴陆荣翁荀羊於惠甄曲家封芮羿储靳汲邴糜松井段富巫乌焦巴弓牧隗山谷车侯宓蓬全郗班仰秋仲伊宫"
+    "宁仇栾暴甘钭厉戎祖武符刘景詹束龙叶幸司韶郜黎蓟薄印宿白怀蒲邰从鄂索咸籍赖卓蔺屠蒙池乔阴郁胥能苍双"
+    "闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍郤璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容"
+    "向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空"
+    "曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公闫付覃涂佘晋揭粟练卿冼鲜谌蹇"
+)
+COMPOUND_SURNAMES = (
+    "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
+    "令狐", "钟离", "端木", "独孤", "南宫", "西门", "呼延", "澹台", "公冶", "宗政", "濮阳", "淳于", "单于",
+    "太叔", "申屠", "轩辕", "赫连", "闻人", "万俟", "百里", "东郭", "南门", "羊舌", "微生", "梁丘", "左丘",
+    "第五", "鲜于", "闾丘", "司空", "亓官", "司寇", "子车", "颛孙", "壤驷", "公良", "漆雕", "乐正", "宰父",
+    "谷梁", "拓跋", "夹谷", "段干", "巫马", "公西", "东门", "西方",
+)
+LEADS = ("我叫", "我的名字叫", "我的名字是", "名叫", "叫做", "本人", "姓名", "名字", "联系人", "反映人",
+         "投诉人", "举报人", "来电人", "来信人", "申请人", "当事人", "户主", "业主", "患者", "家属", "我是",
+         "签名", "署名", "收件人", "经办人", "负责人")
+RELATIONS = ("邻居", "丈夫", "妻子", "老公", "老婆", "儿子", "女儿", "父亲", "母亲", "爸爸", "妈妈", "孩子",
+             "同事", "朋友", "房东", "租户", "同学", "学生", "员工", "工人", "司机", "居民", "村民", "市民", "和", "与")
+VERBS = ("反映", "投诉", "举报", "表示", "来电", "来信", "说", "称", "咨询", "要求", "报警", "告诉", "打电话",
+         "一家", "家里", "多次", "曾经", "向", "在", "于", "是", "今年", "男", "女", "的")
+# characters that never start a given name (particles, numerals used in counting…)
+STOP_GIVEN = set("的了在是和与及或说称等也都就还又被把给向从对为于这那之其一二两几某姓氏先女师老")
+HONORIFICS = ("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷", "大妈", "某", "主任", "经理", "书记", "同志", "局长")
+PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "开发区", "高新区", "工业园", "街道", "新区", "地区", "大道",
+                  "大街", "胡同", "小区", "花园", "家园", "新村", "公寓", "大厦", "社区", "广场", "宿舍", "大院",
+                  "公馆", "省", "市", "区", "县", "旗", "镇", "乡", "路", "街", "巷", "弄", "里", "苑", "村", "园",
+                  "湾", "庭", "府", "城", "坊")
+ROAD_SUFFIXES = ("大道", "大街", "胡同", "小区", "花园", "家园", "新村", "公寓", "大厦", "社区", "宿舍", "大院",
+                 "路", "街", "巷", "弄", "里", "苑", "村", "园")
+_NUM = r"(?:\d{1,5}|[一二三四五六七八九十]{1,3})"
+_UNIT = rf"{_NUM}[-－]?(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号)"
+_ADDRESS_ANCHOR = re.compile(rf"(?:(?:{_UNIT})+(?:\d{{2,5}}(?![\d号]))?|\d{{1,4}}-\d{{1,3}}(?:-\d{{1,4}})?(?:室|房|号)?)")
+_STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
+_NAME_FLAGS = ("nr",)
+
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def tagger():
+    """jieba's part-of-speech tokenizer, loaded once; its cache goes to the temp folder."""
+    with _lock:
+        import jieba
+        import jieba.posseg
+
+        jieba.setLogLevel(logging.WARNING)
+        tok = jieba.Tokenizer()
+        tok.tmp_dir = tempfile.gettempdir()
+        tok.initialize()
+        return jieba.posseg.POSTokenizer(tok)
+
+
+def tokens(text: str) -> list[tuple[int, int, str, str]]:
+    """(start, end, word, flag) for each jieba token of ``text``."""
+    out, pos = [], 0
+    for pair in tagger().cut(text, HMM=False):
+        word = pair.word
+        at = text.find(word, pos)
+        if at < 0:
+            continue
+        out.append((at, at + len(word), word, pair.flag))
+        pos = at + len(word)
+    return out
+
+
+def _is_word(word: str) -> bool:
+    return tagger().tokenizer.FREQ.get(word, 0) > 0
+
+
+def _flag(word: str) -> str:
+    return tagger().word_tag_tab.get(word, "")
+
+
+def _common_word(word: str) -> bool:
+    """A dictionary word that is not a person's name."""
+    return _is_word(word) and not _flag(word).startswith(_NAME_FLAGS)
+
+
+def _starts_word(text: str, i: int, words) -> bool:
+    return any(text.startswith(w, i) for w in words)
+
+
+def _surname_at(text: str, i: int) -> int:
+    """Length of the surname starting at ``i`` (2 compound, 1 single, 0 none)."""
+    if text[i:i + 2] in COMPOUND_SURNAMES:
+        return 2
+    return 1 if text[i] in SURNAMES else 0
+
+
+def _is_han(text: str, i: int) -> bool:
+    return i < len(text) and "\u4e00" <= text[i] <= "\u9fff"
+
+
+def _name_at(text: str, i: int, *, strict: bool) -> int:
+    """End of a person's name starting at ``i``, or -1.
+
+    ``strict``: without a lead phrase the candidate must also not be a dictionary word.
+    """
+    for s in (2, 1) if text[i:i + 2] in COMPOUND_SURNAMES else (1,):
+        if s == 1 and text[i] not in SURNAMES:
+            return -1
+        g0 = i + s
+        if not _is_han(text, g0) or text[g0] in STOP_GIVEN or _starts_word(text, g0, HONORIFICS):
+            continue
+        end = g0 + _given_len(text, g0)
+        name = text[i:end]
+        if strict and (_common_word(name) or _common_word(text[i:i + 2]) and s == 1
+                       or (end - g0 == 2 and _common_word(text[g0:end]))):
+            continue
+        return end
+    return -1
+
+
+def _given_len(text: str, g0: int) -> int:
+    """1 or 2 given-name characters at ``g0``."""
+    g1 = g0 + 1
+    if not _is_han(text, g1) or text[g1] in STOP_GIVEN:
+        return 1
+    if _starts_word(text, g1 + 1, VERBS) or not _is_han(text, g1 + 1):
+        return 2
+    if _starts_word(text, g1, VERBS) or _starts_word(text, g1, HONORIFICS):
+        return 1
+    for n in (4, 3, 2):  # the second character begins an ordinary word: 张三反映, 李四今年
+        if _common_word(text[g1:g1 + n]) and not _flag(text[g1:g1 + n]).startswith("n"):
+            return 1
+    return 2
+
+
+_LEAD_RE = re.compile("(?:" + "|".join(sorted(LEADS, key=len, reverse=True)) + r")[是为]?[:：]?\s*")
+_CTX_RE = re.compile("(?:" + "|".join(sorted(RELATIONS, key=len, reverse=True)) + r")[:：]?\s*")
+_PUNCT = set("，。！？；：、,.!?;:（）()【】[]「」“”\"' \t\n")
+
+
+def names(text: str, toks) -> list[tuple[int, int]]:
+    """Spans of Chinese personal names."""
+    found: list[tuple[int, int]] = []
+    taken = -1
+    for m in _LEAD_RE.finditer(text):  # lead phrases: 我叫张三, 联系人：王小明
+        i = m.end()
+        if i < len(text) and _surname_at(text, i):
+            end = _name_at(text, i, strict=m.group(0).startswith(("我是", "本人", "业主", "患者", "家属", "名字")))
+            if end > 0:
+                found.append((i, end))
+                taken = max(taken, end)
+    starts = {s for s, _, _, _ in toks}
+    covering = {s: (w, f) for s, _, w, f in toks}
+    for i in sorted(starts):
+        if i < taken or not _surname_at(text, i):
+            continue
+        word, flag = covering[i]
+        if len(word) > 2 and not flag.startswith("nr"):
+            continue  # the surname character begins a longer ordinary word (高新区, 王府井)
+        end = _name_at(text, i, strict=True)
+        if end > 0 and _in_context(text, i, end):
+            found.append((i, end))
+            taken = end
+    return found
+
+
+def _in_context(text: str, i: int, end: int) -> bool:
+    """A person's context: a verb of reporting after, a relation before, or punctuation around."""
+    after = _starts_word(text, end, VERBS[:13]) or _starts_word(text, end, ("一家", "家里", "今年", "男，", "女，"))
+    before = _CTX_RE.search(text, max(0, i - 4), i)
+    before = before is not None and before.end() == i
+    alone = (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
+    return after or before or alone
+
+
+def addresses(text: str, toks) -> list[tuple[int, int]]:
+    """Spans of home/work addresses down to the building, unit or room."""
+    if not toks:
+        return []
+    ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
+    found = []
+    for m in _ADDRESS_ANCHOR.finditer(text):
+        start = _extend_left(text, toks, ends, m.start())
+        units = len(re.findall(r"号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号|-", m.group(0)))
+        lone_number = re.fullmatch(r"\d+号", m.group(0)) is not None
+        if lone_number and start < m.start():  # 88号 needs a road or estate right before it, not 北京3号线
+            k = ends.get(m.start())
+            start = start if k is not None and toks[k][2].endswith(ROAD_SUFFIXES) else m.start()
+        if start < m.start() or units >= 2 and not lone_number:
+            found.append((start, m.end()))
+    return found
+
+
+def _extend_left(text: str, toks, ends: dict, pos: int) -> int:
+    """Start of the named places (省/市/区/路/小区…) that end right before ``pos``."""
+    k = ends.get(pos)
+    start = pos
+    while k is not None and k >= 0:
+        s, _, word, _ = toks[k]
+        if _placeish(toks[k]):
+            if word in PLACE_SUFFIXES and not (k >= 1 and _placeish(toks[k - 1])):
+                j = k - 1  # a bare 小区/路: its name is the token before it (two if that one is a character)
+                if j < 0 or not _nameish(toks[j]):
+                    break  # no name: 我们小区3栋 is not an address
+                if len(toks[j][2]) == 1 and j >= 1 and _nameish(toks[j - 1]):
+                    j -= 1
+                s, k = toks[j][0], j
+            start, k = s, k - 1
+        elif re.fullmatch(r"\d{1,5}|号院?", word) and k >= 1 and (toks[k - 1][2].endswith(PLACE_SUFFIXES)
+                                                                   or toks[k - 1][2].isdigit()):
+            k -= 1  # the number of a road (西安路324号) is part of the address
+        else:
+            break
+    return start
+
+
+def _placeish(tok) -> bool:
+    return tok[2].endswith(PLACE_SUFFIXES) or tok[3] == "ns"
+
+
+def _nameish(tok) -> bool:
+    _, _, word, flag = tok
+    return (not flag.startswith(_STOP_FLAGS) and not word.isdigit() and all(_is_han(word, i) for i in range(len(word)))
+            and not word.endswith(PLACE_SUFFIXES))
