@@ -135,9 +135,9 @@ class PiiGenerator:
         if r.random() < 0.6:
             road = z.street_name()
             parts.append(road + (f"{r.randint(1, 999)}号" if r.random() < 0.7 else ""))
-        estate = r.random() < 0.8 or len(parts) == 0
+        estate = r.random() < 0.8 or not any(p.endswith(("路", "街", "号")) for p in parts)
         if estate:
-            stem = z.district() if r.random() < 0.5 else z.word()
+            stem = z.district() if r.random() < 0.5 else z.city_name()
             parts.append(stem + self.pick(ESTATE_SUFFIXES))
         building, unit, room = r.randint(1, 40), r.randint(1, 6), r.randint(1, 33) * 100 + r.randint(1, 8)
         tail = self.pick((f"{building}{self.pick(BUILDING_UNITS)}{unit}单元{room}室",

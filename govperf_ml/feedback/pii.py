@@ -113,9 +113,8 @@ def find_pii(text: str) -> list[PiiSpan]:
         return []
     spans = _structured(text)
     if _HAN.search(text):
-        toks = pii_zh.tokens(text)
-        spans += [PiiSpan(s, e, "name") for s, e in pii_zh.names(text, toks)]
-        spans += [PiiSpan(s, e, "address") for s, e in pii_zh.addresses(text, toks)]
+        spans += [PiiSpan(s, e, "name") for s, e in pii_zh.names(text)]
+        spans += [PiiSpan(s, e, "address") for s, e in pii_zh.addresses(text)]
     if _LATIN_CAP.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_en.names(text)]
         spans += [PiiSpan(s, e, "address") for s, e in pii_en.addresses(text)]

@@ -45,7 +45,7 @@ _STREET_SUFFIXES = (
     "Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike Underpass Union Unions Valley Valleys "
     "Via Viaduct View Views Village Villages Ville Vista Walk Walks Wall Way Ways Well Wells"
 ).split()
-_STREET = (rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:{_WORD}\s+){{1,3}}(?:{'|'.join(_STREET_SUFFIXES)})\.?"
+_STREET = (rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:{_WORD}\s+){{1,3}}(?:{'|'.join(sorted(_STREET_SUFFIXES, key=len, reverse=True))})\b\.?"
            r"(?:\s+(?:Apt\.?|Suite|Unit|Ste\.?|#)\s*\d+[A-Z]?)?")
 _CITY_ZIP = rf"(?:,?\s+(?:{_WORD}\s+){{0,2}}{_WORD},\s*[A-Z]{{2}}\s+\d{{5}}(?:-\d{{4}})?)"
 _ADDRESS = re.compile(rf"{_STREET}{_CITY_ZIP}?")

@@ -58,8 +58,10 @@ PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "开发区", "高
 ROAD_SUFFIXES = ("大道", "大街", "胡同", "小区", "花园", "家园", "新村", "公寓", "大厦", "社区", "宿舍", "大院",
                  "路", "街", "巷", "弄", "里", "苑", "村", "园")
 _NUM = r"(?:\d{1,5}|[一二三四五六七八九十]{1,3})"
-_UNIT = rf"{_NUM}[-－]?(?:号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号)"
-_ADDRESS_ANCHOR = re.compile(rf"(?:(?:{_UNIT})+(?:\d{{2,5}}(?![\d号]))?|\d{{1,4}}-\d{{1,3}}(?:-\d{{1,4}})?(?:室|房|号)?)")
+_UNIT_WORDS = r"号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号"
+_PART = rf"\d{{1,4}}(?:[-－]\d{{1,4}}){{1,2}}(?:室|房|号)?(?!\d)|{_NUM}(?:{_UNIT_WORDS})"
+# building/unit/room numbers: 3栋2单元502室, 10-6-2601室, 88号, 3号楼502 (a bare room after 单元/栋)
+_ADDRESS_ANCHOR = re.compile(rf"(?:{_PART})+(?:(?<=[元栋楼幢座层])\d{{2,5}}(?![\d号]))?")
 _STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
 _NAME_FLAGS = ("nr",)
 
@@ -80,16 +82,16 @@ def tagger():
         return jieba.posseg.POSTokenizer(tok)
 
 
-def tokens(text: str) -> list[tuple[int, int, str, str]]:
-    """(start, end, word, flag) for each jieba token of ``text``."""
+def tokens(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int, str, str]]:
+    """(start, end, word, flag) of each jieba token of ``text[lo:hi]``, offsets in ``text``."""
+    part = text[lo:hi]
     out, pos = [], 0
-    for pair in tagger().cut(text, HMM=False):
-        word = pair.word
-        at = text.find(word, pos)
+    for pair in tagger().cut(part, HMM=False):
+        at = part.find(pair.word, pos)
         if at < 0:
             continue
-        out.append((at, at + len(word), word, pair.flag))
-        pos = at + len(word)
+        pos = at + len(pair.word)
+        out.append((lo + at, lo + pos, pair.word, pair.flag))
     return out
 
 
@@ -161,7 +163,7 @@ _CTX_RE = re.compile("(?:" + "|".join(sorted(RELATIONS, key=len, reverse=True)) 
 _PUNCT = set("，。！？；：、,.!?;:（）()【】[]「」“”\"' \t\n")
 
 
-def names(text: str, toks) -> list[tuple[int, int]]:
+def names(text: str) -> list[tuple[int, int]]:
     """Spans of Chinese personal names."""
     found: list[tuple[int, int]] = []
     taken = -1
@@ -172,14 +174,14 @@ def names(text: str, toks) -> list[tuple[int, int]]:
             if end > 0:
                 found.append((i, end))
                 taken = max(taken, end)
-    starts = {s for s, _, _, _ in toks}
-    covering = {s: (w, f) for s, _, w, f in toks}
-    for i in sorted(starts):
-        if i < taken or not _surname_at(text, i):
+    for m in _SURNAME_RE.finditer(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
+        i = m.start()
+        if i < taken or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
             continue
-        word, flag = covering[i]
-        if len(word) > 2 and not flag.startswith("nr"):
-            continue  # the surname character begins a longer ordinary word (高新区, 王府井)
+        toks = tokens(text, max(0, i - 6), i + 6)
+        first = next((t for t in toks if t[0] == i), None)
+        if first is None or len(first[2]) > 2 and not first[3].startswith("nr"):
+            continue  # starts inside a word (有关部门) or begins a longer ordinary one (高新区, 王府井)
         end = _name_at(text, i, strict=True)
         if end > 0 and _in_context(text, i, end):
             found.append((i, end))
@@ -187,24 +189,30 @@ def names(text: str, toks) -> list[tuple[int, int]]:
     return found
 
 
+_AFTER_RE = re.compile("|".join(VERBS[:13] + ("一家", "家里", "今年", "男，", "女，")))
+_SURNAME_RE = re.compile("|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(SURNAMES)) + "]")
+
+
 def _in_context(text: str, i: int, end: int) -> bool:
     """A person's context: a verb of reporting after, a relation before, or punctuation around."""
-    after = _starts_word(text, end, VERBS[:13]) or _starts_word(text, end, ("一家", "家里", "今年", "男，", "女，"))
+    if _AFTER_RE.match(text, end):
+        return True
     before = _CTX_RE.search(text, max(0, i - 4), i)
-    before = before is not None and before.end() == i
-    alone = (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
-    return after or before or alone
+    if before is not None and before.end() == i:
+        return True
+    return (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
 
 
-def addresses(text: str, toks) -> list[tuple[int, int]]:
+def addresses(text: str) -> list[tuple[int, int]]:
     """Spans of home/work addresses down to the building, unit or room."""
-    if not toks:
-        return []
-    ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
     found = []
     for m in _ADDRESS_ANCHOR.finditer(text):
+        toks = tokens(text, max(0, m.start() - 40), m.start())
+        ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
         start = _extend_left(text, toks, ends, m.start())
-        units = len(re.findall(r"号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号|-", m.group(0)))
+        units = len(re.findall(_UNIT_WORDS, m.group(0)))
+        if re.search(r"\d[-－]\d+[-－]\d+[室房]", m.group(0)):
+            units += 2  # 10-6-2601室; a bare 2019-10-12 (a date) needs a named place before it
         lone_number = re.fullmatch(r"\d+号", m.group(0)) is not None
         if lone_number and start < m.start():  # 88号 needs a road or estate right before it, not 北京3号线
             k = ends.get(m.start())
@@ -215,33 +223,49 @@ def addresses(text: str, toks) -> list[tuple[int, int]]:
 
 
 def _extend_left(text: str, toks, ends: dict, pos: int) -> int:
-    """Start of the named places (省/市/区/路/小区…) that end right before ``pos``."""
+    """Start of the named places (省/市/区/路/小区…) that end right before ``pos``.
+
+    Walks left over place tokens (鼓楼区, 小区, ns-tagged names), their names (幸福, 魏都) and
+    road numbers (324号) up to a pronoun, preposition, punctuation or the verb that introduces
+    the address (住在, 家住, 地址); a verb or a measure word is taken only as the name right before a bare suffix (相关小区, 张街).
+    Returns ``pos`` when no place token was crossed.
+    """
     k = ends.get(pos)
-    start = pos
-    while k is not None and k >= 0:
-        s, _, word, _ = toks[k]
-        if _placeish(toks[k]):
-            if word in PLACE_SUFFIXES and not (k >= 1 and _placeish(toks[k - 1])):
-                j = k - 1  # a bare 小区/路: its name is the token before it (two if that one is a character)
-                if j < 0 or not _nameish(toks[j]):
-                    break  # no name: 我们小区3栋 is not an address
-                if len(toks[j][2]) == 1 and j >= 1 and _nameish(toks[j - 1]):
-                    j -= 1
-                s, k = toks[j][0], j
-            start, k = s, k - 1
-        elif re.fullmatch(r"\d{1,5}|号院?", word) and k >= 1 and (toks[k - 1][2].endswith(PLACE_SUFFIXES)
-                                                                   or toks[k - 1][2].isdigit()):
-            k -= 1  # the number of a road (西安路324号) is part of the address
-        else:
+    start, seen_place, length = pos, False, 0
+    while k is not None and k >= 0 and length < 40:
+        s, e, word, flag = toks[k]
+        place = _placeish(toks[k])
+        number = re.fullmatch(r"\d{1,5}|号院?", word) is not None and k >= 1
+        verb_name = (k + 1 < len(toks) and toks[k + 1][2] in PLACE_SUFFIXES and word not in _NOT_PLACE_NAMES
+                     and all(_is_han(word, i) for i in range(len(word)))
+                     and not flag.startswith(("p", "r", "u", "c", "y", "e", "o", "x", "w")))
+        if not (place or number or verb_name or _nameish(toks[k])):
             break
-    return start
+        seen_place = seen_place or place
+        if not number:
+            start = s
+        length += e - s
+        k -= 1
+    return start if seen_place else pos
 
 
 def _placeish(tok) -> bool:
     return tok[2].endswith(PLACE_SUFFIXES) or tok[3] == "ns"
 
 
+_NOT_PLACE_NAMES = {"住", "在", "住在", "家住", "居住", "位于", "地址", "住址", "是", "到", "来到", "搬到", "我家", "入住"}
+
+
+_STOP_CHARS = set("住在是到的了我你他她它们和与及或从向对为于给把被让这那其该每各也都就还又说请因")
+
+
 def _nameish(tok) -> bool:
+    """A token that can be (part of) the name of a place: Han characters; a single character
+    unless it is a particle, pronoun or preposition (unknown names fall apart into single
+    characters without jieba's HMM); a longer word unless a verb, adverb, pronoun, particle…"""
     _, _, word, flag = tok
-    return (not flag.startswith(_STOP_FLAGS) and not word.isdigit() and all(_is_han(word, i) for i in range(len(word)))
-            and not word.endswith(PLACE_SUFFIXES))
+    if word in _NOT_PLACE_NAMES or not all(_is_han(word, i) for i in range(len(word))):
+        return False
+    if len(word) == 1:
+        return word not in _STOP_CHARS
+    return not flag.startswith(("p", "r", "u", "c", "y", "e", "o", "x", "w", "v", "d", "t"))
