@@ -242,6 +242,10 @@ def _insert(text: str, lang: str, source: str, kinds: list[str], gen: PiiGenerat
         frag, s, e = gen.fragment(kind, lang)
         chunk = text[prev:point]
         before = chunk + (sep if chunk and not chunk[-1].isspace() else "")
+        if before and _glued(before[-1], frag[0]):
+            before += " "
+        if _glued(frag[-1], text[point:point + 1]):
+            frag += "，" if lang == "zh" else " "
         pos += len(before)
         out.append(before + frag + sep)
         spans.append(Span(kind, pos + s, pos + e))
@@ -249,3 +253,9 @@ def _insert(text: str, lang: str, source: str, kinds: list[str], gen: PiiGenerat
         prev = point
     out.append(text[prev:])
     return Sample("".join(out), lang, source, spans)
+
+
+def _glued(left: str, right: str) -> bool:
+    """Would these two characters run a planted value into its neighbour (E12345678M市,
+    1381234567840元)? Nobody could tell such values apart, so the generator separates them."""
+    return bool(left) and bool(right) and left.isascii() and right.isascii() and left.isalnum() and right.isalnum()

@@ -44,23 +44,25 @@ class PiiSpan(NamedTuple):
 
 _B = r"(?<![0-9A-Za-z])"  # no digit or letter glued on either side
 _A = r"(?![0-9A-Za-z])"
-_SEP = r"[ \-]?"
-_ID18 = re.compile(_B + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _A)
+_ND = r"(?<!\d)"  # no digit glued on the left (a letter may be: 电话13812345678A市 is common)
+_NA = r"(?!\d)"
+_ID18 = re.compile(_ND + r"[1-9]\d{5}(?:18|19|20)\d{2}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}[\dXx]" + _NA)
 _ID15 = re.compile(_B + r"[1-9]\d{7}(?:0[1-9]|1[0-2])(?:0[1-9]|[12]\d|3[01])\d{3}" + _A)
-_CARD = re.compile(_B + r"\d{4}(?:[ -]?\d{4}){2}[ -]?\d{4,7}" + _A)
+_CARD = re.compile(_ND + r"\d{4}(?:[ -]?\d{4}){2}[ -]?\d{4,7}" + _NA)
 _CARD_LEAD = re.compile(r"(?i:银行卡|卡号|账号|帐号|储蓄卡|信用卡|card|account)(?:号码|号|number|no\.?)?\s*(?:是|为)?[:：]?\s*"
                         + r"(?P<v>\d(?:[ -]?\d){11,18})" + _A)
-_MOBILE = re.compile(_B + r"(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _A)
+_MOBILE = re.compile(_ND + r"(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + _NA)
 _LANDLINE = re.compile(_B + r"(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?[2-9]\d{2,3}[ -]?\d{4}(?:[-转]\d{1,5})?" + _A)
-_US_PHONE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?1[-. ]?)?(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}"
+_US_PHONE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?1[-. ]?|001[-. ])?(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}"
                        r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?" + _A)
+_NANP = re.compile(r"(?<![0-9A-Za-z+])[2-9]\d{2}[2-9]\d{6}" + _A)  # a bare US number, in text without Chinese
 _PHONE_LEAD = re.compile(r"(?i:电话|手机|座机|固话|联系方式|tel|phone|call me at|call)(?:号码|号)?\s*(?:是|为)?[:：]?\s*"
                          + r"(?P<v>\d{7,12})" + _A)
 _EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
 _WECHAT = re.compile(r"(?i:(?<![A-Za-z])(?:微信号?|薇信|威信|v信|vx|wx|weixin|wechat)(?:号|\s*id)?)\s*(?:是|为)?[:：]?\s*"
                      r"(?P<v>[A-Za-z][-_A-Za-z0-9]{5,19})" + _A + r"|(?P<w>wxid_[A-Za-z0-9_-]{4,30})")
 _QQ = re.compile(r"(?i:(?<![A-Za-z])(?:qq|扣扣|企鹅号)(?:号码|号|群|\s*number|\s*no\.?)?)\s*(?:是|为)?[:：]?\s*"
-                 r"(?P<v>[1-9]\d{4,11})" + _A)
+                 r"(?P<v>[1-9]\d{4,11})" + _NA)
 _PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][-·•. ]?[A-Z0-9]{4}"
                     r"[A-Z0-9挂学警港澳]{1,2}(?![0-9A-Za-z])")
 _PASSPORT = re.compile(_B + r"(?:E[A-Z]?\d{7,8}|G\d{8}|[DSP]E?\d{7})" + _A)
@@ -115,6 +117,8 @@ def find_pii(text: str) -> list[PiiSpan]:
     if _HAN.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_zh.names(text)]
         spans += [PiiSpan(s, e, "address") for s, e in pii_zh.addresses(text)]
+    else:
+        spans += [PiiSpan(m.start(), m.end(), "phone") for m in _NANP.finditer(text)]
     if _LATIN_CAP.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_en.names(text)]
         spans += [PiiSpan(s, e, "address") for s, e in pii_en.addresses(text)]

@@ -33,6 +33,8 @@ SURNAMES = set(
     "闻莘党翟谭贡劳逄姬申扶堵冉宰郦雍郤璩桑桂濮牛寿通边扈燕冀郏浦尚农温别庄晏柴瞿阎充慕连茹习宦艾鱼容"
     "向古易慎戈廖庾终暨居衡步都耿满弘匡国文寇广禄阙东欧殳沃利蔚越夔隆师巩厍聂晁勾敖融冷訾辛阚那简饶空"
     "曾毋沙乜养鞠须丰巢关蒯相查后荆红游竺权逯盖益桓公闫付覃涂佘晋揭粟练卿冼鲜谌蹇"
+    # rarer surnames still common in registers (岳, 牟, 阳, 帅, 尧…)
+    "岳牟阳芦麦佟苟隋商丛苑迟邝官南原栗楚鄢楼位仝帅豆朴漆初门敬来鹿邸辜母亓修赫况战银亢哈宾但尉冶檀衣展智奉植尧闭由"
 )
 COMPOUND_SURNAMES = (
     "欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "宇文", "司徒", "夏侯",
@@ -65,6 +67,7 @@ _ADDRESS_ANCHOR = re.compile(rf"(?:{_PART})+(?:(?<=[元栋楼幢座层])\d{{2,5}
 _STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
 _NAME_FLAGS = ("nr",)
 
+_PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼")
 _lock = threading.Lock()
 
 
@@ -136,9 +139,10 @@ def _name_at(text: str, i: int, *, strict: bool) -> int:
             continue
         end = g0 + _given_len(text, g0)
         name = text[i:end]
-        if strict and (_common_word(name) or _common_word(text[i:i + 2]) and s == 1
-                       or (end - g0 == 2 and _common_word(text[g0:end]))):
-            continue
+        if strict and (text[end:end + 1] in _PLACE_CHARS or text[end - 1] in _PLACE_CHARS):
+            continue  # 白沙区, 高新区: a place, not a person
+        if strict and (_common_word(name) or s == 1 and _common_word(text[i:i + 2])):
+            continue  # 周边, 高明: an ordinary word, not a name (a given name may be one: 婷婷, 建国)
         return end
     return -1
 
@@ -166,17 +170,16 @@ _PUNCT = set("，。！？；：、,.!?;:（）()【】[]「」“”\"' \t\n")
 def names(text: str) -> list[tuple[int, int]]:
     """Spans of Chinese personal names."""
     found: list[tuple[int, int]] = []
-    taken = -1
     for m in _LEAD_RE.finditer(text):  # lead phrases: 我叫张三, 联系人：王小明
         i = m.end()
         if i < len(text) and _surname_at(text, i):
             end = _name_at(text, i, strict=m.group(0).startswith(("我是", "本人", "业主", "患者", "家属", "名字")))
             if end > 0:
                 found.append((i, end))
-                taken = max(taken, end)
+    taken = {p for s, e in found for p in range(s, e)}
     for m in _SURNAME_RE.finditer(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
         i = m.start()
-        if i < taken or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
+        if i in taken or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
             continue
         toks = tokens(text, max(0, i - 6), i + 6)
         first = next((t for t in toks if t[0] == i), None)
@@ -185,7 +188,7 @@ def names(text: str) -> list[tuple[int, int]]:
         end = _name_at(text, i, strict=True)
         if end > 0 and _in_context(text, i, end):
             found.append((i, end))
-            taken = end
+            taken.update(range(i, end))
     return found
 
 
