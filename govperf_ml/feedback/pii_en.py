@@ -45,6 +45,7 @@ _STREET_SUFFIXES = (
     "Throughway Trace Track Trafficway Trail Trl Trailer Tunnel Turnpike Underpass Union Unions Valley Valleys "
     "Via Viaduct View Views Village Villages Ville Vista Walk Walks Wall Way Ways Well Wells"
 ).split()
+_STREET_SUFFIX_SET = set(_STREET_SUFFIXES) | {"Hall", "Bridge", "Hospital", "School", "University", "Park", "Lake"}
 _STREET = (rf"\b\d{{1,6}}\s+(?:[NSEW]\.?\s+)?(?:{_WORD}\s+){{1,3}}(?:{'|'.join(sorted(_STREET_SUFFIXES, key=len, reverse=True))})\b\.?"
            r"(?:\s+(?:Apt\.?|Suite|Unit|Ste\.?|#)\s*\d+[A-Z]?)?")
 _CITY_ZIP = rf"(?:,?\s+(?:{_WORD}\s+){{0,2}}{_WORD},\s*[A-Z]{{2}}\s+\d{{5}}(?:-\d{{4}})?)"
@@ -60,7 +61,8 @@ def names(text: str) -> list[tuple[int, int]]:
     for pattern in (_LEAD, _BEFORE_VERB):
         for m in pattern.finditer(text):
             name = m.group("name")
-            if name.split()[0].rstrip(".") not in _NOT_NAMES:
+            words = name.split()
+            if words[0].rstrip(".") not in _NOT_NAMES and words[-1].rstrip(".") not in _STREET_SUFFIX_SET:
                 found.append((m.start("name"), m.end("name")))
     found += [(m.start(), m.end()) for m in _HONORIFIC.finditer(text)]
     return found

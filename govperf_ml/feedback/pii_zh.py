@@ -46,28 +46,33 @@ COMPOUND_SURNAMES = (
 LEADS = ("我叫", "我的名字叫", "我的名字是", "名叫", "叫做", "本人", "姓名", "名字", "联系人", "反映人",
          "投诉人", "举报人", "来电人", "来信人", "申请人", "当事人", "户主", "业主", "患者", "家属", "我是",
          "签名", "署名", "收件人", "经办人", "负责人")
+# leads after which a name is only likely (业主都认为…): the candidate must not be a word
+_LOOSE_LEADS = ("我是", "本人", "业主", "患者", "家属", "名字", "负责人", "当事人", "户主", "申请人", "经办人")
 RELATIONS = ("邻居", "丈夫", "妻子", "老公", "老婆", "儿子", "女儿", "父亲", "母亲", "爸爸", "妈妈", "孩子",
              "同事", "朋友", "房东", "租户", "同学", "学生", "员工", "工人", "司机", "居民", "村民", "市民", "和", "与")
 VERBS = ("反映", "投诉", "举报", "表示", "来电", "来信", "说", "称", "咨询", "要求", "报警", "告诉", "打电话",
          "一家", "家里", "多次", "曾经", "向", "在", "于", "是", "今年", "男", "女", "的")
 # characters that never start a given name (particles, numerals used in counting…)
 STOP_GIVEN = set("的了在是和与及或说称等也都就还又被把给向从对为于这那之其一二两几某姓氏先女师老")
-HONORIFICS = ("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷", "大妈", "某", "主任", "经理", "书记", "同志", "局长")
+HONORIFICS = ("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷", "大妈", "某", "主任", "经理", "书记", "同志", "局",
+              "市长", "县长", "区长", "镇长", "乡长", "村长", "省长", "厅", "处", "科", "院长", "校长", "医生", "警官",
+              "总", "董", "老板", "姐", "哥", "叔", "伯", "婶", "奶奶", "爷爷", "家")
+# surnames that are far more often a function word; a name needs a lead phrase to start with them
+FUNCTION_SURNAMES = set("都向于和连应来原那公须练房从能经全时常由但门信位在以及与把被让对为给将已也还又就才再")
 PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "开发区", "高新区", "工业园", "街道", "新区", "地区", "大道",
                   "大街", "胡同", "小区", "花园", "家园", "新村", "公寓", "大厦", "社区", "广场", "宿舍", "大院",
                   "公馆", "省", "市", "区", "县", "旗", "镇", "乡", "路", "街", "巷", "弄", "里", "苑", "村", "园",
                   "湾", "庭", "府", "城", "坊")
 ROAD_SUFFIXES = ("大道", "大街", "胡同", "小区", "花园", "家园", "新村", "公寓", "大厦", "社区", "宿舍", "大院",
                  "路", "街", "巷", "弄", "里", "苑", "村", "园")
-_NUM = r"(?:\d{1,5}|[一二三四五六七八九十]{1,3})"
-_UNIT_WORDS = r"号楼|号院|栋|幢|座|单元|层|楼|室|户|房|号"
-_PART = rf"\d{{1,4}}(?:[-－]\d{{1,4}}){{1,2}}(?:室|房|号)?(?!\d)|{_NUM}(?:{_UNIT_WORDS})"
+_UNIT_WORDS = r"号楼|号院|栋|幢|座|单元|层|楼|室|房|号"
+_PART = rf"\d{{1,4}}(?:[-－]\d{{1,4}}){{1,2}}(?:室|房|号)?(?!\d)|\d{{1,5}}(?:{_UNIT_WORDS})|[一二三四五六七八九十]{{1,2}}单元"
 # building/unit/room numbers: 3栋2单元502室, 10-6-2601室, 88号, 3号楼502 (a bare room after 单元/栋)
 _ADDRESS_ANCHOR = re.compile(rf"(?:{_PART})+(?:(?<=[元栋楼幢座层])\d{{2,5}}(?![\d号]))?")
 _STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
 _NAME_FLAGS = ("nr",)
 
-_PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼")
+_PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼道湖山河江塘桥港湾洲岛坪垸坡")
 _lock = threading.Lock()
 
 
@@ -107,8 +112,11 @@ def _flag(word: str) -> str:
 
 
 def _common_word(word: str) -> bool:
-    """A dictionary word that is not a person's name."""
-    return _is_word(word) and not _flag(word).startswith(_NAME_FLAGS)
+    """A dictionary word that is not (only) a person's name. jieba tags many ordinary words
+    that start with a surname as names (谢谢, 黄牛, 公正: nr), so a frequent word counts as
+    ordinary whatever its tag."""
+    freq = tagger().tokenizer.FREQ.get(word, 0)
+    return freq >= 100 or freq > 0 and not _flag(word).startswith(_NAME_FLAGS)
 
 
 def _starts_word(text: str, i: int, words) -> bool:
@@ -139,7 +147,7 @@ def _name_at(text: str, i: int, *, strict: bool) -> int:
             continue
         end = g0 + _given_len(text, g0)
         name = text[i:end]
-        if strict and (text[end:end + 1] in _PLACE_CHARS or text[end - 1] in _PLACE_CHARS):
+        if strict and (text[end:end + 1] in _PLACE_CHARS or text[end - 1] in _PLACE_CHARS and end - i > 2):
             continue  # 白沙区, 高新区: a place, not a person
         if strict and (_common_word(name) or s == 1 and _common_word(text[i:i + 2])):
             continue  # 周边, 高明: an ordinary word, not a name (a given name may be one: 婷婷, 建国)
@@ -173,20 +181,23 @@ def names(text: str) -> list[tuple[int, int]]:
     for m in _LEAD_RE.finditer(text):  # lead phrases: 我叫张三, 联系人：王小明
         i = m.end()
         if i < len(text) and _surname_at(text, i):
-            end = _name_at(text, i, strict=m.group(0).startswith(("我是", "本人", "业主", "患者", "家属", "名字")))
+            strict = m.group(0).startswith(_LOOSE_LEADS)
+            if strict and text[i] in FUNCTION_SURNAMES:
+                continue  # 业主都认为, 当事人应当
+            end = _name_at(text, i, strict=strict)
             if end > 0:
                 found.append((i, end))
     taken = {p for s, e in found for p in range(s, e)}
     for m in _SURNAME_RE.finditer(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
         i = m.start()
-        if i in taken or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
+        if i in taken or text[i] in FUNCTION_SURNAMES or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
             continue
         toks = tokens(text, max(0, i - 6), i + 6)
         first = next((t for t in toks if t[0] == i), None)
         if first is None or len(first[2]) > 2 and not first[3].startswith("nr"):
             continue  # starts inside a word (有关部门) or begins a longer ordinary one (高新区, 王府井)
         end = _name_at(text, i, strict=True)
-        if end > 0 and _in_context(text, i, end):
+        if end > 0 and _in_context(text, i, end, alone_needs_hmm=True):
             found.append((i, end))
             taken.update(range(i, end))
     return found
@@ -196,14 +207,22 @@ _AFTER_RE = re.compile("|".join(VERBS[:13] + ("一家", "家里", "今年", "男
 _SURNAME_RE = re.compile("|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(SURNAMES)) + "]")
 
 
-def _in_context(text: str, i: int, end: int) -> bool:
-    """A person's context: a verb of reporting after, a relation before, or punctuation around."""
+def _in_context(text: str, i: int, end: int, *, alone_needs_hmm: bool = False) -> bool:
+    """A person's context: a verb of reporting after, a relation before, or punctuation around
+    (then, with ``alone_needs_hmm``, jieba's HMM must also read the words as a name: 巴洲 is a place)."""
     if _AFTER_RE.match(text, end):
         return True
     before = _CTX_RE.search(text, max(0, i - 4), i)
-    if before is not None and before.end() == i:
-        return True
-    return (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
+    if before is not None and before.end() == i:  # 和/与 join places as often as people
+        return before.group(0)[0] not in "和与" or not alone_needs_hmm or _hmm_name(text[i:end])
+    alone = (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
+    return alone and (not alone_needs_hmm or _hmm_name(text[i:end]))
+
+
+def _hmm_name(word: str) -> bool:
+    """Does jieba with its HMM tag every piece of ``word`` as a person's name?"""
+    pieces = list(tagger().cut(word, HMM=True))
+    return all(p.flag.startswith(_NAME_FLAGS) or p.word in COMPOUND_SURNAMES for p in pieces)
 
 
 def addresses(text: str) -> list[tuple[int, int]]:
@@ -213,9 +232,11 @@ def addresses(text: str) -> list[tuple[int, int]]:
         toks = tokens(text, max(0, m.start() - 40), m.start())
         ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
         start = _extend_left(text, toks, ends, m.start())
-        units = len(re.findall(_UNIT_WORDS, m.group(0)))
-        if re.search(r"\d[-－]\d+[-－]\d+[室房]", m.group(0)):
-            units += 2  # 10-6-2601室; a bare 2019-10-12 (a date) needs a named place before it
+        if re.match(r"(?:19|20)\d\d[-－]\d{1,2}[-－]\d{1,2}(?!\d)", m.group(0)):
+            continue  # a date
+        # without a named place before it, a number is an address only down to the flat:
+        # 3栋2单元502室, 10-6-2601室 (12栋7层, 3号楼 are not)
+        units = 2 if re.search(r"单元|室|房|\d[-－]\d+[-－]\d{3,4}", m.group(0)) else 0
         lone_number = re.fullmatch(r"\d+号", m.group(0)) is not None
         if lone_number and start < m.start():  # 88号 needs a road or estate right before it, not 北京3号线
             k = ends.get(m.start())
@@ -259,7 +280,7 @@ def _placeish(tok) -> bool:
 _NOT_PLACE_NAMES = {"住", "在", "住在", "家住", "居住", "位于", "地址", "住址", "是", "到", "来到", "搬到", "我家", "入住"}
 
 
-_STOP_CHARS = set("住在是到的了我你他她它们和与及或从向对为于给把被让这那其该每各也都就还又说请因")
+_STOP_CHARS = set("住在是到的了我你他她它们和与及或从向对为于给把被让这那其该每各也都就还又说请因有")
 
 
 def _nameish(tok) -> bool:
