@@ -57,6 +57,9 @@ STOP_GIVEN = set("的了在是和与及或说称等也都就还又被把给向�
 HONORIFICS = ("先生", "女士", "小姐", "师傅", "老师", "阿姨", "大爷", "大妈", "某", "主任", "经理", "书记", "同志", "局",
               "市长", "县长", "区长", "镇长", "乡长", "村长", "省长", "厅", "处", "科", "院长", "校长", "医生", "警官",
               "总", "董", "老板", "姐", "哥", "叔", "伯", "婶", "奶奶", "爷爷", "家")
+# the ~100 most frequent surnames (over 85 % of people)
+COMMON_SURNAMES = set("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
+                      "姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤")
 # surnames that are far more often a function word; a name needs a lead phrase to start with them
 FUNCTION_SURNAMES = set("都向于和连应来原那公须练房从能经全时常由但门信位在以及与把被让对为给将已也还又就才再")
 PLACE_SUFFIXES = ("特别行政区", "自治区", "自治州", "开发区", "高新区", "工业园", "街道", "新区", "地区", "大道",
@@ -69,10 +72,11 @@ _UNIT_WORDS = r"号楼|号院|栋|幢|座|单元|层|楼|室|房|号"
 _PART = rf"\d{{1,4}}(?:[-－]\d{{1,4}}){{1,2}}(?:室|房|号)?(?!\d)|\d{{1,5}}(?:{_UNIT_WORDS})|[一二三四五六七八九十]{{1,2}}单元"
 # building/unit/room numbers: 3栋2单元502室, 10-6-2601室, 88号, 3号楼502 (a bare room after 单元/栋)
 _ADDRESS_ANCHOR = re.compile(rf"(?:{_PART})+(?:(?<=[元栋楼幢座层])\d{{2,5}}(?![\d号]))?")
+_SUFFIX_ENDS = {p[-1] for p in PLACE_SUFFIXES}
 _STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
 _NAME_FLAGS = ("nr",)
 
-_PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼道湖山河江塘桥港湾洲岛坪垸坡")
+_PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼道湖山河江塘桥港湾洲岛坪垸坡庙寺祠阁亭堂馆站场厂店家")
 _lock = threading.Lock()
 
 
@@ -111,12 +115,12 @@ def _flag(word: str) -> str:
     return tagger().word_tag_tab.get(word, "")
 
 
-def _common_word(word: str) -> bool:
+def _common_word(word: str, *, nr_ok: bool = False) -> bool:
     """A dictionary word that is not (only) a person's name. jieba tags many ordinary words
     that start with a surname as names (谢谢, 黄牛, 公正: nr), so a frequent word counts as
-    ordinary whatever its tag."""
+    ordinary whatever its tag unless ``nr_ok`` (a verb of reporting follows: 张宁投诉)."""
     freq = tagger().tokenizer.FREQ.get(word, 0)
-    return freq >= 100 or freq > 0 and not _flag(word).startswith(_NAME_FLAGS)
+    return (freq >= 100 and not nr_ok) or freq > 0 and not _flag(word).startswith(_NAME_FLAGS)
 
 
 def _starts_word(text: str, i: int, words) -> bool:
@@ -134,7 +138,7 @@ def _is_han(text: str, i: int) -> bool:
     return i < len(text) and "\u4e00" <= text[i] <= "\u9fff"
 
 
-def _name_at(text: str, i: int, *, strict: bool) -> int:
+def _name_at(text: str, i: int, *, strict: bool, nr_ok: bool = False) -> int:
     """End of a person's name starting at ``i``, or -1.
 
     ``strict``: without a lead phrase the candidate must also not be a dictionary word.
@@ -149,7 +153,7 @@ def _name_at(text: str, i: int, *, strict: bool) -> int:
         name = text[i:end]
         if strict and (text[end:end + 1] in _PLACE_CHARS or text[end - 1] in _PLACE_CHARS and end - i > 2):
             continue  # 白沙区, 高新区: a place, not a person
-        if strict and (_common_word(name) or s == 1 and _common_word(text[i:i + 2])):
+        if strict and (_common_word(name, nr_ok=nr_ok) or s == 1 and _common_word(text[i:i + 2], nr_ok=nr_ok)):
             continue  # 周边, 高明: an ordinary word, not a name (a given name may be one: 婷婷, 建国)
         return end
     return -1
@@ -173,6 +177,7 @@ def _given_len(text: str, g0: int) -> int:
 _LEAD_RE = re.compile("(?:" + "|".join(sorted(LEADS, key=len, reverse=True)) + r")[是为]?[:：]?\s*")
 _CTX_RE = re.compile("(?:" + "|".join(sorted(RELATIONS, key=len, reverse=True)) + r")[:：]?\s*")
 _PUNCT = set("，。！？；：、,.!?;:（）()【】[]「」“”\"' \t\n")
+_ALONE_RE = re.compile(r"(?:^|(?<=[，。！？；：、,.!?;:（）()【】\[\]「」“”\"'\s]))[\u4e00-\u9fff]{2,4}(?=[，。！？；：、,.!?;:（）()【】\[\]「」“”\"'\s]|$)")
 
 
 def names(text: str) -> list[tuple[int, int]]:
@@ -188,60 +193,81 @@ def names(text: str) -> list[tuple[int, int]]:
             if end > 0:
                 found.append((i, end))
     taken = {p for s, e in found for p in range(s, e)}
-    for m in _SURNAME_RE.finditer(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
-        i = m.start()
-        if i in taken or text[i] in FUNCTION_SURNAMES or not any(_in_context(text, i, e) for e in range(i + 2, min(i + 5, len(text) + 1))):
+    for i in _candidates(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
+        if i in taken or text[i] in FUNCTION_SURNAMES or not _surname_at(text, i):
             continue
         toks = tokens(text, max(0, i - 6), i + 6)
         first = next((t for t in toks if t[0] == i), None)
         if first is None or len(first[2]) > 2 and not first[3].startswith("nr"):
             continue  # starts inside a word (有关部门) or begins a longer ordinary one (高新区, 王府井)
         end = _name_at(text, i, strict=True)
-        if end > 0 and _in_context(text, i, end, alone_needs_hmm=True):
+        if end < 0 and _AFTER_RE.match(text, i + 2 + (text[i:i + 2] in COMPOUND_SURNAMES)):
+            end = _name_at(text, i, strict=True, nr_ok=True)
+        if end > 0 and _in_context(text, i, end, alone_needs_common=True):
             found.append((i, end))
             taken.update(range(i, end))
     return found
+
+
+def _candidates(text: str) -> list[int]:
+    """Where a name without a lead phrase could start: 2-4 characters before a verb of
+    reporting, right after a relation word, or at the start of a 2-4 character phrase
+    between punctuation."""
+    starts = {m.start() - n for m in _AFTER_RE.finditer(text) for n in (2, 3, 4) if m.start() >= n}
+    starts.update(m.end() for m in _CTX_RE.finditer(text))
+    starts.update(m.start() for m in _ALONE_RE.finditer(text))
+    return sorted(p for p in starts if p < len(text))
 
 
 _AFTER_RE = re.compile("|".join(VERBS[:13] + ("一家", "家里", "今年", "男，", "女，")))
 _SURNAME_RE = re.compile("|".join(COMPOUND_SURNAMES) + "|[" + "".join(sorted(SURNAMES)) + "]")
 
 
-def _in_context(text: str, i: int, end: int, *, alone_needs_hmm: bool = False) -> bool:
+def _in_context(text: str, i: int, end: int, *, alone_needs_common: bool = False) -> bool:
     """A person's context: a verb of reporting after, a relation before, or punctuation around
-    (then, with ``alone_needs_hmm``, jieba's HMM must also read the words as a name: 巴洲 is a place)."""
+    (then, with ``alone_needs_common``, it must start with a frequent surname: 巴洲 is a place)."""
     if _AFTER_RE.match(text, end):
         return True
     before = _CTX_RE.search(text, max(0, i - 4), i)
     if before is not None and before.end() == i:  # 和/与 join places as often as people
-        return before.group(0)[0] not in "和与" or not alone_needs_hmm or _hmm_name(text[i:end])
+        return before.group(0)[0] not in "和与" or not alone_needs_common or _common_name(text[i:end])
     alone = (i == 0 or text[i - 1] in _PUNCT) and (end == len(text) or text[end] in _PUNCT)
-    return alone and (not alone_needs_hmm or _hmm_name(text[i:end]))
+    return alone and (not alone_needs_common or _common_name(text[i:end]))
 
 
-def _hmm_name(word: str) -> bool:
-    """Does jieba with its HMM tag every piece of ``word`` as a person's name?"""
-    pieces = list(tagger().cut(word, HMM=True))
-    return all(p.flag.startswith(_NAME_FLAGS) or p.word in COMPOUND_SURNAMES for p in pieces)
+def _common_name(word: str) -> bool:
+    """Alone between punctuation a name needs a compound or one of the ~100 most frequent
+    surnames (巴洲, 冷东 are places)."""
+    return word[:2] in COMPOUND_SURNAMES or word[0] in COMMON_SURNAMES
+
+
+_FLAT = re.compile(r"单元|室|房|\d[-－]\d+[-－]\d{3,4}")
+_DATE = re.compile(r"(?:19|20)\d\d[-－]\d{1,2}[-－]\d{1,2}(?!\d)")
 
 
 def addresses(text: str) -> list[tuple[int, int]]:
-    """Spans of home/work addresses down to the building, unit or room."""
+    """Spans of home/work addresses down to the building, unit or room.
+
+    A building/unit/room number is an address when named places end right before it
+    (幸福小区3栋, 西安路324号), or on its own when it goes down to the flat (3栋2单元502室,
+    10-6-2601室); 5月12号, 3号线, 12栋7层 and dates are not.
+    """
     found = []
     for m in _ADDRESS_ANCHOR.finditer(text):
-        toks = tokens(text, max(0, m.start() - 40), m.start())
-        ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
-        start = _extend_left(text, toks, ends, m.start())
-        if re.match(r"(?:19|20)\d\d[-－]\d{1,2}[-－]\d{1,2}(?!\d)", m.group(0)):
-            continue  # a date
-        # without a named place before it, a number is an address only down to the flat:
-        # 3栋2单元502室, 10-6-2601室 (12栋7层, 3号楼 are not)
-        units = 2 if re.search(r"单元|室|房|\d[-－]\d+[-－]\d{3,4}", m.group(0)) else 0
-        lone_number = re.fullmatch(r"\d+号", m.group(0)) is not None
-        if lone_number and start < m.start():  # 88号 needs a road or estate right before it, not 北京3号线
-            k = ends.get(m.start())
-            start = start if k is not None and toks[k][2].endswith(ROAD_SUFFIXES) else m.start()
-        if start < m.start() or units >= 2 and not lone_number:
+        a, number = m.start(), m.group(0)
+        flat = _FLAT.search(number) is not None
+        named = a > 0 and text[a - 1] in _SUFFIX_ENDS
+        if not (named or flat) or _DATE.match(number):
+            continue
+        start = a
+        if named:
+            toks = tokens(text, max(0, a - 40), a)
+            ends = {e: k for k, (_, e, _, _) in enumerate(toks)}
+            start = _extend_left(text, toks, ends, a)
+            k = ends.get(a)
+            if re.fullmatch(r"\d+号", number) and not (k is not None and toks[k][2].endswith(ROAD_SUFFIXES)):
+                start = a  # 88号 needs a road or estate right before it, not 北京3号线
+        if start < a or flat:
             found.append((start, m.end()))
     return found
 
