@@ -85,23 +85,34 @@ def luhn_valid(digits: str) -> bool:
     return total > 0 and total % 10 == 0
 
 
+_DIGITS = re.compile(r"\d{5}|\d[\d \-.()（）]{5,}\d")  # every digit-based kind has one of these
+_WECHAT_WORDS = ("微信", "薇信", "威信", "v信", "vx", "wx", "weixin", "wechat")
+
+
 def _structured(text: str) -> list[PiiSpan]:
-    spans = [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)]
-    spans += [PiiSpan(m.start(), m.end(), "id_card") for m in _ID18.finditer(text)
-              if id_card_valid(m.group(0)) or re.search(r"身份证|证件|ID", text[max(0, m.start() - 8):m.start()])]
-    spans += [PiiSpan(m.start(), m.end(), "id_card") for m in _ID15.finditer(text)]
-    spans += [PiiSpan(m.start(), m.end(), "bank_card") for m in _CARD.finditer(text)
-              if luhn_valid(re.sub(r"\D", "", m.group(0)))]
-    spans += [PiiSpan(m.start("v"), m.end("v"), "bank_card") for m in _CARD_LEAD.finditer(text)]
-    for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
-        spans += [PiiSpan(m.start(), m.end(), "phone") for m in pattern.finditer(text)]
-    for pattern, kind in ((_PHONE_LEAD, "phone"), (_QQ, "qq"), (_PASSPORT_LEAD, "passport")):
-        spans += [PiiSpan(m.start("v"), m.end("v"), kind) for m in pattern.finditer(text)]
-    for m in _WECHAT.finditer(text):
-        group = "v" if m.group("v") else "w"
-        spans.append(PiiSpan(m.start(group), m.end(group), "wechat"))
+    """E-mails, ids, cards, phones, QQ, WeChat, plates, passports; each family is scanned
+    only when a cheap test says it can be there."""
+    spans = [PiiSpan(m.start(), m.end(), "email") for m in _EMAIL.finditer(text)] if "@" in text else []
+    lower = text.lower()
+    if _DIGITS.search(text):
+        spans += [PiiSpan(m.start(), m.end(), "id_card") for m in _ID18.finditer(text)
+                  if id_card_valid(m.group(0)) or re.search(r"身份证|证件|ID", text[max(0, m.start() - 8):m.start()])]
+        spans += [PiiSpan(m.start(), m.end(), "id_card") for m in _ID15.finditer(text)]
+        spans += [PiiSpan(m.start(), m.end(), "bank_card") for m in _CARD.finditer(text)
+                  if luhn_valid(re.sub(r"\D", "", m.group(0)))]
+        for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
+            spans += [PiiSpan(m.start(), m.end(), "phone") for m in pattern.finditer(text)]
+        leads = [(_CARD_LEAD, "bank_card"), (_PHONE_LEAD, "phone"), (_PASSPORT_LEAD, "passport")]
+        if "qq" in lower or "扣扣" in text or "企鹅" in text:
+            leads.append((_QQ, "qq"))
+        for pattern, kind in leads:
+            spans += [PiiSpan(m.start("v"), m.end("v"), kind) for m in pattern.finditer(text)]
+        spans += [PiiSpan(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(text)]
+    if any(w in lower for w in _WECHAT_WORDS):
+        for m in _WECHAT.finditer(text):
+            group = "v" if m.group("v") else "w"
+            spans.append(PiiSpan(m.start(group), m.end(group), "wechat"))
     spans += [PiiSpan(m.start(), m.end(), "plate") for m in _PLATE.finditer(text)]
-    spans += [PiiSpan(m.start(), m.end(), "passport") for m in _PASSPORT.finditer(text)]
     return spans
 
 
@@ -117,7 +128,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     if _HAN.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_zh.names(text)]
         spans += [PiiSpan(s, e, "address") for s, e in pii_zh.addresses(text)]
-    else:
+    elif _DIGITS.search(text):
         spans += [PiiSpan(m.start(), m.end(), "phone") for m in _NANP.finditer(text)]
     if _LATIN_CAP.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_en.names(text)]

@@ -196,16 +196,17 @@ def names(text: str) -> list[tuple[int, int]]:
     for i in _candidates(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
         if i in taken or text[i] in FUNCTION_SURNAMES or not _surname_at(text, i):
             continue
+        end = _name_at(text, i, strict=True)
+        if end < 0 and _AFTER_RE.match(text, i + 2 + (text[i:i + 2] in COMPOUND_SURNAMES)):
+            end = _name_at(text, i, strict=True, nr_ok=True)
+        if end < 0 or not _in_context(text, i, end, alone_needs_common=True):
+            continue
         toks = tokens(text, max(0, i - 6), i + 6)
         first = next((t for t in toks if t[0] == i), None)
         if first is None or len(first[2]) > 2 and not first[3].startswith("nr"):
             continue  # starts inside a word (有关部门) or begins a longer ordinary one (高新区, 王府井)
-        end = _name_at(text, i, strict=True)
-        if end < 0 and _AFTER_RE.match(text, i + 2 + (text[i:i + 2] in COMPOUND_SURNAMES)):
-            end = _name_at(text, i, strict=True, nr_ok=True)
-        if end > 0 and _in_context(text, i, end, alone_needs_common=True):
-            found.append((i, end))
-            taken.update(range(i, end))
+        found.append((i, end))
+        taken.update(range(i, end))
     return found
 
 
