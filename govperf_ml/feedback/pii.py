@@ -7,7 +7,7 @@ typed placeholder so the classifier still sees that, say, a phone number was the
 |---|---|---|
 | ``[ID_CARD]`` | mainland ID card, 18 digits (checksum, date) or 15 (date) | regex + ISO 7064 check |
 | ``[BANK_CARD]`` | 16-19 digits passing Luhn, or 12-19 after 银行卡/卡号/账号/card | regex + Luhn |
-| ``[PHONE]`` | mobile (+86), landline with area code, US numbers, 7-8 digits after 电话/座机 | regex |
+| ``[PHONE]`` | mobile (+86), landline with area code, US numbers, any +country number, 7-8 digits after 电话/座机 | regex |
 | ``[EMAIL]`` | e-mail addresses | regex |
 | ``[WECHAT]`` / ``[QQ]`` | ids after 微信/vx/WeChat, the ``wxid_`` form; numbers after QQ/扣扣 | regex |
 | ``[PLATE]`` | licence plates (湘A12345, 蒙B-27868, 粤B·D12345) | regex |
@@ -55,10 +55,13 @@ _MOBILE = re.compile(_ND + r"(?:(?:\+|00)?86[ -]?)?1[3-9]\d(?:[ -]?\d{4}){2}" + 
 _LANDLINE = re.compile(_B + r"(?:\(0\d{2,3}\)|（0\d{2,3}）|0\d{2,3})[ -]?[2-9]\d{2,3}[ -]?\d{4}(?:[-转]\d{1,5})?" + _A)
 _US_PHONE = re.compile(r"(?<![0-9A-Za-z+])(?:\+?1[-. ]?|001[-. ])?(?:\(\d{3}\)\s?|\d{3}[-.])\d{3}[-.]\d{4}"
                        r"(?:\s?(?:x|ext\.?)\s?\d{1,5})?" + _A)
+# any other country's number written with its + prefix (E.164: at most 15 digits)
+_INTL_PHONE = re.compile(r"(?<![0-9A-Za-z+])\+[1-9]\d{0,2}(?:[ .-]?\(?\d{1,4}\)?){2,6}" + _A)
 _NANP = re.compile(r"(?<![0-9A-Za-z+])[2-9]\d{2}[2-9]\d{6}" + _A)  # a bare US number, in text without Chinese
 _PHONE_LEAD = re.compile(r"(?i:电话|手机|座机|固话|联系方式|tel|phone|call me at|call)(?:号码|号)?\s*(?:是|为)?[:：]?\s*"
                          + r"(?P<v>\d{7,12})" + _A)
-_EMAIL = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}")
+_EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
+                    r"\.[A-Za-z]{2,24}")  # bounded: linear on 20,000 characters of a.a.a.…
 _WECHAT = re.compile(r"(?i:(?<![A-Za-z])(?:微信号?|薇信|威信|v信|vx|wx|weixin|wechat)(?:号|\s*id)?)\s*(?:是|为)?[:：]?\s*"
                      r"(?P<v>[A-Za-z][-_A-Za-z0-9]{5,19})" + _A + r"|(?P<w>wxid_[A-Za-z0-9_-]{4,30})")
 _QQ = re.compile(r"(?i:(?<![A-Za-z])(?:qq|扣扣|企鹅号)(?:号码|号|群|\s*number|\s*no\.?)?)\s*(?:是|为)?[:：]?\s*"
@@ -102,6 +105,8 @@ def _structured(text: str) -> list[PiiSpan]:
                   if luhn_valid(re.sub(r"\D", "", m.group(0)))]
         for pattern in (_MOBILE, _LANDLINE, _US_PHONE):
             spans += [PiiSpan(m.start(), m.end(), "phone") for m in pattern.finditer(text)]
+        spans += [PiiSpan(m.start(), m.end(), "phone") for m in _INTL_PHONE.finditer(text)
+                  if 8 <= sum(c.isdigit() for c in m.group(0)) <= 15]
         leads = [(_CARD_LEAD, "bank_card"), (_PHONE_LEAD, "phone"), (_PASSPORT_LEAD, "passport")]
         if "qq" in lower or "扣扣" in text or "企鹅" in text:
             leads.append((_QQ, "qq"))
