@@ -62,8 +62,9 @@ _PHONE_LEAD = re.compile(r"(?i:电话|手机|座机|固话|联系方式|tel|phon
                          + r"(?P<v>\d{7,12})" + _A)
 _EMAIL = re.compile(r"(?<![A-Za-z0-9._%+-])[A-Za-z0-9._%+-]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63}){0,8}"
                     r"\.[A-Za-z]{2,24}")  # bounded: linear on 20,000 characters of a.a.a.…
-_WECHAT = re.compile(r"(?i:(?<![A-Za-z])(?:微信号?|薇信|威信|v信|vx|wx|weixin|wechat)(?:号|\s*id)?)\s*(?:是|为)?[:：]?\s*"
-                     r"(?P<v>[A-Za-z][-_A-Za-z0-9]{5,19})" + _A + r"|(?P<w>wxid_[A-Za-z0-9_-]{4,30})")
+_WECHAT = re.compile(r"(?P<w>wxid_[A-Za-z0-9_-]{4,30})|"
+                     r"(?i:(?<![A-Za-z])(?:微信号?|薇信|威信|v信|vx|wx|weixin|wechat)(?:号|\s*id)?)\s*(?:是|为)?[:：]?\s*"
+                     r"(?P<v>[A-Za-z][-_A-Za-z0-9]{5,19})" + _A)
 _QQ = re.compile(r"(?i:(?<![A-Za-z])(?:qq|扣扣|企鹅号)(?:号码|号|群|\s*number|\s*no\.?)?)\s*(?:是|为)?[:：]?\s*"
                  r"(?P<v>[1-9]\d{4,11})" + _NA)
 _PLATE = re.compile(r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼使领][A-Z][-·•. ]?[A-Z0-9]{4}"

@@ -82,16 +82,17 @@ _lock = threading.Lock()
 
 @lru_cache(maxsize=1)
 def tagger():
-    """jieba's part-of-speech tokenizer, loaded once; its cache goes to the temp folder."""
+    """jieba's part-of-speech tokenizer, loaded once (~2 s). jieba keeps its prefix-dictionary
+    cache in the temp folder (``tempfile.gettempdir()``), never in its package."""
     with _lock:
         import jieba
         import jieba.posseg
 
         jieba.setLogLevel(logging.WARNING)
-        tok = jieba.Tokenizer()
-        tok.tmp_dir = tempfile.gettempdir()
-        tok.initialize()
-        return jieba.posseg.POSTokenizer(tok)
+        if jieba.dt.tmp_dir is None:
+            jieba.dt.tmp_dir = tempfile.gettempdir()
+        jieba.dt.initialize()
+        return jieba.posseg.dt
 
 
 def tokens(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int, str, str]]:
@@ -278,26 +279,26 @@ def _extend_left(text: str, toks, ends: dict, pos: int) -> int:
 
     Walks left over place tokens (鼓楼区, 小区, ns-tagged names), their names (幸福, 魏都) and
     road numbers (324号) up to a pronoun, preposition, punctuation or the verb that introduces
-    the address (住在, 家住, 地址); a verb or a measure word is taken only as the name right before a bare suffix (相关小区, 张街).
-    Returns ``pos`` when no place token was crossed.
+    the address (住在, 家住, 地址); a verb or a measure word is taken only as the name right
+    before a bare suffix (相关小区, 张街). Returns ``pos`` when no named place was crossed:
+    a bare 小区 at the left end (我们小区3栋) has no name.
     """
     k = ends.get(pos)
-    start, seen_place, length = pos, False, 0
-    while k is not None and k >= 0 and length < 40:
-        s, e, word, flag = toks[k]
-        place = _placeish(toks[k])
+    run: list[tuple] = []
+    while k is not None and k >= 0 and sum(e - s for s, e, _, _ in run) < 40:
+        word, flag = toks[k][2], toks[k][3]
         number = re.fullmatch(r"\d{1,5}|号院?", word) is not None and k >= 1
         verb_name = (k + 1 < len(toks) and toks[k + 1][2] in PLACE_SUFFIXES and word not in _NOT_PLACE_NAMES
                      and all(_is_han(word, i) for i in range(len(word)))
                      and not flag.startswith(("p", "r", "u", "c", "y", "e", "o", "x", "w")))
-        if not (place or number or verb_name or _nameish(toks[k])):
+        if not (_placeish(toks[k]) or number or verb_name or _nameish(toks[k])):
             break
-        seen_place = seen_place or place
-        if not number:
-            start = s
-        length += e - s
+        run.insert(0, toks[k])
         k -= 1
-    return start if seen_place else pos
+    while run and re.fullmatch(r"\d{1,5}|号院?", run[0][2]):
+        run.pop(0)  # a road number without its road
+    named = any(_placeish(t) and (t[2] not in PLACE_SUFFIXES or n > 0) for n, t in enumerate(run))
+    return run[0][0] if named else pos
 
 
 def _placeish(tok) -> bool:
