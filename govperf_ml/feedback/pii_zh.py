@@ -190,7 +190,7 @@ def names(text: str) -> list[tuple[int, int]]:
             strict = m.group(0).startswith(_LOOSE_LEADS)
             if strict and text[i] in FUNCTION_SURNAMES:
                 continue  # 业主都认为, 当事人应当
-            end = _name_at(text, i, strict=strict)
+            end = _name_at(text, i, strict=strict, nr_ok=True)  # 本人李娜: a name in jieba's dictionary
             if end > 0:
                 found.append((i, end))
     taken = {p for s, e in found for p in range(s, e)}

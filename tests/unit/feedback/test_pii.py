@@ -26,6 +26,7 @@ def test_the_reported_message_keeps_nothing_personal():
     ("张三反映小区噪音", "[NAME]", "张三"),
     ("王小明投诉公交晚点", "[NAME]", "王小明"),
     ("联系人 王小明", "[NAME]", "王小明"),
+    ("本人李娜，QQ号：987654321", "[NAME]", "李娜"),
     ("反映人：司马光明，", "[NAME]", "司马光明"),
     ("我的邻居顾婷婷说去年就坏了", "[NAME]", "顾婷婷"),
     ("姓名：尉迟凤兰，电影院强制消费", "[NAME]", "尉迟凤兰"),
@@ -63,6 +64,7 @@ def test_each_kind_is_masked(text, token, secret):
     "2019-10-12提交的材料",
     "有关部门反映了三次都没有结果",          # 关 is a surname, 有关部门 a word
     "高新区管委会说下周处理",
+    "本人高度重视，业主都认为应当整改",
     "谢谢！",
     "等了3个月，2024年反映过12次",
     "订单1234567812345678还没发货",          # 16 digits failing Luhn are not a bank card
