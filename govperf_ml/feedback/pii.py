@@ -15,6 +15,11 @@ typed placeholder so the classifier still sees that, say, a phone number was the
 | ``[NAME]`` | Chinese names (single and compound surnames) in a person's context; English names after lead phrases/titles | jieba + rules (``pii_zh``, ``pii_en``) |
 | ``[ADDRESS]`` | addresses down to building/unit/room (鼓楼区幸福小区3栋2单元502室), US street addresses | jieba + rules |
 
+Not masked on purpose (ordinary text, measured as over-masking by ``govperf bench pii``): a
+district or road alone (鼓楼区), a building or floor with no named place before it (我们小区
+3栋, 12栋7层), dates and lines (5月12号, 3号线), a surname with a title (张局长, 王老师), and
+numbers that fail their checksum with no lead word (an 18-digit order number).
+
 Never raises on text: non-strings and empty strings come back unchanged, any script is
 scanned by the structured patterns (a message in a language without name rules still has
 its phones, ids and e-mails masked). The previous, regex-only masker stays reachable as
