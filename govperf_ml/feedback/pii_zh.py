@@ -21,7 +21,6 @@ import tempfile
 import threading
 from functools import lru_cache
 
-HAN = "\u4e00-\u9fff"
 # 百家姓 single surnames plus common modern forms (闫, 付, 覃…); compound surnames (复姓)
 SURNAMES = set(
     "赵钱孙李周吴郑王冯陈褚卫蒋沈韩杨朱秦尤许何吕施张孔曹严华金魏陶姜戚谢邹喻柏水窦章云苏潘葛奚范彭郎"
@@ -73,7 +72,6 @@ _PART = rf"\d{{1,4}}(?:[-－]\d{{1,4}}){{1,2}}(?:室|房|号)?(?!\d)|\d{{1,5}}(?
 # building/unit/room numbers: 3栋2单元502室, 10-6-2601室, 88号, 3号楼502 (a bare room after 单元/栋)
 _ADDRESS_ANCHOR = re.compile(rf"(?:{_PART})+(?:(?<=[元栋楼幢座层])\d{{2,5}}(?![\d号]))?")
 _SUFFIX_ENDS = {p[-1] for p in PLACE_SUFFIXES}
-_STOP_FLAGS = ("v", "p", "r", "d", "c", "u", "y", "e", "o", "t", "f", "q", "x", "w")
 _NAME_FLAGS = ("nr",)
 
 _PLACE_CHARS = set("省市区县镇乡村路街巷园苑楼道湖山河江塘桥港湾洲岛坪垸坡庙寺祠阁亭堂馆站场厂店家")
@@ -106,10 +104,6 @@ def tokens(text: str, lo: int = 0, hi: int | None = None) -> list[tuple[int, int
         pos = at + len(pair.word)
         out.append((lo + at, lo + pos, pair.word, pair.flag))
     return out
-
-
-def _is_word(word: str) -> bool:
-    return tagger().tokenizer.FREQ.get(word, 0) > 0
 
 
 def _flag(word: str) -> str:
