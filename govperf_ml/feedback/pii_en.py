@@ -60,9 +60,10 @@ def names(text: str) -> list[tuple[int, int]]:
     found = []
     for pattern in (_LEAD, _BEFORE_VERB):
         for m in pattern.finditer(text):
-            name = m.group("name")
-            words = name.split()
-            if words[0].rstrip(".") not in _NOT_NAMES and words[-1].rstrip(".") not in _STREET_SUFFIX_SET:
+            words = m.group("name").split()
+            # before a verb, "Binjiang Avenue was" is a place; after "I am", Brian Green is a person
+            place = pattern is _BEFORE_VERB and words[-1].rstrip(".") in _STREET_SUFFIX_SET
+            if words[0].rstrip(".") not in _NOT_NAMES and not place:
                 found.append((m.start("name"), m.end("name")))
     found += [(m.start(), m.end()) for m in _HONORIFIC.finditer(text)]
     return found

@@ -148,8 +148,9 @@ def _name_at(text: str, i: int, *, strict: bool, nr_ok: bool = False) -> int:
         name = text[i:end]
         if strict and (text[end:end + 1] in _PLACE_CHARS or text[end - 1] in _PLACE_CHARS and end - i > 2):
             continue  # 白沙区, 高新区: a place, not a person
-        if strict and (_common_word(name, nr_ok=nr_ok) or s == 1 and _common_word(text[i:i + 2], nr_ok=nr_ok)):
-            continue  # 周边, 高明: an ordinary word, not a name (a given name may be one: 婷婷, 建国)
+        if strict and s == 1 and (_common_word(name, nr_ok=nr_ok) or _common_word(text[i:i + 2], nr_ok=nr_ok)):
+            continue  # 周边, 高明: an ordinary word, not a name (a given name may be one: 婷婷, 建国;
+            # a compound surname starts few ordinary words: 独孤红 is a name)
         return end
     return -1
 
@@ -198,7 +199,7 @@ def names(text: str) -> list[tuple[int, int]]:
             continue
         toks = tokens(text, max(0, i - 6), i + 6)
         first = next((t for t in toks if t[0] == i), None)
-        if first is None or len(first[2]) > 2 and not first[3].startswith("nr"):
+        if first is None or len(first[2]) > 2 and not first[3].startswith("nr") and first[2][:2] not in COMPOUND_SURNAMES:
             continue  # starts inside a word (有关部门) or begins a longer ordinary one (高新区, 王府井)
         found.append((i, end))
         taken.update(range(i, end))

@@ -48,6 +48,8 @@ def test_the_reported_message_keeps_nothing_personal():
     ("passport no. 543219876 expired", "[PASSPORT]", "543219876"),
     ("My name is John Smith and I live here", "[NAME]", "John Smith"),
     ("Dr. Jane Doe reported the leak", "[NAME]", "Jane Doe"),
+    ("I am Brian Green, a resident", "[NAME]", "Brian Green"),
+    ("有织出来，也缺少资金， 独孤红表示", "[NAME]", "独孤红"),
     ("I live at 123 Main Street Apt 4, Springfield, IL 62704.", "[ADDRESS]", "Main Street"),
     ("call (874)289-0682x883 after six", "[PHONE]", "289-0682"),
 ])
@@ -69,6 +71,7 @@ def test_each_kind_is_masked(text, token, secret):
     "等了3个月，2024年反映过12次",
     "订单1234567812345678还没发货",          # 16 digits failing Luhn are not a bank card
     "The City Hall said the road would be fixed.",
+    "The road on Binjiang Avenue was flooded again.",
 ])
 def test_ordinary_text_is_left_alone(text):
     assert mask_pii(text) == text
