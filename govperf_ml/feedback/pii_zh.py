@@ -183,14 +183,14 @@ def names(text: str) -> list[tuple[int, int]]:
         i = m.end()
         if i < len(text) and _surname_at(text, i):
             strict = m.group(0).startswith(_LOOSE_LEADS)
-            if strict and text[i] in FUNCTION_SURNAMES:
+            if strict and text[i] in FUNCTION_SURNAMES and _surname_at(text, i) == 1:
                 continue  # 业主都认为, 当事人应当
             end = _name_at(text, i, strict=strict, nr_ok=True)  # 本人李娜: a name in jieba's dictionary
             if end > 0:
                 found.append((i, end))
     taken = {p for s, e in found for p in range(s, e)}
     for i in _candidates(text):  # no lead: 张三反映, 邻居王小明, "，王五，"
-        if i in taken or text[i] in FUNCTION_SURNAMES or not _surname_at(text, i):
+        if i in taken or not _surname_at(text, i) or text[i] in FUNCTION_SURNAMES and _surname_at(text, i) == 1:
             continue
         end = _name_at(text, i, strict=True)
         if end < 0 and _AFTER_RE.match(text, i + 2 + (text[i:i + 2] in COMPOUND_SURNAMES)):

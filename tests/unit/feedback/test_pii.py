@@ -50,6 +50,7 @@ def test_the_reported_message_keeps_nothing_personal():
     ("Dr. Jane Doe reported the leak", "[NAME]", "Jane Doe"),
     ("I am Brian Green, a resident", "[NAME]", "Brian Green"),
     ("有织出来，也缺少资金， 独孤红表示", "[NAME]", "独孤红"),
+    ("公孙萍反映社保查询只能用本地手机", "[NAME]", "公孙萍"),  # 公 alone is a function word, 公孙 a surname
     ("I live at 123 Main Street Apt 4, Springfield, IL 62704.", "[ADDRESS]", "Main Street"),
     ("call (874)289-0682x883 after six", "[PHONE]", "289-0682"),
 ])
