@@ -37,6 +37,7 @@ class BenchTask(str, Enum):
     load = "load"
     fuzz = "fuzz"
     console = "console"
+    pii = "pii"
 
 
 def fail(message: str) -> None:

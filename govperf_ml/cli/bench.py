@@ -14,7 +14,8 @@ from govperf_ml.contracts import DataContractError
 
 
 def bench(
-    task: Annotated[BenchTask, typer.Argument(help="anomaly | forecast | targets | feedback | load | fuzz | console")],
+    task: Annotated[BenchTask, typer.Argument(
+        help="anomaly | forecast | targets | feedback | load | fuzz | console | pii")],
     data: Annotated[Optional[Path], typer.Option(help="dataset folder in the benchmark's layout (load: not "
                                                       "used, it loads the bundled sample city)")] = None,
     freq: Annotated[str, typer.Option(help="M4 frequency for forecast/targets")] = "hourly",
@@ -34,10 +35,11 @@ def bench(
     cache: Annotated[Optional[Path], typer.Option(help="load, fuzz: MLflow store kept between runs (models "
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
-    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed")] = 0,
+    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
+    n: Annotated[int, typer.Option(min=1, max=1_000_000, help="pii: planted messages per split")] = 1000,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
@@ -48,6 +50,8 @@ def bench(
         return _fuzz(db, examples, seed, cache, quick)
     if task == BenchTask.console:
         return _console(alerts, series, requests, seed, quick)
+    if task == BenchTask.pii:
+        return _pii(data, n, seed)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -124,3 +128,13 @@ def _console(alerts: int, series: int, requests: int, seed: int, quick: bool) ->
     except console_bench.BenchFailed as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")
+def _pii(data: Optional[Path], n: int, seed: int) -> None:
+    """``govperf bench pii``: planted personal data, old masker vs new; --data adds held-out texts."""
+    from govperf_ml.bench import pii
+
+    t0 = time.perf_counter()
+    try:
+        res = pii.run(data, n=n, seed=seed)
+    except DataContractError as err:
+        fail(str(err))
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})

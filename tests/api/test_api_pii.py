@@ -24,10 +24,18 @@ MESSAGES = [
     ("pii-2", "My name is Wei Zhang, call 13987654321 or mail wei.zhang@example.org, WeChat: weizhang_1990. "
               "The hospital queue is far too long"),
     ("pii-3", "本人李娜，QQ号：987654321，银行卡6222021234567890123被学校多收了学费"),
+    # issue 13: a compound surname, a home address down to the room, ids without a colon,
+    # names with no lead phrase
+    ("pii-4", "我叫欧阳娜娜，住在鼓楼区幸福小区3栋2单元502室，电话13812345678，QQ 583920471，"
+              "微信号zhangsan_88。张三反映小区路灯坏了，联系人 王小明，护照E12345678"),
+    ("pii-5", "Contact: Mary Johnson, 742 Evergreen Terrace Apt 3, Springfield, IL 62704, call (217) 555-0123. "
+              "The school bus is always late"),
 ]
 SECRETS = ["张伟", "13812345678", "110101199003071234", "zw_hotline88", "zhangwei88@example.com",
            "Wei Zhang", "13987654321", "wei.zhang@example.org", "weizhang_1990",
-           "李娜", "987654321", "6222021234567890123"]
+           "李娜", "987654321", "6222021234567890123",
+           "欧阳娜娜", "幸福小区", "2单元502室", "583920471", "zhangsan_88", "张三", "王小明", "E12345678",
+           "Mary Johnson", "Evergreen Terrace", "555-0123"]
 
 
 def _found(data: bytes) -> list[str]:
@@ -49,7 +57,7 @@ def test_personal_data_is_nowhere_but_masked(probe, json_log, monkeypatch):
     r = client.post("/v1/feedback/classify", json=body)
     assert r.status_code == 200, r.text
     assert not _found(r.content)  # responses carry the masked text only
-    assert "[PHONE]" in r.text and "[WECHAT]" in r.text and "[NAME]" in r.text
+    assert "[PHONE]" in r.text and "[WECHAT]" in r.text and "[NAME]" in r.text and "[ADDRESS]" in r.text
 
     # a database too busy to take the messages: the failed statement is logged without them
     path = config.database_url.removeprefix("sqlite:///")
