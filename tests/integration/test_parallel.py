@@ -1,0 +1,84 @@
+"""The batch paths in chunks and on Dask: the same output as one process, nothing half-written."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from govperf_ml.batch import BatchJob, read_chunks, run_batch
+from govperf_ml.cli import app
+
+distributed = pytest.importorskip("distributed")
+
+
+@pytest.fixture(scope="module")
+def two_workers():
+    from govperf_ml.parallel import cluster
+
+    with cluster(workers=2, processes=False, memory_limit=None) as client:
+        yield client
+
+
+def _daily(n_series=6, n=120, seed=0) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    ds = pd.date_range("2024-01-01", periods=n, freq="D")
+    return pd.concat([pd.DataFrame({"unique_id": f"hall{i:02d}", "ds": ds,
+                                    "y": 100 + 10 * (ds.dayofweek < 5) + i + rng.normal(0, 2, n)})
+                      for i in range(n_series)], ignore_index=True)
+
+
+def test_anomaly_on_two_workers_equals_one_process(city, tmp_path, two_workers):
+    from govperf_ml.anomaly import AnomalyPipeline
+
+    est = AnomalyPipeline().fit(city.series, city.anomalies)
+    city.series.to_csv(tmp_path / "series.csv", index=False)  # sorted by unit: peer groups are scattered
+    job = BatchJob("anomaly", est, "m/1", {"directions": None}, chunk_rows=3000)
+    n1 = run_batch(job, tmp_path / "series.csv", tmp_path / "one.csv")
+    n2 = run_batch(job, tmp_path / "series.csv", tmp_path / "two.csv", client=two_workers)
+    assert n1 == n2 == len(city.series)
+    assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
+    whole = est.score(city.series).assign(model_version="m/1")
+    whole.to_csv(tmp_path / "whole.csv", index=False)
+    key = ["unique_id", "ds"]
+    a = pd.read_csv(tmp_path / "whole.csv").sort_values(key, ignore_index=True)
+    b = pd.read_csv(tmp_path / "two.csv").sort_values(key, ignore_index=True)
+    pd.testing.assert_frame_equal(a, b)
+    assert b["is_anomaly"].any() and b["detectors"].str.contains("peer", na=False).any()
+
+
+def test_forecast_on_two_workers_equals_one_process(tmp_path, two_workers):
+    from govperf_ml.forecasting import LGBMForecaster
+
+    demand = _daily()
+    est = LGBMForecaster(h=7, n_windows=1, regressor_params={"n_estimators": 20}).fit(demand)
+    demand.to_parquet(tmp_path / "demand.parquet", index=False)
+    job = BatchJob("forecast", est, "m/2", {"h": 7, "level": [80], "future": None}, chunk_rows=250)
+    run_batch(job, tmp_path / "demand.parquet", tmp_path / "fc.csv", client=two_workers)
+    est.forecast(demand, h=7, level=[80]).assign(model_version="m/2").to_csv(tmp_path / "whole.csv", index=False)
+    assert (tmp_path / "fc.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
+
+
+def test_series_must_be_contiguous_and_a_failed_run_writes_nothing(tmp_path):
+    from govperf_ml.contracts import DataContractError
+    from govperf_ml.forecasting import LGBMForecaster
+
+    demand = _daily(n_series=3)
+    est = LGBMForecaster(h=7, n_windows=0, regressor_params={"n_estimators": 5}).fit(demand)
+    demand.sample(frac=1, random_state=0).to_csv(tmp_path / "shuffled.csv", index=False)
+    assert sum(map(len, read_chunks(tmp_path / "shuffled.csv", chunk_rows=10, key=str.upper))) == len(demand)
+    job = BatchJob("forecast", est, "m/3", {"h": 7, "level": [], "future": None}, chunk_rows=50)
+    with pytest.raises(DataContractError, match="not contiguous"):
+        run_batch(job, tmp_path / "shuffled.csv", tmp_path / "fc.csv")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["shuffled.csv"]
+
+
+def test_an_unreachable_scheduler_is_one_line_and_no_file(tmp_path):
+    pd.DataFrame({"unique_id": ["a"] * 30, "ds": pd.date_range("2022-01-01", periods=30, freq="MS"),
+                  "y": 1.0}).to_csv(tmp_path / "in.csv", index=False)
+    res = CliRunner().invoke(app, ["score", "anomaly", "-i", str(tmp_path / "in.csv"), "-o", str(tmp_path / "out.csv"),
+                                   "--dask", "tcp://127.0.0.1:9", "--dask-timeout", "1"])
+    assert res.exit_code == 2, res.output
+    assert "tcp://127.0.0.1:9" in res.output and "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
