@@ -22,7 +22,7 @@ import contextlib
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["ClusterUnavailable", "cluster", "map_ordered", "n_workers", "peak_rss", "workers_rss"]
+__all__ = ["ClusterUnavailable", "cluster", "map_ordered", "n_workers", "peak_rss", "warm", "workers_rss"]
 
 
 class ClusterUnavailable(RuntimeError):
@@ -60,9 +60,17 @@ def cluster(address: str | None = None, workers: int | None = None, *, timeout: 
             yield client
         return
     with distributed.LocalCluster(n_workers=int(workers), threads_per_worker=1, processes=processes,
-                                  memory_limit=memory_limit, dashboard_address=None) as lc, \
+                                  memory_limit=memory_limit, dashboard_address=":0") as lc, \
             distributed.Client(lc, set_as_default=False) as client:
         yield client
+
+
+def warm(client, obj) -> None:
+    """Import the module of ``obj``'s class on every worker (first imports take seconds)."""
+    if client is not None:
+        import importlib
+
+        client.run(importlib.import_module, type(obj).__module__)
 
 
 def n_workers(client) -> int:

@@ -44,6 +44,7 @@ class BenchTask(str, Enum):
     feedback = "feedback"
     load = "load"
     fuzz = "fuzz"
+    scale = "scale"
 
 
 def fail(message: str) -> None:

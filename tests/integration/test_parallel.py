@@ -32,14 +32,15 @@ def _daily(n_series=6, n=120, seed=0) -> pd.DataFrame:
 def test_anomaly_on_two_workers_equals_one_process(city, tmp_path, two_workers):
     from govperf_ml.anomaly import AnomalyPipeline
 
-    est = AnomalyPipeline().fit(city.series, city.anomalies)
-    city.series.to_csv(tmp_path / "series.csv", index=False)  # sorted by unit: peer groups are scattered
-    job = BatchJob("anomaly", est, "m/1", {"directions": None}, chunk_rows=3000)
+    series = city.series[city.series["unique_id"] < "D07"]  # six districts: peer groups of six
+    est = AnomalyPipeline().fit(series, city.anomalies)
+    series.to_csv(tmp_path / "series.csv", index=False)  # sorted by unit: peer groups are scattered
+    job = BatchJob("anomaly", est, "m/1", {"directions": None}, chunk_rows=2000)
     n1 = run_batch(job, tmp_path / "series.csv", tmp_path / "one.csv")
     n2 = run_batch(job, tmp_path / "series.csv", tmp_path / "two.csv", client=two_workers)
-    assert n1 == n2 == len(city.series)
+    assert n1 == n2 == len(series)
     assert (tmp_path / "one.csv").read_bytes() == (tmp_path / "two.csv").read_bytes()
-    whole = est.score(city.series).assign(model_version="m/1")
+    whole = est.score(series).assign(model_version="m/1")
     whole.to_csv(tmp_path / "whole.csv", index=False)
     key = ["unique_id", "ds"]
     a = pd.read_csv(tmp_path / "whole.csv").sort_values(key, ignore_index=True)
@@ -82,3 +83,24 @@ def test_an_unreachable_scheduler_is_one_line_and_no_file(tmp_path):
     assert res.exit_code == 2, res.output
     assert "tcp://127.0.0.1:9" in res.output and "Traceback" not in res.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in.csv"]
+
+
+def test_bench_scale_prints_a_row_per_stage_and_the_result_keys(monkeypatch):
+    import functools
+    import json
+
+    from govperf_ml.bench import scale
+
+    monkeypatch.setattr(scale, "run", functools.partial(scale.run, in_process=True))
+    res = CliRunner().invoke(app, ["bench", "scale", "--sizes", "60,120", "--daily-sizes", "none", "--workers", "2"])
+    assert res.exit_code == 0, res.output
+    result = json.loads(res.output.split("RESULT ", 1)[1].splitlines()[0])
+    assert {"anomaly_series_per_s_1proc", "anomaly_series_per_s_dask", "forecast_series_per_s_dask",
+            "peak_rss_gb_1m_series", "seconds"} <= set(result)
+    assert result["anomaly_series_per_s_1proc"] > 0 and result["anomaly_series_per_s_dask"] > 0
+    assert result["forecast_series_per_s_dask"] is None and result["peak_rss_gb_1m_series"] is None
+    for header in ("series_per_s", "peak_rss_gb", "b_ms_per_series", "32 workers"):
+        assert header in res.output
+    assert "1 process" in res.output and "dask" in res.output
+    bad = CliRunner().invoke(app, ["bench", "scale", "--sizes", "lots"])
+    assert bad.exit_code == 2 and "--sizes" in bad.output
