@@ -19,10 +19,11 @@ Dask is imported lazily: the service and the single-process path never need it
 from __future__ import annotations
 
 import contextlib
+import contextvars
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 
-__all__ = ["ClusterUnavailable", "cluster", "map_ordered", "n_workers", "peak_rss", "warm", "workers_rss"]
+__all__ = ["ClusterUnavailable", "cluster", "current", "map_ordered", "map_series", "using", "n_workers", "peak_rss", "warm", "workers_rss"]
 
 
 class ClusterUnavailable(RuntimeError):
@@ -63,6 +64,44 @@ def cluster(address: str | None = None, workers: int | None = None, *, timeout: 
                                   memory_limit=memory_limit, dashboard_address=":0") as lc, \
             distributed.Client(lc, set_as_default=False) as client:
         yield client
+
+
+_ACTIVE = contextvars.ContextVar("govperf_dask_client", default=None)
+
+
+@contextlib.contextmanager
+def using(client):
+    """Make ``client`` the one :func:`map_series` uses inside the block (training: the
+    local models' per-series work goes to its workers). Workers never have one."""
+    token = _ACTIVE.set(client)
+    try:
+        yield client
+    finally:
+        _ACTIVE.reset(token)
+
+
+def current():
+    """The client of the enclosing :func:`using` block, or None."""
+    return _ACTIVE.get()
+
+
+def map_series(fn: Callable, data, *, chunks_per_worker: int = 4, **shared) -> list | None:
+    """``[fn(chunk, **shared) ...]`` over chunks of whole series of ``data`` (a long frame
+    whose series are contiguous, e.g. validated) on the active client, in order; ``None``
+    when there is no active client (the caller then runs the whole frame itself)."""
+    client = current()
+    if client is None:
+        return None
+    import numpy as np
+
+    from govperf_ml.contracts import ID
+
+    ids = data[ID].to_numpy()
+    starts = np.r_[0, np.flatnonzero(ids[1:] != ids[:-1]) + 1]
+    n = min(len(starts), chunks_per_worker * n_workers(client))
+    bounds = [*starts[np.linspace(0, len(starts), n, endpoint=False).astype(int)], len(ids)]
+    chunks = (data.iloc[a:b] for a, b in zip(bounds[:-1], bounds[1:]))
+    return list(map_ordered(fn, chunks, client=client, shared=shared))
 
 
 def warm(client, obj) -> None:

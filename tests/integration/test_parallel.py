@@ -61,6 +61,21 @@ def test_forecast_on_two_workers_equals_one_process(tmp_path, two_workers):
     assert (tmp_path / "fc.csv").read_bytes() == (tmp_path / "whole.csv").read_bytes()
 
 
+def test_statistical_forecaster_fits_and_forecasts_on_workers_as_in_one_process(two_workers):
+    from govperf_ml.forecasting import StatsForecaster
+    from govperf_ml.parallel import using
+
+    demand = _daily(n_series=9, n=90)
+    est = StatsForecaster(model="SeasonalNaive", intervals="conformal", h=7, n_windows=2)
+    here = est.fit(demand)
+    bt_here, fc_here = here.backtest_.copy(), here.forecast(demand, h=7)
+    with using(two_workers):
+        there = StatsForecaster(**est.get_params()).fit(demand)
+        fc_there = there.forecast(demand, h=7)
+    pd.testing.assert_frame_equal(there.backtest_, bt_here)
+    pd.testing.assert_frame_equal(fc_there, fc_here)
+
+
 def test_series_must_be_contiguous_and_a_failed_run_writes_nothing(tmp_path):
     from govperf_ml.contracts import DataContractError
     from govperf_ml.forecasting import LGBMForecaster
