@@ -151,11 +151,12 @@ PANELS = (("monthly", "anomaly", write_monthly), ("daily", "forecast", write_dai
 
 
 def run(*, sizes=MONTHLY_SIZES, daily_sizes=DAILY_SIZES, workers: int = 2, chunk_rows: int = 500_000,
-        seed: int = 0, in_process: bool = False) -> BenchResult:
+        seed: int = 0, in_process: bool = False, max_dask_series: int | None = None) -> BenchResult:
     """Every panel size through one process and through a LocalCluster of ``workers``.
 
     ``in_process`` (smoke tests) runs everything here with the workers as threads: quicker
-    to start, but the times and peak memory are not those of separate runs."""
+    to start, but the times and peak memory are not those of separate runs.
+    ``max_dask_series``: larger panels run in one process only (time-boxed runs)."""
     from govperf_ml.sample_city import make_sample_city
 
     city = make_sample_city(seed=seed)
@@ -174,6 +175,8 @@ def run(*, sizes=MONTHLY_SIZES, daily_sizes=DAILY_SIZES, workers: int = 2, chunk
                 rows.append({"panel": kind, "series": n_series, "stage": "write panel",
                              "seconds": time.perf_counter() - t0, "rows": _rows(panel)})
                 for w in (None, workers):
+                    if w and max_dask_series and n_series > max_dask_series:
+                        continue
                     res = _in_fresh_process(cap, models[cap], panel, w, chunk_rows, in_process=in_process)
                     rows.append({"panel": kind, "series": n_series, "stage": cap, "workers": w or 1,
                                  "path": "dask" if w else "1 process", "rows": res.pop("rows_out"), **res})

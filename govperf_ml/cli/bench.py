@@ -39,6 +39,8 @@ def bench(
     daily_sizes: Annotated[str, typer.Option(help="scale: daily demand panels, series (e.g. 1k,10k,50k; none)")] = "1k,10k,50k",
     workers: Annotated[int, typer.Option(min=1, max=256, help="scale: workers of the local Dask cluster")] = 2,
     chunk_rows: Annotated[int, typer.Option(min=1, help="scale: rows per chunk of whole series")] = 500_000,
+    max_dask_series: Annotated[Optional[int], typer.Option(
+        min=1, help="scale: larger panels run in one process only (time-boxed runs)")] = None,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
@@ -48,7 +50,7 @@ def bench(
     if task == BenchTask.fuzz:
         return _fuzz(db, examples, seed, cache, quick)
     if task == BenchTask.scale:
-        return _scale(sizes, daily_sizes, workers, chunk_rows, seed)
+        return _scale(sizes, daily_sizes, workers, chunk_rows, seed, max_dask_series)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -131,7 +133,7 @@ def _sizes(text: str, option: str) -> list[int]:
     return out
 
 
-def _scale(sizes: str, daily_sizes: str, workers: int, chunk_rows: int, seed: int) -> None:
+def _scale(sizes: str, daily_sizes: str, workers: int, chunk_rows: int, seed: int, max_dask_series) -> None:
     """``govperf bench scale``: the batch paths on growing panels, one process and Dask."""
     from govperf_ml.bench import scale
     from govperf_ml.parallel import ClusterUnavailable
@@ -141,7 +143,8 @@ def _scale(sizes: str, daily_sizes: str, workers: int, chunk_rows: int, seed: in
         fail("--sizes and --daily-sizes are both empty: nothing to measure")
     t0 = time.perf_counter()
     try:
-        res = scale.run(sizes=monthly, daily_sizes=daily, workers=workers, chunk_rows=chunk_rows, seed=seed)
+        res = scale.run(sizes=monthly, daily_sizes=daily, workers=workers, chunk_rows=chunk_rows, seed=seed,
+                        max_dask_series=max_dask_series)
     except ClusterUnavailable as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.3g}")
