@@ -111,16 +111,25 @@ def resolve(frame: pd.DataFrame, findings: list[Finding], z: np.ndarray) -> pd.D
     kind = np.array([KIND_OF.get(r, "") for r in reason], dtype=object)
     out["is_anomaly"] = kind != ""
     out["kind"] = pd.Series(kind).replace("", None).to_numpy()
-    out["severity"] = [_severity(k, findings[o], i, z) if k else None for i, (k, o) in enumerate(zip(kind, owner))]
+    # sentences only for the values that some finding owns (a few per cent): the rest stay blank
+    hits = np.flatnonzero(owner >= 0)
+    severity = np.full(len(out), None, dtype=object)
+    detectors: list = [[] for _ in range(len(out))]
+    reason_en = np.full(len(out), "", dtype=object)
+    reason_zh = reason_en.copy()
     fired = np.column_stack([f.fired for f in findings]) if findings else np.zeros((len(out), 0), bool)
-    detectors = [[f.name for f, hit in zip(findings, fired[i]) if hit] if o >= 0 else [] for i, o in enumerate(owner)]
-    reasons = [
-        explain(findings[o].reason, observed=y, expected=e, lo=lo, hi=hi, z=zz, **findings[o].explain_kw(i))
-        if o >= 0 else ("", "")
-        for i, (o, y, e, lo, hi, zz) in enumerate(zip(owner, out[Y], out["expected"], out["lo"], out["hi"], z))
-    ]
-    out["reason_en"] = [_also(r[0], d, en=True) for r, d in zip(reasons, detectors)]
-    out["reason_zh"] = [_also(r[1], d, en=False) for r, d in zip(reasons, detectors)]
+    y, e, lo, hi = (out[c].to_numpy() for c in (Y, "expected", "lo", "hi"))
+    for i in hits:
+        o = owner[i]
+        if kind[i]:
+            severity[i] = _severity(kind[i], findings[o], i, z)
+        detectors[i] = [f.name for f, hit in zip(findings, fired[i]) if hit]
+        en, zh = explain(findings[o].reason, observed=y[i], expected=e[i], lo=lo[i], hi=hi[i], z=z[i],
+                         **findings[o].explain_kw(i))
+        reason_en[i], reason_zh[i] = _also(en, detectors[i], en=True), _also(zh, detectors[i], en=False)
+    out["severity"] = severity
+    out["reason_en"] = reason_en
+    out["reason_zh"] = reason_zh
     out["detectors"] = detectors
     return out
 

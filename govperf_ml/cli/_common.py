@@ -18,6 +18,14 @@ out = Console(soft_wrap=True)  # tables and CSV-like output are not re-wrapped a
 
 CAPS = CAPABILITIES
 PathOpt = Annotated[Optional[Path], typer.Option(exists=True, dir_okay=False, readable=True)]
+# the batch paths on Dask (govperf_ml.parallel)
+DaskOpt = Annotated[Optional[str], typer.Option(
+    "--dask", help="address of a running Dask scheduler (tcp://host:8786): chunks run on its workers")]
+WorkersOpt = Annotated[Optional[int], typer.Option(
+    min=1, help="run chunks on a local Dask cluster of N worker processes (default: this process)")]
+ChunkOpt = Annotated[Optional[int], typer.Option(
+    min=1, help="rows per chunk of whole series (default 500000; memory grows with it)")]
+TimeoutOpt = Annotated[float, typer.Option(min=0.1, help="seconds to wait for the --dask scheduler")]
 
 
 
@@ -38,6 +46,7 @@ class BenchTask(str, Enum):
     fuzz = "fuzz"
     console = "console"
     pii = "pii"
+    scale = "scale"
 
 
 def fail(message: str) -> None:

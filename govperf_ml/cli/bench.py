@@ -15,7 +15,7 @@ from govperf_ml.contracts import DataContractError
 
 def bench(
     task: Annotated[BenchTask, typer.Argument(
-        help="anomaly | forecast | targets | feedback | load | fuzz | console | pii")],
+        help="anomaly | forecast | targets | feedback | load | fuzz | console | pii | scale")],
     data: Annotated[Optional[Path], typer.Option(help="dataset folder in the benchmark's layout (load: not "
                                                       "used, it loads the bundled sample city)")] = None,
     freq: Annotated[str, typer.Option(help="M4 frequency for forecast/targets")] = "hourly",
@@ -35,11 +35,18 @@ def bench(
     cache: Annotated[Optional[Path], typer.Option(help="load, fuzz: MLflow store kept between runs (models "
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
-    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed")] = 0,
+    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
+                                           "data seed")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
     n: Annotated[int, typer.Option(min=1, max=1_000_000, help="pii: planted messages per split")] = 1000,
+    sizes: Annotated[str, typer.Option(help="scale: monthly KPI panels, series (e.g. 10k,100k,1M; none)")] = "10k,100k,1M",
+    daily_sizes: Annotated[str, typer.Option(help="scale: daily demand panels, series (e.g. 1k,10k,50k; none)")] = "1k,10k,50k",
+    workers: Annotated[int, typer.Option(min=1, max=256, help="scale: workers of the local Dask cluster")] = 2,
+    chunk_rows: Annotated[int, typer.Option(min=1, help="scale: rows per chunk of whole series")] = 500_000,
+    max_dask_series: Annotated[Optional[int], typer.Option(
+        min=1, help="scale: larger panels run in one process only (time-boxed runs)")] = None,
 ):
     """Compare our models with the named baselines on a public benchmark; prints a table and RESULT."""
     from govperf_ml import bench as benches
@@ -52,6 +59,8 @@ def bench(
         return _console(alerts, series, requests, seed, quick)
     if task == BenchTask.pii:
         return _pii(data, n, seed)
+    if task == BenchTask.scale:
+        return _scale(sizes, daily_sizes, workers, chunk_rows, seed, max_dask_series)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -138,3 +147,36 @@ def _pii(data: Optional[Path], n: int, seed: int) -> None:
     except DataContractError as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+def _sizes(text: str, option: str) -> list[int]:
+    """``"10k,100k,1M"`` → ``[10000, 100000, 1000000]``; ``none`` or blank → ``[]``."""
+    if text.strip().lower() in ("", "none"):
+        return []
+    out = []
+    for part in text.split(","):
+        p = part.strip().lower()
+        mult = {"k": 1_000, "m": 1_000_000}.get(p[-1:], 1)
+        try:
+            n = int(float(p[:-1] if mult > 1 else p) * mult)
+        except ValueError:
+            n = 0
+        if n < 1:
+            fail(f"--{option} must be comma-separated series counts (e.g. 10k,100k,1M); got {text!r}")
+        out.append(n)
+    return out
+
+
+def _scale(sizes: str, daily_sizes: str, workers: int, chunk_rows: int, seed: int, max_dask_series) -> None:
+    """``govperf bench scale``: the batch paths on growing panels, one process and Dask."""
+    from govperf_ml.bench import scale
+    from govperf_ml.parallel import ClusterUnavailable
+
+    monthly, daily = _sizes(sizes, "sizes"), _sizes(daily_sizes, "daily-sizes")
+    if not monthly and not daily:
+        fail("--sizes and --daily-sizes are both empty: nothing to measure")
+    t0 = time.perf_counter()
+    try:
+        res = scale.run(sizes=monthly, daily_sizes=daily, workers=workers, chunk_rows=chunk_rows, seed=seed,
+                        max_dask_series=max_dask_series)
+    except ClusterUnavailable as err:
+        fail(str(err))
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.3g}")

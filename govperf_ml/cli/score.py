@@ -8,7 +8,21 @@ from typing import Annotated, Optional
 import pandas as pd
 import typer
 
-from govperf_ml.cli._common import CAPS, BenchTask, PathOpt, champion, console, fail, out, read_csv
+from govperf_ml.batch import is_large
+from govperf_ml.cli._common import (
+    CAPS,
+    BenchTask,
+    ChunkOpt,
+    DaskOpt,
+    PathOpt,
+    TimeoutOpt,
+    WorkersOpt,
+    champion,
+    console,
+    fail,
+    out,
+    read_csv,
+)
 from govperf_ml.cli.train import TrainingData, run_training
 from govperf_ml.contracts import DataContractError
 
@@ -53,9 +67,27 @@ def score(
              "or 'parent' for a parent-link column; adds a level column")] = None,
     reconciliation: Annotated[str, typer.Option(
         help="with --hierarchy: mint_shrink | ols | bottom_up | none")] = "mint_shrink",
+    dask: DaskOpt = None,
+    workers: WorkersOpt = None,
+    chunk_rows: ChunkOpt = None,
+    dask_timeout: TimeoutOpt = 10.0,
 ):
-    """Score a CSV with the champion model: anomalies, forecasts, target risk or feedback tags."""
+    """Score a CSV with the champion model: anomalies, forecasts, target risk or feedback tags.
+
+    anomaly, forecast and targets run in chunks of whole series (bounded memory, results
+    written as they come) with --workers N (a local Dask cluster), --dask ADDRESS (a running
+    scheduler), --chunk-rows, a Parquet input or output, or an input of 256 MB or more.
+    """
     cap = capability.value
+    batch = dask is not None or bool(workers) or chunk_rows is not None or is_large(input) or \
+        any(p is not None and p.suffix.lower() == ".parquet" for p in (input, output))
+    if batch and cap in BATCH_CAPS and hierarchy is None:
+        return _score_batch(cap, input, output, dask=dask, workers=workers, timeout=dask_timeout,
+                            chunk_rows=chunk_rows or 500_000,
+                            options=lambda est: _batch_options(cap, est, indicators, targets, future, h, level, as_of))
+    if dask is not None or workers:
+        fail(f"--dask/--workers: {'--hierarchy reconciles the whole panel at once' if hierarchy else cap} "
+             "runs in one process; drop --dask/--workers")
     model = champion(cap)
     df = read_csv(input, "input")
     try:
@@ -88,6 +120,47 @@ def score(
     except DataContractError as err:
         fail(str(err).replace("as X_df", "with --future FILE") if err.field == "X_df" else str(err))
     _write(res, output, model.label)
+
+
+BATCH_CAPS = ("anomaly", "forecast", "targets")
+
+
+def _batch_options(cap: str, estimator, indicators, targets, future, h: int, level, as_of) -> dict:
+    """The keywords of the chunk task of ``cap`` (see :data:`govperf_ml.batch.TASKS`)."""
+    if cap == "anomaly":
+        if indicators is None:
+            return {"directions": None}
+        meta = read_csv(indicators, "indicators")
+        return {"directions": dict(zip(meta["unique_id"].astype(str), meta["direction"].astype(str)))}
+    if cap == "forecast":
+        from govperf_ml.forecasting.ensemble import uses_exog
+
+        if future is not None and not uses_exog(estimator):
+            fail("--future: the champion forecaster uses no exogenous columns")
+        return {"h": h, "level": list(level), "future": read_csv(future, "future") if future is not None else None}
+    if targets is None:
+        fail("--targets FILE is required to score targets")
+    return {"targets": read_csv(targets, "targets"), "as_of": as_of}
+
+
+def _score_batch(cap: str, input: Path, output: Optional[Path], *, dask, workers, timeout: float, chunk_rows: int,
+                 options) -> None:
+    """Chunks of whole series through the champion, here or on Dask workers, into ``output``."""
+    from govperf_ml.batch import BatchJob, run_batch
+    from govperf_ml.parallel import ClusterUnavailable, cluster
+
+    if output is None:
+        fail("scoring in chunks writes a file: give --output FILE (.csv or .parquet)")
+    try:
+        with cluster(dask, workers, timeout=timeout) as client:
+            model = champion(cap)
+            job = BatchJob(cap, model.estimator, model.label, options(model.estimator), chunk_rows=chunk_rows)
+            rows = run_batch(job, input, output, client=client)
+    except ClusterUnavailable as err:
+        fail(str(err))
+    except DataContractError as err:
+        fail(str(err).replace("as X_df", "with --future FILE") if err.field == "X_df" else str(err))
+    console.print(f"wrote {rows} rows to {output} (model {model.label})")
 
 
 def sample_city(

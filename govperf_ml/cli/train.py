@@ -10,7 +10,18 @@ import pandas as pd
 import typer
 from rich.table import Table
 
-from govperf_ml.cli._common import CAPS, Capability, PathOpt, console, fail, progress, read_csv
+from govperf_ml.cli._common import (
+    CAPS,
+    Capability,
+    DaskOpt,
+    PathOpt,
+    TimeoutOpt,
+    WorkersOpt,
+    console,
+    fail,
+    progress,
+    read_csv,
+)
 from govperf_ml.contracts import DataContractError
 
 
@@ -144,6 +155,9 @@ def train(
              "needed to forecast: `govperf score forecast --future FILE`)")] = None,
     only_missing: Annotated[bool, typer.Option(help="train only models that have no champion yet")] = False,
     seed: Annotated[int, typer.Option(help="seed of the sample city")] = 0,
+    dask: DaskOpt = None,
+    workers: WorkersOpt = None,
+    dask_timeout: TimeoutOpt = 10.0,
 ):
     """Train, log to MLflow and register models (on the sample city unless files are given).
 
@@ -151,13 +165,26 @@ def train(
     known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
     dimensions), --corrections (handlers' corrected labels; without it, the corrections
     stored by the service in GOVPERF_DATABASE_URL are used).
+
+    --workers N / --dask ADDRESS: the forecaster's statistical members (local, per series:
+    their backtests and forecasts, most of the time on daily demand) run on Dask workers in
+    chunks of whole series, with the same result; the global LightGBM member is fitted here
+    on its sample of training rows (max_rows).
     """
     caps = CAPS if capability == Capability.all else (capability.value,)
     if exog and demand is None:
         fail("--exog names columns of your --demand file; the sample city's demand has none")
+    if (dask is not None or workers) and "forecast" not in caps:
+        fail("--dask/--workers: only forecast training is distributed (its statistical members, per series); "
+             f"{capability.value} trains in one process")
     data = TrainingData(series=series, indicators=indicators, labels=labels, demand=demand, targets=targets,
                         feedback=feedback, corrections=corrections, seed=seed, exog=exog)
+    from govperf_ml.parallel import ClusterUnavailable, cluster, using
+
     try:
-        run_training(list(caps), data, only_missing=only_missing)
+        with cluster(dask, workers, timeout=dask_timeout) as client, using(client):
+            run_training(list(caps), data, only_missing=only_missing)
     except DataContractError as err:
+        fail(str(err))
+    except ClusterUnavailable as err:
         fail(str(err))

@@ -135,13 +135,17 @@ class BacktestEnsemble(BaseEstimator):
         data = validate_series(df, allow_missing_y=True)
         out = None
         self.forecast_timings_ = {}
+        used = self._used_members()
         for model in self.members_:
+            if _alias(model) not in used:
+                continue
             t0 = time.perf_counter()
             fc = model.forecast(data, h=h, level=level if self.keep_members else (), freq=freq,
                                 **exog_kwargs(model, X_df))
             self.forecast_timings_[_alias(model)] = time.perf_counter() - t0
             out = fc if out is None else out.merge(fc, on=[ID, DS], how="inner")
-        preds = {name: self._combine(out, name, cols) for name, cols in self.candidates_.items()}
+        preds = {name: self._combine(out, name, cols) for name, cols in self.candidates_.items()
+                 if set(cols) <= used}
         out[self.alias] = self._pick(out, preds)
         scale = data.groupby(ID, sort=False)[Y].apply(lambda s: noise_scale(s.to_numpy(), self.m_))
         out = self.conformal_.apply(out, self.alias, scale, level)
@@ -154,6 +158,14 @@ class BacktestEnsemble(BaseEstimator):
         return out[[ID, DS, *own, *[c for c in out.columns if c not in (ID, DS, *own)]]]
 
     # ------------------------------------------------------------------ internals
+    def _used_members(self) -> set[str]:
+        """Aliases of the members the forecast needs: those of the chosen combination (a
+        member it leaves out is not run: AutoETS costs ~0.5 s a daily series), or all of
+        them when members are kept or chosen per series."""
+        if self.keep_members or self.per_series_ is not None:
+            return {_alias(m) for m in self.members_}
+        return set(self.candidates_[self.choice_])
+
     def _candidates(self, aliases) -> dict[str, list[str]]:
         cands = {a: [a] for a in aliases}
         if self.method in ("mean", "median"):

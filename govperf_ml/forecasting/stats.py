@@ -21,6 +21,7 @@ from govperf_ml.features.time import canonical_freq, future_dates, infer_freq, s
 from govperf_ml.forecasting.backtest import backtest_rows
 from govperf_ml.forecasting.intervals import ConformalIntervals, noise_scale
 from govperf_ml.forecasting.naive import check_forecast_args, check_horizon, check_level
+from govperf_ml.parallel import map_series, using
 
 __all__ = ["StatsForecaster", "MODELS"]
 
@@ -124,6 +125,9 @@ class StatsForecaster(BaseEstimator):
         """Fit the model to each series of ``df`` and forecast ``h`` steps past its end."""
         h, level = check_forecast_args(self, h, level)
         data = validate_series(df, allow_missing_y=False)
+        parts = map_series(_forecast_part, data, est=self, h=h, level=level, freq=freq)  # on Dask, if active
+        if parts is not None:
+            return pd.concat(parts, ignore_index=True)
         f = canonical_freq(freq) if freq else self.freq_
         idx, last = self._to_index(data)
         native = list(level) if self.intervals == "native" and level else None
@@ -207,6 +211,12 @@ class StatsForecaster(BaseEstimator):
                 f"series: all too short for a {n_windows} x {h} backtest; ids {short(sizes.index)}", field=Y
             )
         data = data[data[ID].isin(ok)]
+        parts = map_series(_backtest_part, data, est=self, h=h, n_windows=n_windows)  # on Dask, if active
+        if parts is not None:
+            return pd.concat(parts, ignore_index=True)
+        return self._cv_rows(data, h, n_windows)
+
+    def _cv_rows(self, data: pd.DataFrame, h: int, n_windows: int) -> pd.DataFrame:
         idx, _ = self._to_index(data)
         cv = self._sf().cross_validation(df=idx, h=h, n_windows=n_windows, step_size=h, refit=False)
         name = self._model_col(cv)
@@ -217,3 +227,15 @@ class StatsForecaster(BaseEstimator):
             rows.append(backtest_rows(uid, pd.DatetimeIndex(series[DS]), series[Y].to_numpy(float), int(cut),
                                       g[name].to_numpy(dtype=float), alias=self.alias_, m=self.m_))
         return pd.concat(rows, ignore_index=True)
+
+
+# A local model: each series is fitted alone, so chunks of whole series can run on Dask
+# workers (govperf_ml.parallel.map_series, inside `parallel.using(client)`) with the
+# same result as the whole frame.
+def _forecast_part(chunk: pd.DataFrame, *, est: StatsForecaster, h: int, level, freq) -> pd.DataFrame:
+    with using(None):  # a worker in this process (threads) must not send the chunk on again
+        return est.forecast(chunk, h=h, level=level, freq=freq)
+
+
+def _backtest_part(chunk: pd.DataFrame, *, est: StatsForecaster, h: int, n_windows: int) -> pd.DataFrame:
+    return est._cv_rows(chunk, h, n_windows)
