@@ -89,7 +89,14 @@ def score(
         fail(f"--dask/--workers: {'--hierarchy reconciles the whole panel at once' if hierarchy else cap} "
              "runs in one process; drop --dask/--workers")
     model = champion(cap)
-    df = read_csv(input, "input")
+    res = _score_whole(cap, model, read_csv(input, "input"), indicators=indicators, targets=targets, future=future,
+                       h=h, level=level, as_of=as_of, hierarchy=hierarchy, reconciliation=reconciliation)
+    _write(res, output, model.label)
+
+
+def _score_whole(cap: str, model, df: pd.DataFrame, *, indicators, targets, future, h: int, level, as_of,
+                 hierarchy, reconciliation) -> pd.DataFrame:
+    """The panel scored in one piece by the champion (the path without chunks)."""
     try:
         if cap == "anomaly":
             dirs = None
@@ -119,7 +126,7 @@ def score(
             res.insert(1, "masked_text", [mask_pii(t) for t in df["text"].astype(str)])
     except DataContractError as err:
         fail(str(err).replace("as X_df", "with --future FILE") if err.field == "X_df" else str(err))
-    _write(res, output, model.label)
+    return res
 
 
 BATCH_CAPS = ("anomaly", "forecast", "targets")
