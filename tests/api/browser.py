@@ -1,6 +1,6 @@
 """A real headless Chromium for the console tests (Debian's ``chromium``, driven by Playwright).
 
-``served`` runs the app under uvicorn on a free port; ``browser`` is one Chromium for the
+``served`` runs the app (fake models) under uvicorn on a free port; ``browser`` is one Chromium for the
 whole session (starting one costs ~1 s); ``page`` is a fresh context at 1366×768 that
 fails the test on any JavaScript dialog or page error. Screenshots go to ``ARTIFACTS``
 (``tests/artifacts/``, git-ignored). Skipped when chromium or Playwright is missing:
@@ -47,6 +47,22 @@ def serve(app):
         thread.join(timeout=10)
 
     return f"http://127.0.0.1:{server.config.port}", stop
+
+
+@pytest.fixture
+def served(settings, api_keys, monkeypatch):
+    """The app with the fake models under uvicorn on a free 127.0.0.1 port; yields (base url, app)."""
+    from api.main import create_app
+    from tests.api.conftest import fake_models
+    from tests.api.console_calls import fast_hashing
+
+    fast_hashing(monkeypatch)
+    app = create_app(settings, models=fake_models())
+    base, stop = serve(app)
+    try:
+        yield base, app
+    finally:
+        stop()
 
 
 @pytest.fixture(scope="session")

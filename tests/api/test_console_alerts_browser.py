@@ -12,30 +12,23 @@ import pytest
 from sqlalchemy import select
 
 from api.db import Alert
-from api.main import create_app
-from tests.api.browser import needs_chromium, screenshot, serve, sign_in_page
-from tests.api.conftest import fake_models
-from tests.api.console_calls import fast_hashing
+from tests.api.browser import needs_chromium, screenshot, sign_in_page
 from tests.api.test_console_alerts import seed
 
 pytestmark = needs_chromium
 
 
 @pytest.fixture
-def served(settings, api_keys, monkeypatch):
-    fast_hashing(monkeypatch)
-    app = create_app(settings, models=fake_models())
-    base, stop = serve(app)
-    try:
-        with httpx.Client(base_url=base) as client:
-            seed(app, client, api_keys["scoring_core"], alerts=200, series=60)
-        yield base, app
-    finally:
-        stop()
-
-
-def test_a_supervisor_filters_opens_and_dismisses_an_alert(served, page):
+def seeded(served, api_keys):
+    """The served app with 200 alerts over 60 series."""
     base, app = served
+    with httpx.Client(base_url=base) as client:
+        seed(app, client, api_keys["scoring_core"], alerts=200, series=60)
+    return served
+
+
+def test_a_supervisor_filters_opens_and_dismisses_an_alert(seeded, page):
+    base, app = seeded
     sign_in_page(page, base, "sam", "/console/alerts")
     screenshot(page, "console-alerts")
     screenshot(page, "console-alerts", phone=True)

@@ -7,28 +7,13 @@ correction is stored; screenshots at 1366×768 and on a 390-wide phone.
 from __future__ import annotations
 
 import httpx
-import pytest
 from sqlalchemy import select
 
 from api.db import AuditEntry, FeedbackCorrection
-from api.main import create_app
-from tests.api.browser import needs_chromium, screenshot, serve
-from tests.api.conftest import fake_models
-from tests.api.console_calls import PASSWORD, fast_hashing, make_user
+from tests.api.browser import needs_chromium, screenshot
+from tests.api.console_calls import PASSWORD, make_user
 
 pytestmark = needs_chromium
-
-
-@pytest.fixture
-def served(settings, api_keys, monkeypatch):
-    """The app with fake models under uvicorn on a free 127.0.0.1 port; yields (base url, app)."""
-    fast_hashing(monkeypatch)
-    app = create_app(settings, models=fake_models())
-    base, stop = serve(app)
-    try:
-        yield base, app
-    finally:
-        stop()
 
 
 def _seed(base: str, app, api_key: str) -> None:
