@@ -35,6 +35,13 @@ def signed(value, decimals: int = 1) -> str:
     return f"{float(value):+,.{int(decimals)}f}"
 
 
+def percent(share, places: int = 0) -> str:
+    """A share in [0, 1] as a percentage (``0.8`` -> ``80%``); a dash for a blank or infinity."""
+    if share is None or not math.isfinite(float(share)):
+        return BLANK
+    return f"{100 * float(share):.{int(places)}f}%"
+
+
 def month_text(value: date | datetime | None, lang: str) -> str:
     if value is None:
         return BLANK

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from datetime import date, datetime
 
-from api.console.formats import day_text, month_text
+from api.console.formats import day_text, month_text, percent
 from api.console.names import indicator_info, indicator_name
 from govperf_ml.sample_city.spec import SPEC
 
@@ -50,10 +50,6 @@ def number(value: float | None, digits: int = 2) -> str:
         return "–"
     text = f"{value:,.{digits}f}"
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def percent(value: float | None) -> str:
-    return "–" if value is None or not math.isfinite(value) else f"{value * 100:.0f}%"
 
 
 def shorten(text: str | None, limit: int = 90) -> str:

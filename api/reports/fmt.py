@@ -4,29 +4,20 @@ shares, changes, periods and moments. Empty values print as a dash."""
 
 from __future__ import annotations
 
-import math
-from datetime import date, datetime
+from datetime import datetime
 
 from api.console.formats import BLANK as DASH
-from api.console.formats import day_text, month_text, num, signed
+from api.console.formats import day_text, month_text, percent
+from api.console.formats import day_text as day
+from api.console.formats import month_text as month
+from api.console.formats import num as number
+from api.console.formats import signed as signed_number
 from api.reports.figures import Period
 
+# the templates and the summary read every format as fmt.<name>
+__all__ = ["DASH", "change", "day", "moment", "month", "number", "percent", "period", "signed_number"]
+
 _QUARTERS_ZH = ("一", "二", "三", "四")
-
-
-def number(value: float | None, places: int = 1) -> str:
-    return num(value, places)
-
-
-def signed_number(value: float | None, places: int = 1) -> str:
-    return signed(value, places)
-
-
-def percent(share: float | None, places: int = 0) -> str:
-    """A share in [0, 1] as a percentage (``0.8`` -> ``80%``)."""
-    if share is None or (isinstance(share, float) and math.isnan(share)):
-        return DASH
-    return f"{100 * share:.{places}f}%"
 
 
 def change(now: float | None, before: float | None) -> str:
@@ -36,19 +27,11 @@ def change(now: float | None, before: float | None) -> str:
     return f"{100 * (now - before) / abs(before):+.1f}%"
 
 
-def month(when: date | datetime, lang: str) -> str:
-    return month_text(when, lang)
-
-
 def period(p: Period, lang: str) -> str:
     if not p.quarterly:
         return month_text(p.start, lang)
     q = (p.start.month - 1) // 3
     return f"{p.start.year}年第{_QUARTERS_ZH[q]}季度" if lang == "zh" else f"Q{q + 1} {p.start.year}"
-
-
-def day(when: date | datetime | None, lang: str) -> str:
-    return day_text(when, lang)
 
 
 def moment(when: datetime | None, lang: str) -> str:
