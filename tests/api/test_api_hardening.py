@@ -72,6 +72,7 @@ def test_security_headers_on_every_response(client, auth):
         assert r.headers["x-request-id"]
 
 
+@pytest.mark.empty_database
 def test_the_database_file_is_readable_by_its_owner_only(client, settings, sqlite_only):
     path = Path(settings.database_url.removeprefix("sqlite:///"))
     assert path.exists()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -26,8 +27,9 @@ TABLES = {
 }
 
 
-def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
-    url = f"sqlite:///{tmp_path / 'nested' / 'folder' / 'm.db'}"  # the folder is created
+@pytest.mark.empty_database
+def test_upgrade_creates_every_table_and_matches_the_models(database_url):
+    url = database_url  # on SQLite its folder does not exist yet: migrate creates it
     migrate(url)
     engine = make_engine(url)
     try:
@@ -42,8 +44,9 @@ def test_upgrade_creates_every_table_and_matches_the_models(tmp_path):
         engine.dispose()
 
 
-def test_upgrade_is_repeatable_and_downgrade_base_drops_everything(tmp_path):
-    url = f"sqlite:///{tmp_path / 'm.db'}"
+@pytest.mark.empty_database
+def test_upgrade_is_repeatable_and_downgrade_base_drops_everything(database_url):
+    url = database_url
     migrate(url)
     migrate(url)  # already at head: nothing happens
     downgrade(url, "base")
@@ -75,6 +78,7 @@ def test_offline_sql_renders_for_postgresql(tmp_path, capsys):
     assert "INSERT INTO counters" in sql
 
 
+@pytest.mark.empty_database
 def test_the_app_migrates_at_start_up(client, settings):
     engine = make_engine(settings.database_url)
     try:
