@@ -6,6 +6,7 @@ import math
 from typing import NamedTuple
 
 import numpy as np
+import pandas as pd
 
 from govperf_ml.vocabulary import HIGH_P_MISS
 
@@ -15,6 +16,12 @@ def severity_of(z: float, *, medium=4.5, high=6.0) -> str:
     return "high" if a >= high else "medium" if a >= medium else "low"
 
 
+def period_label(ds) -> str:
+    """``2025-03`` for a month label (the 1st at midnight), else ``2025-03-14``."""
+    ts = pd.Timestamp(ds)
+    return f"{ts:%Y-%m}" if ts.day == 1 and ts.hour == 0 and ts.minute == 0 else f"{ts:%Y-%m-%d}"
+
+
 def _num(x: float) -> str:
     if x is None or (isinstance(x, float) and math.isnan(x)):
         return "n/a"
@@ -22,25 +29,26 @@ def _num(x: float) -> str:
 
 
 def explain(reason: str, *, observed=None, expected=None, lo=None, hi=None, z=None, detail=None, target=None,
-            count=None) -> tuple[str, str]:
+            count=None, period=None) -> tuple[str, str]:
     """One sentence in English and one in Chinese for a fired rule.
 
     Parameters
     ----------
     reason : str
-        ``missing``, ``blank_as_zero``, ``flat_line``, ``scale_change``,
+        ``absent``, ``missing``, ``blank_as_zero``, ``flat_line``, ``scale_change``,
         ``end_of_period_jump``, ``smooth``, ``bunching``, ``peer``, ``likelihood`` or
         ``deviation`` (any other reason is worded as a deviation).
     observed, expected, lo, hi, z : the value, its expected value and normal band, and the
         main detector's signed z-score.
     detail : the firing detector's own number (repeats, log10 ratio, z, ...).
     target, count : the bunching check's target and (periods just past it, periods looked at).
+    period : the period label an absent value or a units error's run starts at (``2025-03``).
 
     Returns
     -------
     (en, zh) : tuple of str
     """
-    v = _Values(observed, expected, lo, hi, z, detail, target, count)
+    v = _Values(observed, expected, lo, hi, z, detail, target, count, period)
     return _SENTENCES.get(reason, _deviation)(v)
 
 
@@ -53,6 +61,7 @@ class _Values(NamedTuple):
     detail: float | None
     target: float | None
     count: tuple[int, int] | None
+    period: str | None
 
 
 def _side(x: float) -> tuple[str, str]:
@@ -82,13 +91,30 @@ def _flat_line(v: _Values) -> tuple[str, str]:
     )
 
 
-def _scale_change(v: _Values) -> tuple[str, str]:
-    up = v.observed is not None and v.expected is not None and abs(v.observed) > abs(v.expected)
+def _absent(v: _Values) -> tuple[str, str]:
     return (
-        f"The value {_num(v.observed)} is about {'100 times' if up else 'one hundredth of'} the recent level "
-        f"{_num(v.expected)}: probably a unit or scale error (percent vs fraction, wrong unit).",
-        f"本期值 {_num(v.observed)} 约为近期水平 {_num(v.expected)} 的{'100 倍' if up else '百分之一'}："
-        "疑似单位或量纲填报错误（百分数与小数混用、单位错误）。",
+        f"No value reported for {v.period}: the period is missing from the series "
+        f"(expected about {_num(v.expected)}).",
+        f"{v.period} 未报送数据：该期在序列中缺失（预期约为 {_num(v.expected)}）。",
+    )
+
+
+def _factor(power: float | None) -> tuple[str, str]:
+    """(English, Chinese) of a factor 10**power: '10×', '1/100 of'."""
+    k = int(power) if power is not None and np.isfinite(power) and power != 0 else 2
+    n = f"{10 ** abs(k):,}"
+    return (f"about {n}×", f"约 {n} 倍") if k > 0 else (f"about 1/{n} of", f"约 {n} 分之一")
+
+
+def _scale_change(v: _Values) -> tuple[str, str]:
+    en, zh = _factor(v.detail)
+    since_en = f" from {v.period}" if v.period else ""
+    since_zh = f"自 {v.period} 起" if v.period else ""
+    return (
+        f"The value {_num(v.observed)} is {en} the series' level {_num(v.expected)}{since_en}: likely a units "
+        "error (a unit or scale error: wrong unit, percent vs fraction, misplaced decimal point).",
+        f"本期值 {_num(v.observed)} {since_zh}为序列水平 {_num(v.expected)} 的{zh}：疑似单位或量纲填报错误"
+        "（单位错误、百分数与小数混用、小数点错位）。",
     )
 
 
@@ -154,6 +180,7 @@ def _deviation(v: _Values) -> tuple[str, str]:
 
 #: reason → the function writing its (en, zh) sentences
 _SENTENCES = {
+    "absent": _absent,
     "missing": _missing,
     "blank_as_zero": _blank_as_zero,
     "flat_line": _flat_line,

@@ -11,6 +11,8 @@ import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from govperf_ml.alerts.explain import period_label
+
 INGEST_CHECKS_VERSION = "ingest-checks/1"
 """The ``model_version`` of the alerts these checks raise (no model is involved)."""
 
@@ -61,17 +63,13 @@ def same_value(a: float | None, b: float | None) -> bool:
     return a == b
 
 
-def _period_label(ds: datetime) -> str:
-    return f"{ds:%Y-%m}" if ds.day == 1 and ds.hour == 0 else f"{ds:%Y-%m-%d}"
-
-
 def _num(x: float | None) -> str:
     return "missing" if x is None else f"{x:,.6g}"
 
 
 def issue_text(issue: IngestIssue, late_after_days: int | None = None) -> tuple[str, str]:
     """One sentence in English and one in Chinese for a revised or late value."""
-    label = _period_label(issue.ds)
+    label = period_label(issue.ds)
     if issue.check == REVISED:
         prev, new = _num(issue.previous), _num(issue.observed)
         return (

@@ -32,6 +32,7 @@ __all__ = ["DETECTOR_NAMES", "Finding", "KIND_OF", "resolve"]
 
 #: reason → alert kind (see :data:`govperf_ml.vocabulary.ALERT_KINDS`)
 KIND_OF = {
+    "absent": "data_quality",
     "missing": "data_quality",
     "blank_as_zero": "data_quality",
     "scale_change": "data_quality",
@@ -51,6 +52,7 @@ DETECTOR_NAMES = {
     "scale_change": ("scale change", "量纲突变"), "flat_line": ("flat line", "数值不变"),
     "peer": ("peer comparison", "同类比较"), "end_of_period_jump": ("end-of-period jump", "期末跳升"),
     "smooth": ("smoothness", "过于平滑"), "missing": ("missing value", "缺报"),
+    "absent": ("missing period", "缺期"),
     "blank_as_zero": ("blank as zero", "空白填 0"),
 }
 

@@ -20,7 +20,6 @@ from govperf_ml.anomaly.quality import (
     EndOfPeriodJumpDetector,
     FlatLineDetector,
     PeerDetector,
-    ScaleChangeDetector,
     SmoothnessDetector,
 )
 from govperf_ml.anomaly.robust_zscore import SeasonalRobustZScore
@@ -33,9 +32,12 @@ from govperf_ml.anomaly.stages import (
     PanelChecks,
     Scoring,
     StreamRouting,
+    UnitsErrors,
 )
+from govperf_ml.anomaly.units import UnitsErrorDetector
+from govperf_ml.anomaly.gaps import with_absent_periods
 from govperf_ml.anomaly.stream import StreamingEnsemble
-from govperf_ml.contracts import DS, ID, Y, DataContractError, short
+from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
 from govperf_ml.postprocess.threshold import ThresholdRule
 
@@ -53,6 +55,14 @@ class AnomalyPipeline(BaseEstimator):
     zero_ratio : float
         A 0 where the expected value exceeds this many robust scales is a blank entered
         as zero (a data-quality problem, not a performance collapse).
+    units : estimator, None or False
+        The units-error check (default :class:`~govperf_ml.anomaly.units.UnitsErrorDetector`):
+        a value about 10, 100 or 1000 times (or that fraction of) its expected level is a
+        data_quality alert that names the factor and the period the run started.
+        ``False`` turns it off.
+    absent : bool
+        Report periods absent from inside a weekly, monthly or quarterly series (no row
+        at all) as data_quality alerts: :meth:`score` adds a row for each (``y`` missing).
     checks : dict or None
         ``{name: detector}`` of panel checks (see :mod:`govperf_ml.anomaly.quality`) run
         beside the main detector; None uses :func:`default_checks`, ``{}`` runs none.
@@ -84,11 +94,13 @@ class AnomalyPipeline(BaseEstimator):
         the stream's, in [0, 1). ``False`` keeps the main detector for every series.
     """
 
-    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, checks=None, rules=None, ensemble=None,
-                 calibrator=None, bunching=None, stream=None):
+    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, units=None, absent=True, checks=None,
+                 rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
         self.detector = detector
         self.rule = rule
         self.zero_ratio = zero_ratio
+        self.units = units
+        self.absent = absent
         self.checks = checks
         self.rules = rules
         self.ensemble = ensemble
@@ -110,6 +122,7 @@ class AnomalyPipeline(BaseEstimator):
         self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
         self.bunching_ = clone(self.bunching if self.bunching is not None else TargetBunchingDetector()).fit(df)
         self.stream_ = None if self.stream is False else clone(self.stream or StreamingEnsemble()).fit()
+        self.units_ = None if self.units is False else clone(self.units or UnitsErrorDetector()).fit()
         self.calibrator_ = None
         if self.calibrator is not None:
             s0 = self.detector_.score_frame(df)
@@ -130,7 +143,8 @@ class AnomalyPipeline(BaseEstimator):
 
     def score(self, df: pd.DataFrame, *, directions: dict | None = None,
               threshold_offsets: dict | None = None, targets: pd.DataFrame | None = None) -> pd.DataFrame:
-        """Score each value; one row per input row with the columns in OUTPUT_COLUMNS.
+        """Score each value; one row per input row with the columns in OUTPUT_COLUMNS, and
+        (with ``absent``) one row, ``y`` missing, per period absent from a regular series.
 
         ``threshold_offsets`` maps an indicator (the part of unique_id after ``|``) or a
         unique_id to an amount added to the threshold for its series (e.g. learned by
@@ -140,7 +154,11 @@ class AnomalyPipeline(BaseEstimator):
         """
         check_is_fitted(self)
         directions = _checked(directions or {})
-        ctx = Scoring.start(df, self.detector_.score_frame(df), directions, self.rule_.threshold_, threshold_offsets)
+        absent = None
+        if self.absent:
+            df, absent = with_absent_periods(validate_series(df))
+        ctx = Scoring.start(df, self.detector_.score_frame(df), directions, self.rule_.threshold_, threshold_offsets,
+                            absent)
         for stage in self.stages(targets):
             stage(ctx)
         return resolve(ctx.frame, ctx.findings, ctx.z)[OUTPUT_COLUMNS]
@@ -150,6 +168,7 @@ class AnomalyPipeline(BaseEstimator):
         check_is_fitted(self)
         return [
             EntryChecks(self.zero_ratio),
+            UnitsErrors(self.units_),
             Deviations(self.rule_, self.ensemble_),
             AlarmRules(self.rules_),
             Band(self.calibrator_),
@@ -177,12 +196,13 @@ def default_checks() -> dict:
     """The panel checks the served pipeline runs beside its main detector.
 
     Data-quality and peer checks only: on the sample city they raise both event recall
-    (0.49 → 0.63) and flagged-point precision (0.67 → 0.75). The misreporting checks
+    (0.49 → 0.63) and flagged-point precision (0.67 → 0.75). Units errors are not a panel
+    check any more: the pipeline's own :class:`~govperf_ml.anomaly.units.UnitsErrorDetector`
+    judges them against the seasonal expectation (×10 as well as ×100). The misreporting checks
     (:func:`misreporting_checks`) add recall at 0.16 precision, too many false accusations
     to raise by default; pass them in ``checks=`` to opt in.
     """
     return {
-        "scale_change": ScaleChangeDetector(),
         "flat_line": FlatLineDetector(),
         "peer": PeerDetector(threshold=6.0, min_gap=4.0),
     }
@@ -196,5 +216,5 @@ def misreporting_checks() -> dict:
 def all_checks() -> dict:
     """Every check; earlier checks take precedence when two fire on one value."""
     dq, mis = default_checks(), misreporting_checks()
-    return {"scale_change": dq["scale_change"], "flat_line": dq["flat_line"],
+    return {"flat_line": dq["flat_line"],
             "end_of_period_jump": mis["end_of_period_jump"], "peer": dq["peer"], "smooth": mis["smooth"]}

@@ -81,17 +81,27 @@ class _PanelDetector(BaseEstimator):
 class FlatLineDetector(_PanelDetector):
     """Score = how many times in a row the value equals the previous one.
 
-    ``threshold=2`` flags the third equal value in a row (two repeats).
+    ``threshold=2`` flags the third equal value in a row (two repeats). Repeated zeros
+    score 0 (an intermittent series; a blank entered as 0 is its own check), and so does a
+    series that already repeated itself in more than ``max_usual_repeats`` of its values
+    before the run began (coarse rounding makes equal neighbours ordinary).
     """
 
-    def __init__(self, *, threshold=2, tol=0.0):
+    def __init__(self, *, threshold=2, tol=0.0, max_usual_repeats=0.05):
         self.threshold = threshold
         self.tol = tol
+        self.max_usual_repeats = max_usual_repeats
 
     def _score_wide(self, wide):
         same = (wide - wide.shift(1)).abs() <= self.tol
-        same = same & wide.notna()
-        run = _run_length(same.to_numpy())
+        same = (same & wide.notna() & (wide != 0)).to_numpy()
+        run = _run_length(same)
+        # share of repeats among the values before the run began
+        cum = np.vstack([np.zeros((1, same.shape[1])), np.cumsum(same, axis=0)])
+        start = (np.arange(same.shape[0])[:, None] - run).astype(int)
+        cols = np.arange(same.shape[1])[None, :]
+        before = cum[np.maximum(start, 0), cols] / np.maximum(start, 1)
+        run = np.where(before <= self.max_usual_repeats, run, 0.0)
         return {"anomaly_score": pd.DataFrame(run, index=wide.index, columns=wide.columns)}
 
 

@@ -9,7 +9,9 @@ end.
 ==================  ========================================================================
 stage               does
 ==================  ========================================================================
-EntryChecks         missing values and blanks entered as 0 (against the main expectation)
+EntryChecks         missing values, absent periods and blanks entered as 0 (against the main
+                    expectation)
+UnitsErrors         values a power of ten from the main expectation → ScoreThreshold
 Deviations          main detector's z and each ensemble member's z → ThresholdRule (alarms)
 AlarmRules          MinDuration, NewNormal, AlertBudget keep a subset of the alarms
 Band                expected value, normal band and anomaly_score (calibrated if asked)
@@ -26,7 +28,9 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from govperf_ml.alerts.explain import period_label
 from govperf_ml.alerts.resolve import Finding, flagged
+from govperf_ml.anomaly.units import run_starts
 from govperf_ml.contracts import DS, ID, Y
 from govperf_ml.postprocess.threshold import ScoreThreshold, improvements_only
 from govperf_ml.vocabulary import indicator_of
@@ -54,14 +58,20 @@ class Scoring:
     z: np.ndarray
     frame: pd.DataFrame | None = None
     findings: list[Finding] = field(default_factory=list)
+    absent: np.ndarray | None = None
+    """True on the rows added for periods absent from a regular series."""
 
     @classmethod
-    def start(cls, df, s, directions: dict, threshold: float, offsets: dict | None) -> Scoring:
+    def start(cls, df, s, directions: dict, threshold: float, offsets: dict | None,
+              absent: pd.DataFrame | None = None) -> Scoring:
         dirs = s[ID].map(directions).to_numpy()
         if offsets:
             off = s[ID].map(lambda u: offsets.get(u, offsets.get(indicator_of(u), 0.0)))
             threshold = threshold + off.to_numpy(dtype=float)
-        return cls(df=df, s=s, directions=dirs, threshold=threshold, z=s["z"].to_numpy())
+        gone = np.zeros(len(s), dtype=bool)
+        if absent is not None and len(absent):
+            gone = pd.MultiIndex.from_frame(s[[ID, DS]]).isin(pd.MultiIndex.from_frame(absent[[ID, DS]]))
+        return cls(df=df, s=s, directions=dirs, threshold=threshold, z=s["z"].to_numpy(), absent=gone)
 
     def alarms(self) -> list[Finding]:
         return [f for f in self.findings if f.alarm]
@@ -76,15 +86,40 @@ class Scoring:
 
 @dataclass(frozen=True)
 class EntryChecks:
-    """Missing values (an expected value, no value) and blanks entered as 0."""
+    """Periods absent from a regular series, missing values (an expected value, no value)
+    and blanks entered as 0."""
 
     zero_ratio: float
 
     def __call__(self, ctx: Scoring) -> None:
         s = ctx.s
-        missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy()
+        absent = ctx.absent if ctx.absent is not None else np.zeros(len(s), dtype=bool)
+        missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy() & ~absent
         zero = (s[Y].to_numpy() == 0) & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
-        ctx.findings += [Finding("missing", missing, "missing"), Finding("blank_as_zero", zero, "blank_as_zero")]
+        ds = s[DS].to_numpy()
+        ctx.findings += [Finding("absent", absent, "absent", detail=lambda i: {"period": period_label(ds[i])}),
+                         Finding("missing", missing, "missing"), Finding("blank_as_zero", zero, "blank_as_zero")]
+
+
+@dataclass(frozen=True)
+class UnitsErrors:
+    """Values a power of ten away from the main expectation, reported with the factor and
+    the first period of the run (a wrong unit is used for a few periods in a row)."""
+
+    detector: object | None
+
+    def __call__(self, ctx: Scoring) -> None:
+        if self.detector is None:
+            return
+        s = ctx.s
+        res = self.detector.score_values(s[Y].to_numpy(), s["expected"].to_numpy(), s["scale"].to_numpy())
+        fired = ScoreThreshold.of(self.detector).predict(res["anomaly_score"])
+        power = res["power"]
+        codes, _ = pd.factorize(s[ID])
+        first = run_starts(codes, fired, power)
+        ds = s[DS].to_numpy()
+        ctx.findings.append(Finding("scale_change", fired, "scale_change", detail=lambda i: {
+            "detail": float(power[i]), "period": period_label(ds[first[i]])}))
 
 
 @dataclass(frozen=True)

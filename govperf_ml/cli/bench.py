@@ -24,6 +24,9 @@ def bench(
     label_col: Annotated[str, typer.Option(help="feedback --csv: label column")] = "label",
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
+    monthly: Annotated[Optional[Path], typer.Option(
+        help="anomaly: a folder in the monthly_public layout (PBS, retail): injected monthly anomalies, "
+             "served pipeline vs baselines, retail held out")] = None,
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
     ] = None,
@@ -36,7 +39,7 @@ def bench(
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
     seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
-                                           "data seed")] = 0,
+                                           "data seed; anomaly --monthly: injection seed")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
@@ -61,6 +64,8 @@ def bench(
         return _pii(data, n, seed)
     if task == BenchTask.scale:
         return _scale(sizes, daily_sizes, workers, chunk_rows, seed, max_dask_series)
+    if task == BenchTask.anomaly and monthly is not None:
+        return _monthly(monthly, seed, quick)
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -137,6 +142,20 @@ def _console(alerts: int, series: int, requests: int, seed: int, quick: bool) ->
     except console_bench.BenchFailed as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")
+def _monthly(folder: Path, seed: int, quick: bool) -> None:
+    """``govperf bench anomaly --monthly DIR``: injected anomalies in real monthly series."""
+    from govperf_ml.bench import monthly
+
+    if not folder.is_dir():
+        fail(f"--monthly {folder}: not a folder")
+    t0 = time.perf_counter()
+    try:
+        res = monthly.run(folder, seed=seed, quick=quick)
+    except DataContractError as err:
+        fail(str(err))
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+
+
 def _pii(data: Optional[Path], n: int, seed: int) -> None:
     """``govperf bench pii``: planted personal data, old masker vs new; --data adds held-out texts."""
     from govperf_ml.bench import pii

@@ -185,3 +185,31 @@ def test_targets_that_cannot_be_judged_are_422_by_target_id_and_short_histories_
     assert r.status_code == 200, r.text
     (risk,) = r.json()["assessments"]
     assert 0 <= risk["p_miss"] <= 1 and "too little history" in risk["reason_en"].lower()
+
+
+def _months_without(n: int, gone: int, start="2022-01-01"):
+    months = pd.date_range(start, periods=n, freq="MS").delete(gone)
+    return months, [80.0 + (i % 3) * 0.5 for i in range(len(months))]
+
+
+def test_stateless_scoring_reports_an_absent_month(real):
+    months, values = _months_without(24, 14)
+    body = {"series": [{"unique_id": "d8|rate", "ds": d.strftime("%Y-%m-%d"), "y": v}
+                       for d, v in zip(months, values, strict=True)]}
+    r = real.post("/v1/anomalies/score", headers=real.keys["supervisor"], json=body)
+    assert r.status_code == 200, r.text
+    points = r.json()["points"]
+    assert len(points) == 24
+    gap = next(p for p in points if p["ds"].startswith("2023-03-01"))
+    assert gap["y"] is None and gap["is_anomaly"] and gap["kind"] == "data_quality"
+    assert "No value reported for 2023-03" in gap["reason_en"]
+
+
+def test_an_absent_month_at_ingest_raises_a_data_quality_alert(real):
+    months, values = _months_without(24, 10)
+    batch = [{"org_unit": "d6", "indicator": INDICATOR, "ds": d.strftime("%Y-%m-%d"), "value": v,
+              "direction": "higher"} for d, v in zip(months, values, strict=True)]
+    r = real.post("/v1/observations", headers=real.keys["scoring_core"], json={"observations": batch})
+    assert r.status_code == 200, r.text
+    gap = [a for a in r.json()["alerts"] if a["ds"].startswith("2022-11-01")]
+    assert len(gap) == 1 and gap[0]["kind"] == "data_quality" and "2022-11" in gap[0]["reason_en"]

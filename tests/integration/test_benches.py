@@ -56,3 +56,40 @@ def test_targets_bench_end_to_end_via_cli(tmp_path):
     summary = json.loads(last.removeprefix("RESULT "))
     assert set(summary) == {"brier", "brier_skill_vs_pace", "auc", "ece", "episodes", "seconds"}
     assert 0 <= summary["brier"] <= 1 and summary["episodes"] > 0
+
+
+def monthly_folder(tmp_path, n_series=12, n=120):
+    """A tiny folder in the monthly_public layout (not the shared data)."""
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2012-01-01", periods=n, freq="MS")
+    season = 30 * np.sin(np.arange(n) * 2 * np.pi / 12)
+    pbs = pd.concat([pd.DataFrame({"unique_id": f"C/CP/A/A{i:02d}", "ds": ds,
+                                   "Scripts": np.round(1000 + 10 * i + season + rng.normal(0, 8, n))})
+                     for i in range(n_series)])
+    retail = pd.concat([pd.DataFrame({"unique_id": f"S{i}|Food", "ds": ds,
+                                      "y": np.round(500 + 2 * np.arange(n) + season + rng.normal(0, 5, n), 1)})
+                        for i in range(n_series)])
+    pbs.to_csv(tmp_path / "pbs_scripts_monthly.csv.gz", index=False)
+    retail.to_csv(tmp_path / "aus_retail_turnover_monthly.csv.gz", index=False)
+    return tmp_path
+
+
+def test_monthly_anomaly_bench_end_to_end_via_cli(tmp_path):
+    res = CliRunner().invoke(app, ["bench", "anomaly", "--monthly", str(monthly_folder(tmp_path)), "--quick"])
+    assert res.exit_code == 0, res.output
+    assert "HELD-OUT" in res.output and "naive year-on-year robust z" in res.output
+    summary = json.loads(res.output.strip().splitlines()[-1].removeprefix("RESULT "))
+    assert 0 < summary["in_corpus_event_f1"] <= 1 and 0 <= summary["held_out_event_f1"] <= 1
+    found = [v for v in summary["missing_recall"].values() if v == v]  # NaN: no such event placed
+    assert found and all(v == 1.0 for v in found)  # absent rows are reported by the served pipeline
+
+
+def test_monthly_bench_bad_folder_is_one_line_exit_2(tmp_path):
+    folder = monthly_folder(tmp_path)
+    (folder / "aus_retail_turnover_monthly.csv.gz").unlink()
+    res = CliRunner().invoke(app, ["bench", "anomaly", "--monthly", str(folder)])
+    assert res.exit_code == 2 and "aus_retail_turnover_monthly.csv.gz not found" in res.output
+    pd.DataFrame({"unique_id": ["a"], "when": ["2020-01-01"], "y": [1.0]}).to_csv(
+        folder / "aus_retail_turnover_monthly.csv.gz", index=False)
+    res = CliRunner().invoke(app, ["bench", "anomaly", "--monthly", str(folder)])
+    assert res.exit_code == 2 and "lacks column(s) ['ds']" in res.output
