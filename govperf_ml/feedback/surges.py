@@ -69,7 +69,7 @@ def _tagged(messages: pd.DataFrame) -> pd.DataFrame:
     if missing:
         raise DataContractError(f"feedback counts: missing columns {missing}", field=missing[0])
     df = messages.loc[:, [*NEEDED, *(["message_id"] if "message_id" in messages.columns else [])]].copy()
-    when = pd.to_datetime(df["received_at"], errors="coerce", utc=True)
+    when = pd.to_datetime(df["received_at"], errors="coerce", utc=True, format="mixed")
     bad = df["received_at"].notna() & when.isna()
     if bad.any():
         ids = df.index[bad].tolist() if "message_id" not in df else df.loc[bad, "message_id"].tolist()
@@ -233,10 +233,12 @@ def detect_surges(messages: pd.DataFrame, *, detector=None, rule=None, start=Non
 
 # ── key terms ─────────────────────────────────────────────────────────────────────────
 _PLACEHOLDER = re.compile(r"\[[A-Z_]+\]")
+_TITLED = re.compile(r"(先生|女士|小姐|师傅|大爷|大妈|阿姨)$")  # "冯先生": a name the masker may have missed
 _WORD = re.compile(r"[\u4e00-\u9fff]{2,}|[A-Za-z]{3,}")
 _STOP = frozenset(
     "我们 你们 他们 一个 没有 什么 这个 那个 已经 还是 但是 因为 所以 如果 可以 现在 希望 反映 问题 "
-    "来电 来电人 市民 相关 部门 情况 请求 恳请 领导 尊敬 市长 您好 谢谢 the and for with that this have "
+    "来电 来电人 市民 相关 部门 情况 请求 恳请 领导 尊敬 市长 您好 谢谢 身份证 身份证号 电话 号码 手机号 "
+    "the and for with that this have "
     "has was were are not but from they them our you your there been please".split()
 )
 
@@ -250,7 +252,7 @@ def _terms(text: str) -> set[str]:
 
     clean = _PLACEHOLDER.sub(" ", text)
     words = (w.strip().lower() for w in jieba.lcut(clean, HMM=False))
-    return {w for w in words if _WORD.fullmatch(w) and w not in _STOP}
+    return {w for w in words if _WORD.fullmatch(w) and w not in _STOP and not _TITLED.search(w)}
 
 
 def key_terms(texts: Sequence[str], baseline: Iterable[str], *, top: int = 5, min_df: int = 2) -> list[str]:
