@@ -59,8 +59,8 @@ def _surge_evidence(session: Session, alert: Alert) -> dict | None:
     start = pd.Timestamp(alert.ds)
     end = start + lib.EVIDENCE_WEEKS * lib.WEEK
     frame = messages_frame(session, since=py_datetime(start - 26 * lib.WEEK), until=py_datetime(end), org_unit=org_unit)
-    mine = frame[(frame["received_at"] >= start) & (frame["area"] == area)
-                 & frame["dimensions"].map(lambda ds: dimension in ds)]
+    mine = frame.loc[((frame["received_at"] >= start) & (frame["area"] == area)
+                      & frame["dimensions"].map(lambda ds: dimension in ds)).astype(bool)]
     indicators = indicators_of(dimension)
     lo, hi = _month(start) - pd.DateOffset(months=LINK_MONTHS), _month(end - pd.Timedelta(days=1)) + pd.DateOffset(months=LINK_MONTHS)
     alerts = session.execute(
@@ -94,7 +94,7 @@ def _kpi_evidence(session: Session, alert: Alert) -> dict | None:
     end = start + pd.DateOffset(months=1)
     base_start = start - pd.DateOffset(months=BASELINE_MONTHS)
     frame = messages_frame(session, since=py_datetime(base_start), until=py_datetime(end), org_unit=alert.org_unit)
-    frame = frame[frame["dimensions"].map(lambda ds: any(d in dims for d in ds))]
+    frame = frame.loc[frame["dimensions"].map(lambda ds: any(d in dims for d in ds)).astype(bool)]
     now, before = frame[frame["received_at"] >= start], frame[frame["received_at"] < start]
     complaints = [
         {"org_unit": alert.org_unit, "area": None, "dimension": d,

@@ -70,8 +70,8 @@ def _window_texts(frame: pd.DataFrame, start, end, *, area=None, dimension=None)
     if area is not None:
         sel &= frame["area"] == area
     if dimension is not None:
-        sel &= frame["dimensions"].map(lambda ds: dimension in ds)
-    return frame[sel]
+        sel &= frame["dimensions"].map(lambda ds: dimension in ds).astype(bool)
+    return frame.loc[sel.astype(bool)]
 
 
 def surge_terms(frame: pd.DataFrame, org_unit: str, area: str, dimension: str, ds) -> list[str]:

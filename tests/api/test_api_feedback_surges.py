@@ -95,3 +95,13 @@ def test_a_dismissed_kpi_alert_is_no_longer_linked_and_other_indicators_have_no_
     client.post("/v1/observations", headers=auth("scoring_core"), json={"observations": batch})
     (own,) = db.scalars(select(Alert).where(Alert.indicator == "my_own_kpi"))
     assert client.get(f"/v1/alerts/{own.id}", headers=auth("supervisor")).json()["evidence"] is None
+
+
+def test_a_kpi_alert_without_any_messages_has_empty_complaint_evidence(client, auth, db):
+    _kpi(client, auth)
+    (kpi,) = db.scalars(select(Alert).where(Alert.kind == "performance_anomaly"))
+    r = client.get(f"/v1/alerts/{kpi.id}", headers=auth("supervisor"))
+    assert r.status_code == 200
+    ev = r.json()["evidence"]
+    assert [(c["dimension"], c["count"]) for c in ev["complaints"]] == [("timeliness", 0), ("accessibility", 0)]
+    assert ev["messages"] == [] and ev["linked_alerts"] == []
