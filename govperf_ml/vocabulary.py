@@ -79,7 +79,9 @@ CAPABILITIES = ("anomaly", "forecast", "targets", "feedback")
 # ── alerts ────────────────────────────────────────────────────────────────────────────
 ALERT_KINDS = (
     "performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk", "model_drift",
+    "feedback_surge",
 )
+FEEDBACK_SURGE = "feedback_surge"  # complaints of one district, area and dimension surged in a week
 SEVERITIES = ("low", "medium", "high")
 ALERT_STATUSES = ("open", "acknowledged", "resolved", "dismissed")
 REVIEWED_STATUSES = ("acknowledged", "resolved", "dismissed")  # a person has looked at it

@@ -11,7 +11,7 @@ from fastapi import status as http
 from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import SCORING_CORE, Principal, require_roles
-from api.deps import ForecastModel, ModelsDep, SessionDep
+from api.deps import ForecastModel, ModelsDep, SessionDep, SettingsDep
 from api.schemas.admin import (
     SampleCityForecastsRequest,
     SampleCityForecastsResult,
@@ -66,10 +66,12 @@ def _forecasts(result: service.SampleForecasts | None) -> SampleCityForecastsRes
     ),
 )
 def load_sample_city(
-    principal: Admin, session: SessionDep, models: ModelsDep, body: SampleCityRequest | None = None
+    principal: Admin, session: SessionDep, models: ModelsDep, settings: SettingsDep,
+    body: SampleCityRequest | None = None,
 ) -> SampleCityResult:
     body = body or SampleCityRequest()
-    loaded = service.load_sample_city(session, models, months=body.months, principal=principal)
+    loaded = service.load_sample_city(session, models, months=body.months, principal=principal,
+                                      review_threshold=settings.review_threshold)
     kinds = Counter(a.kind for a in loaded.alerts)
     return SampleCityResult(
         through=loaded.through,
@@ -84,6 +86,7 @@ def load_sample_city(
         models_missing=loaded.skipped,
         alerts=[AlertPublic.model_validate(a) for a in loaded.alerts if a.kind == "target_risk"],
         forecasts=_forecasts(loaded.forecasts),
+        feedback_messages=loaded.feedback_messages,
     )
 
 

@@ -12,6 +12,7 @@ from api.db import Alert
 from api.deps import PageDep, SessionDep
 from api.schemas.alerts import (
     AlertDetail,
+    AlertEvidence,
     AlertKind,
     AlertPublic,
     AlertsPublic,
@@ -22,6 +23,7 @@ from api.schemas.alerts import (
 from api.schemas.common import MAX_ID, Moment, period
 from api.services import count
 from api.services import alerts as service
+from api.services import alert_evidence as evidence_service
 
 AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="The alert's id")]
 router = APIRouter(prefix="/v1/alerts", tags=["alerts"])
@@ -69,12 +71,22 @@ def list_alerts(
     return AlertsPublic(data=data, count=total, next_cursor=data[-1].seq if data else after_seq)
 
 
-@router.get("/{alert_id}", response_model=AlertDetail, responses=NOT_FOUND, summary="One alert with its history")
+@router.get("/{alert_id}", response_model=AlertDetail, responses=NOT_FOUND, summary="One alert with its history and evidence",
+            description="The alert, its status history and its `evidence`: for a `feedback_surge`, the messages "
+            "(masked excerpts), key terms and the linked open KPI alerts and red targets of the same district and "
+            "dimension; for a KPI alert, the complaints of its district and dimension in its period.")
 def get_alert(alert_id: AlertId, _: AlertReader, session: SessionDep) -> AlertDetail:
     alert = service.get_alert(session, alert_id)
     if alert is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")
-    return AlertDetail.model_validate(alert)
+    return _detail(session, alert)
+
+
+def _detail(session, alert: Alert) -> AlertDetail:
+    detail = AlertDetail.model_validate(alert)
+    found = evidence_service.evidence(session, alert)
+    detail.evidence = AlertEvidence.model_validate(found) if found is not None else None
+    return detail
 
 
 @router.patch(
@@ -90,4 +102,4 @@ def update_alert(alert_id: AlertId, principal: AlertWriter, body: AlertStatusUpd
     if alert is None:
         raise HTTPException(http.HTTP_404_NOT_FOUND, f"alert {alert_id} not found")
     service.change_status(session, alert, body.status, body.reason, principal)
-    return AlertDetail.model_validate(alert)
+    return _detail(session, alert)

@@ -7,10 +7,7 @@ step; only the masked text is classified, stored, returned and ever logged.
 from __future__ import annotations
 
 import logging
-import uuid
-from collections import Counter
 
-import pandas as pd
 from fastapi import APIRouter, HTTPException
 from fastapi import status as http
 from sqlalchemy import func, select
@@ -19,9 +16,10 @@ from api.capacity import ComputeTurn
 from api.retry import RetryOnConflict
 from api.auth import FeedbackHandler
 from api.db import FeedbackMessage
+from api.services import feedback_surges as surge_service
 from api.services.corrections import MessageNotFound, record_correction
+from api.services.feedback import classify_and_store
 from api.deps import FeedbackModel, PageDep, SessionDep, SettingsDep
-from api.schemas.common import finite, float_dict, naive_utc, str_list, text
 from api.schemas.feedback import (
     Classification,
     ClassifyRequest,
@@ -31,13 +29,9 @@ from api.schemas.feedback import (
     FeedbackPublic,
     ReviewQueue,
 )
-from govperf_ml.contracts import DataContractError, short
-from govperf_ml.feedback.pii import mask_pii
 
 router = APIRouter(prefix="/v1/feedback", tags=["feedback"], route_class=RetryOnConflict)  # upserts: see api.retry
 logger = logging.getLogger("govperf.api")
-
-LOCKED = ("confirmed", "corrected")  # a handler's decision is not overwritten by the model
 
 
 @router.post(
@@ -49,59 +43,12 @@ LOCKED = ("confirmed", "corrected")  # a handler's decision is not overwritten b
     "Re-sending a message id updates its prediction but never a handler's decision.",
 )
 def classify(
-    _: FeedbackHandler, body: ClassifyRequest, model: FeedbackModel, session: SessionDep, settings: SettingsDep
+    principal: FeedbackHandler, body: ClassifyRequest, model: FeedbackModel, session: SessionDep, settings: SettingsDep
 ) -> ClassifyResponse:
-    ids = [m.message_id or f"msg-{uuid.uuid4().hex}" for m in body.messages]
-    dupes = sorted(i for i, n in Counter(ids).items() if n > 1)
-    if dupes:
-        raise DataContractError(f"feedback: message ids sent twice: {short(dupes)}", field="message_id", ids=dupes)
-    masked = [mask_pii(m.text) for m in body.messages]
-    result = model.estimator.classify(
-        pd.DataFrame({"message_id": ids, "text": masked}), review_threshold=settings.review_threshold
-    )
-    by_id = {str(r["message_id"]): r for r in result.to_dict("records")}
-
-    existing = {
-        m.message_id: m
-        for m in session.execute(select(FeedbackMessage).where(FeedbackMessage.message_id.in_(ids))).scalars()
-    }
-    out: list[Classification] = []
-    for message_id, msg, masked_text in zip(ids, body.messages, masked, strict=True):
-        r = by_id.get(message_id)
-        if r is None:
-            raise RuntimeError("the feedback model returned no row for a message")
-        confidence = finite(r.get("area_confidence"))
-        needs_review = bool(r.get("needs_review")) or confidence is None
-        fields = dict(
-            masked_text=masked_text,
-            area=text(r.get("area")) or None,
-            area_confidence=confidence,
-            area_probabilities=float_dict(r.get("area_probabilities")),
-            dimensions=str_list(r.get("dimensions")),
-            dimension_probabilities=float_dict(r.get("dimension_probabilities")),
-            needs_review=needs_review,
-            model_version=model.label,
-        )
-        meta = dict(
-            channel=msg.channel,
-            received_at=naive_utc(msg.received_at) if msg.received_at else None,
-            org_unit=msg.org_unit,
-        )
-        row = existing.get(message_id)
-        if row is None:
-            row = FeedbackMessage(message_id=message_id, **fields, **meta)
-            row.status = "pending_review" if needs_review else "auto_tagged"
-            session.add(row)
-        else:
-            for key, value in fields.items():
-                setattr(row, key, value)
-            for key, value in meta.items():
-                if value is not None:
-                    setattr(row, key, value)
-            if row.status not in LOCKED:
-                row.status = "pending_review" if needs_review else "auto_tagged"
-        out.append(Classification(message_id=message_id, status=row.status, **fields))
-    session.flush()
+    stored = classify_and_store(session, model, body.messages, review_threshold=settings.review_threshold)
+    out = [Classification(message_id=s.row.message_id, status=s.row.status, **s.fields) for s in stored]
+    if any(s.row.org_unit and s.row.received_at and s.row.area for s in stored):
+        surge_service.raise_surges(session, principal=principal)
     logger.info("feedback: %d messages classified, %d to review", len(out), sum(c.needs_review for c in out))
     return ClassifyResponse(model_version=model.label, messages=out)
 

@@ -61,3 +61,6 @@ class SampleCityResult(Public):
         description="The demand forecasts stored by this load (28 days from the full demand history); "
         "null when the forecast model is not loaded",
     )
+    feedback_messages: int = Field(
+        0, description="Messages of the city's stream through the cut-off, classified and stored (complaint "
+        "surges among them raise `feedback_surge` alerts); 0 when the feedback model is not loaded")

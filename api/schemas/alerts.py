@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
@@ -9,7 +10,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from api.schemas.common import Public, Schema, UtcDateTime
 
 AlertKind = Literal[
-    "performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk", "model_drift"
+    "performance_anomaly", "data_quality", "suspected_misreporting", "peer_outlier", "target_risk", "model_drift", "feedback_surge"
 ]
 Severity = Literal["low", "medium", "high"]
 AlertStatus = Literal["open", "acknowledged", "resolved", "dismissed"]
@@ -49,6 +50,9 @@ class AlertEventPublic(Public):
 
 class AlertDetail(AlertPublic):
     events: list[AlertEventPublic]
+    evidence: AlertEvidence | None = Field(
+        None, description="Linked complaints, KPI alerts and red targets of the same district and dimension "
+        "(null where the indicator has no service dimension)")
 
 
 class AlertsPublic(Public):
@@ -71,3 +75,53 @@ class AlertStatusUpdate(Schema):
         if info.data.get("status") == "dismissed" and not value:
             raise ValueError("a reason is required to dismiss an alert")
         return value
+
+
+class ComplaintCount(Public):
+    org_unit: str
+    area: str | None = Field(description="The service area (a surge's own); null: every area")
+    dimension: str = Field(description="The service dimension of the messages")
+    count: int = Field(description="Messages in the evidence period")
+    baseline: float | None = Field(description="Messages a month in the months before (KPI alerts); null for a surge")
+
+
+class MessageExcerpt(Public):
+    message_id: str
+    received_at: UtcDateTime | None
+    area: str | None
+    dimensions: list[str]
+    excerpt: str = Field(description="The start of the message's masked text (personal data replaced)")
+
+
+class LinkedAlert(Public):
+    id: int
+    kind: AlertKind
+    indicator: str
+    ds: UtcDateTime
+    status: AlertStatus
+    severity: Severity
+
+
+class LinkedTarget(Public):
+    target_id: str
+    indicator: str
+    start: date
+    deadline: date
+    risk_status: str | None
+    p_miss: float | None
+
+
+class AlertEvidence(Public):
+    """Complaints ↔ KPIs of the same district and dimension (``SERVICE_TO_EVALUATION``)."""
+
+    period_start: UtcDateTime
+    period_end: UtcDateTime = Field(description="Exclusive")
+    complaints: list[ComplaintCount]
+    messages: list[MessageExcerpt] = Field(description="A few of the period's messages, masked text only")
+    key_terms: list[str] = Field(description="Words marking a surge's messages against the district's earlier ones")
+    linked_alerts: list[LinkedAlert] = Field(
+        description="A surge: the open or acknowledged KPI alerts; a KPI alert: the complaint surges")
+    linked_targets: list[LinkedTarget] = Field(description="A surge: the red targets running over it")
+
+
+AlertDetail.model_rebuild()

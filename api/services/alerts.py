@@ -69,7 +69,7 @@ def _severity(value) -> str:
     return value if value in SEVERITIES else "medium"
 
 
-def _existing(session: Session, keys: Sequence[AlertKey]) -> dict[AlertKey, Alert]:
+def existing_alerts(session: Session, keys: Sequence[AlertKey]) -> dict[AlertKey, Alert]:
     """The stored alerts of ``keys``, after taking the counter lock (so that two writers
     never both find a key free)."""
     next_seq(session, 0)
@@ -134,7 +134,7 @@ def create_alerts(
     if flagged.empty:
         return []
     keys = [(str(r.unique_id), py_datetime(r.ds), str(r.kind)) for r in flagged.itertuples(index=False)]
-    existing = _existing(session, keys)
+    existing = existing_alerts(session, keys)
     drafts = [
         _scored_draft(key, row, *series_meta[key[0]], model_version)
         for key, row in zip(keys, flagged.to_dict("records"), strict=True)
@@ -215,7 +215,7 @@ def create_target_alerts(
     """
     if not crossings:
         return []
-    existing = _existing(session, list(dict.fromkeys((c.unique_id, c.ds, TARGET_RISK) for c in crossings)))
+    existing = existing_alerts(session, list(dict.fromkeys((c.unique_id, c.ds, TARGET_RISK) for c in crossings)))
     fresh: dict[tuple[str, datetime], list[TargetCrossing]] = {}
     for c in crossings:
         alert = existing.get((c.unique_id, c.ds, TARGET_RISK))
@@ -321,7 +321,7 @@ def create_ingest_alerts(
     """
     if not issues:
         return []
-    existing: dict = _existing(session, list(dict.fromkeys((i.unique_id, i.ds, DATA_QUALITY) for i in issues)))
+    existing: dict = existing_alerts(session, list(dict.fromkeys((i.unique_id, i.ds, DATA_QUALITY) for i in issues)))
     drafts = []
     for issue in issues:
         en, zh = issue_text(issue, late_after_days)

@@ -28,9 +28,12 @@ from sqlalchemy.orm import Session
 from api.auth import SCORING_CORE, Principal
 from api.db import Alert, Target
 from api.schemas.anomalies import ObservationIn
+from api.schemas.feedback import MessageIn
 from api.schemas.common import py_datetime
 from api.schemas.targets import TargetUpsert
+from api.services import feedback_surges as surge_service
 from api.services import forecasts as forecast_service
+from api.services.feedback import classify_and_store
 from api.services import observations as obs_service
 from api.services import targets as target_service
 from api.services.early_warning import run_early_warning
@@ -177,6 +180,25 @@ def forecast_sample_city(
     )
 
 
+def load_feedback(
+    session: Session, model, city, through: pd.Timestamp, *, principal: Principal, raise_alerts: bool,
+    review_threshold: float,
+) -> tuple[int, list[Alert]]:
+    """Classify and store the city's message stream through the month of ``through`` (as
+    ``POST /v1/feedback/classify`` would) and raise the complaint surges it holds.
+    Returns (messages stored, new ``feedback_surge`` alerts)."""
+    stream = city.feedback_stream
+    stream = stream[stream["received_at"] < through + pd.DateOffset(months=1)]
+    messages = [
+        MessageIn(message_id=m.message_id, text=m.text, channel=m.channel, received_at=py_datetime(m.received_at),
+                  org_unit=m.org_unit)
+        for m in stream.itertuples(index=False)
+    ]
+    stored = classify_and_store(session, model, messages, review_threshold=review_threshold) if messages else []
+    surges = surge_service.raise_surges(session, principal=principal) if raise_alerts and stored else []
+    return len(stored), surges
+
+
 @dataclass
 class SampleCityLoad:
     through: datetime
@@ -187,6 +209,7 @@ class SampleCityLoad:
     alerts: list[Alert] = field(default_factory=list)
     skipped: list[str] = field(default_factory=list)  # capabilities not loaded
     forecasts: SampleForecasts | None = None
+    feedback_messages: int = 0  # stream messages classified and stored
 
     def status_counts(self, session: Session) -> dict[str, int]:
         """Stored targets by latest status (all of them, not only the sample city's)."""
@@ -208,6 +231,7 @@ def load_sample_city(
     n_districts: int = 12,
     principal: Principal = LOADER,
     raise_alerts: bool = True,
+    review_threshold: float = 0.6,
 ) -> SampleCityLoad:
     """Store the sample city's targets and its observations up to month ``months`` of the
     last target year, in the caller's transaction.
@@ -227,6 +251,12 @@ def load_sample_city(
         Raise the alerts the service would have raised along the way (anomalies in the
         history, open targets already red; targets whose deadline passed before the
         cut-off get their final status but no alert); False loads a quiet baseline.
+    review_threshold
+        Stream messages tagged less confidently go to the review queue (the service's
+        ``GOVPERF_REVIEW_THRESHOLD``).
+
+    With the feedback model loaded, the city's message stream through the cut-off is
+    classified and stored (:func:`load_feedback`) and complaint surges are alerted.
     """
     city = sample_city(seed, n_districts)
     through = cut_off(city, months)
@@ -246,6 +276,13 @@ def load_sample_city(
         alerts=done.alerts,
         skipped=[c for c in ("anomaly", "targets") if c not in models],
     )
+    if models.get("feedback") is None:
+        result.skipped.append("feedback")
+    else:
+        result.feedback_messages, surges = load_feedback(
+            session, models["feedback"], city, through, principal=principal, raise_alerts=raise_alerts,
+            review_threshold=review_threshold)
+        result.alerts += surges
     forecaster = models.get("forecast")
     if forecaster is None:
         result.skipped.append("forecast")

@@ -32,6 +32,12 @@ class SampleCity:
     targets : yearly targets (passes ``validate_targets``)
     changes : announced city-wide changes (expected shifts that must not alert)
     feedback : the bundled citizen-feedback corpus (``load_feedback_corpus()``)
+    feedback_stream : the city's weekly message traffic drawn from the corpus, with one
+        injected complaint surge (``feedback_stream.make_feedback_stream``): message_id, text,
+        channel, received_at, org_unit, area, dimensions, lang, surge
+    feedback_surges : the injected surges: event_id, unique_id (``<district>|feedback:<area>:
+        <dimension>``), org_unit, area, dimension, start, end (weeks), n_messages, and the KPI
+        event it accompanies (kpi_event_id, kpi_unique_id)
     """
 
     seed: int
@@ -47,6 +53,8 @@ class SampleCity:
     targets: pd.DataFrame
     changes: pd.DataFrame
     feedback: pd.DataFrame
+    feedback_stream: pd.DataFrame
+    feedback_surges: pd.DataFrame
 
     def frames(self) -> dict[str, pd.DataFrame]:
         """Every DataFrame field by name (what ``write_sample_city`` writes)."""

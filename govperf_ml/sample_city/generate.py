@@ -11,6 +11,7 @@ from govperf_ml.sample_city.city import SampleCity
 from govperf_ml.sample_city.demand import generate_demand, inject_demand_events
 from govperf_ml.sample_city.events import EventBook, apply_events, plan_events
 from govperf_ml.sample_city.feedback import load_feedback_corpus
+from govperf_ml.sample_city.feedback_stream import make_feedback_stream
 from govperf_ml.sample_city.kpis import generate_kpis, long_series, month_features
 from govperf_ml.sample_city.spec import CHANGES, DISTRICTS, make_districts
 from govperf_ml.sample_city.targets import choose_target_series, make_targets
@@ -44,9 +45,12 @@ def make_sample_city(
     demand_clean, demand_meta = generate_demand(rng, districts, days, cal)
     demand = inject_demand_events(rng, demand_clean, demand_meta, cal, book)
     anomalies, events = book.frames()
+    corpus = load_feedback_corpus()
+    stream, surges = make_feedback_stream(seed, districts, months, corpus, events)
     # one datetime resolution in every frame with dates
     dated = {"series": series, "series_clean": series_clean, "demand": demand, "demand_clean": demand_clean,
-             "anomalies": anomalies, "changes": _changes(months)}
+             "anomalies": anomalies, "changes": _changes(months), "feedback_stream": stream,
+             "feedback_surges": surges}
     return SampleCity(
         seed=int(seed),
         districts=districts,
@@ -54,7 +58,7 @@ def make_sample_city(
         demand_meta=demand_meta,
         events=events,
         targets=C.validate_targets(targets),
-        feedback=load_feedback_corpus(),
+        feedback=corpus,
         **{name: _ns_dates(frame) for name, frame in dated.items()},
     )
 

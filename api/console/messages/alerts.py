@@ -35,6 +35,7 @@ MESSAGES: dict[str, dict[str, str]] = {
     "alerts_kind_peer_outlier": {"zh": "横向偏离", "en": "Peer outlier"},
     "alerts_kind_target_risk": {"zh": "目标风险", "en": "Target at risk"},
     "alerts_kind_model_drift": {"zh": "模型漂移", "en": "Model drift"},
+    "alerts_kind_feedback_surge": {"zh": "诉求激增", "en": "Complaint surge"},
     "alerts_sev_low": {"zh": "低", "en": "Low"},
     "alerts_sev_medium": {"zh": "中", "en": "Medium"},
     "alerts_sev_high": {"zh": "高", "en": "High"},
