@@ -1,11 +1,9 @@
 #!/usr/bin/env bash
 # The test suite: install if needed, then pytest (no network, tmp stores only).
 #
-# With no arguments it runs everything on SQLite, then the API tests where the database
-# engine matters (migrations, concurrent writers, transactions, alerts, targets, forecast
-# runs and accuracy, webhooks, the console's writes) again on PostgreSQL: a throw-away
-# local server from Debian's postgresql (installed by bootstrap.sh as root) in a temporary
-# folder on a free port. GOVPERF_TEST_POSTGRES=0 skips that pass; without PostgreSQL it is
+# With no arguments it runs everything on SQLite, then the whole API suite (tests/api)
+# again on PostgreSQL: a throw-away local server from Debian's postgresql (installed by
+# bootstrap.sh as root) in a temporary folder on a free port. GOVPERF_TEST_POSTGRES=0 skips that pass; without PostgreSQL it is
 # skipped with a line saying so. Arguments run pytest once with them, on SQLite.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,10 +19,5 @@ if [ -z "${GOVPERF_PG_BIN:-}" ] && ! ls /usr/lib/postgresql/*/bin/initdb >/dev/n
   echo ">> PostgreSQL is not installed: the PostgreSQL pass is skipped (scripts/bootstrap.sh dev installs it as root)" >&2
   exit 0
 fi
-echo ">> the same API tests on PostgreSQL" >&2
-GOVPERF_TEST_DATABASE_URL=postgres exec .venv/bin/python -m pytest -q -p no:cacheprovider \
-  tests/api/test_api_migrations.py tests/api/test_api_load.py tests/api/test_api_transactions.py \
-  tests/api/test_api_alerts.py tests/api/test_api_anomalies.py tests/api/test_api_ingest_checks.py \
-  tests/api/test_api_targets_store.py tests/api/test_api_forecasts_store.py tests/api/test_api_forecast_runs.py \
-  tests/api/test_api_forecast_accuracy.py tests/api/test_api_webhooks.py tests/api/test_api_corrections_training.py \
-  tests/api/test_console_auth.py tests/api/test_console_alerts.py
+echo ">> the API tests again, on PostgreSQL" >&2
+GOVPERF_TEST_DATABASE_URL=postgres exec .venv/bin/python -m pytest -q -p no:cacheprovider tests/api
