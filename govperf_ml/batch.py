@@ -183,10 +183,34 @@ class AtomicWriter:
 
 
 # ---------------------------------------------------------------------------- tasks
+def _gc_paused(task: Callable) -> Callable:
+    """Run ``task`` with Python's cyclic garbage collector paused. Scoring a chunk builds
+    millions of small objects (reasons, lists of detectors) that hold no cycles; each
+    allocation burst set off collections that walked the whole heap again, about a tenth
+    of the CPU time of monthly anomaly scoring. Reference counting still frees everything;
+    the collector resumes after the chunk."""
+    import functools
+    import gc
+
+    @functools.wraps(task)
+    def run(*args, **kwargs):
+        enabled = gc.isenabled()
+        gc.disable()
+        try:
+            return task(*args, **kwargs)
+        finally:
+            if enabled:
+                gc.enable()
+
+    return run
+
+
+@_gc_paused
 def score_anomaly(chunk: pd.DataFrame, *, estimator, directions=None) -> pd.DataFrame:
     return estimator.score(chunk, directions=directions)
 
 
+@_gc_paused
 def score_forecast(chunk: pd.DataFrame, *, estimator, h: int, level, future=None) -> pd.DataFrame:
     extra = {}
     if future is not None:
@@ -194,6 +218,7 @@ def score_forecast(chunk: pd.DataFrame, *, estimator, h: int, level, future=None
     return estimator.forecast(chunk, h=h, level=level, **extra)
 
 
+@_gc_paused
 def score_targets(chunk: pd.DataFrame, *, estimator, targets: pd.DataFrame, as_of=None) -> pd.DataFrame:
     """Risk of the targets of the chunk's series, with their row in the targets file (``_row``)."""
     mine = targets[targets[ID].astype(str).isin(set(chunk[ID]))]

@@ -109,21 +109,21 @@ def resolve(frame: pd.DataFrame, findings: list[Finding], z: np.ndarray) -> pd.D
     """
     out = frame.copy()
     owner = _owners(findings, len(out))
-    reason = np.array([findings[o].reason if o >= 0 else "" for o in owner], dtype=object)
-    kind = np.array([KIND_OF.get(r, "") for r in reason], dtype=object)
-    out["is_anomaly"] = kind != ""
-    out["kind"] = pd.Series(kind).replace("", None).to_numpy()
+    # owner -1 (no finding) picks the last entry: no kind
+    kind = np.array([KIND_OF.get(f.reason) for f in findings] + [None], dtype=object)[owner]
+    out["is_anomaly"] = pd.notna(kind)
+    out["kind"] = kind
     # sentences only for the values that some finding owns (a few per cent): the rest stay blank
     hits = np.flatnonzero(owner >= 0)
     severity = np.full(len(out), None, dtype=object)
-    detectors: list = [[] for _ in range(len(out))]
+    detectors = _empty_lists(len(out))
     reason_en = np.full(len(out), "", dtype=object)
     reason_zh = reason_en.copy()
     fired = np.column_stack([f.fired for f in findings]) if findings else np.zeros((len(out), 0), bool)
     y, e, lo, hi = (out[c].to_numpy() for c in (Y, "expected", "lo", "hi"))
     for i in hits:
         o = owner[i]
-        if kind[i]:
+        if kind[i] is not None:
             severity[i] = _severity(kind[i], findings[o], i, z)
         detectors[i] = [f.name for f, hit in zip(findings, fired[i]) if hit]
         en, zh = explain(findings[o].reason, observed=y[i], expected=e[i], lo=lo[i], hi=hi[i], z=z[i],
@@ -134,6 +134,21 @@ def resolve(frame: pd.DataFrame, findings: list[Finding], z: np.ndarray) -> pd.D
     out["reason_zh"] = reason_zh
     out["detectors"] = detectors
     return out
+
+
+def _empty_lists(n: int) -> list[list]:
+    """``n`` distinct empty lists, without the garbage collector's passes over the growing
+    heap that a comprehension of a million lists sets off (several seconds a chunk)."""
+    import gc
+
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        lists: list[list] = [[] for _ in range(n)]
+    finally:
+        if enabled:
+            gc.enable()
+    return lists
 
 
 def _severity(kind: str, finding: Finding, i: int, z: np.ndarray) -> str:
