@@ -94,9 +94,10 @@ class AnomalyPipeline(BaseEstimator):
         the stream's, in [0, 1). ``False`` keeps the main detector for every series.
     """
 
-    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, units=None, absent=True, checks=None,
-                 rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
+    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, zeros_seen_ok=False, units=None, absent=True,
+                 checks=None, rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
         self.detector = detector
+        self.zeros_seen_ok = zeros_seen_ok
         self.rule = rule
         self.zero_ratio = zero_ratio
         self.units = units
@@ -167,7 +168,7 @@ class AnomalyPipeline(BaseEstimator):
         """The stages of :meth:`score`, in order (see :mod:`govperf_ml.anomaly.stages`)."""
         check_is_fitted(self)
         return [
-            EntryChecks(self.zero_ratio),
+            EntryChecks(self.zero_ratio, self.zeros_seen_ok),
             UnitsErrors(self.units_),
             Deviations(self.rule_, self.ensemble_),
             AlarmRules(self.rules_),
