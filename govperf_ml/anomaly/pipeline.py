@@ -55,6 +55,9 @@ class AnomalyPipeline(BaseEstimator):
     zero_ratio : float
         A 0 where the expected value exceeds this many robust scales is a blank entered
         as zero (a data-quality problem, not a performance collapse).
+    zeros_seen_ok : bool
+        A zero in a series that has had a zero before is not called a blank (an
+        intermittent series); off by default (the bench's LOCO table measures it).
     units : estimator, None or False
         The units-error check (default :class:`~govperf_ml.anomaly.units.UnitsErrorDetector`):
         a value about 10, 100 or 1000 times (or that fraction of) its expected level is a

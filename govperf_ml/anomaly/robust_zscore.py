@@ -41,6 +41,16 @@ class SeasonalRobustZScore(BaseEstimator):
         turn the smallest wobble into an alarm.
     holiday_aware : bool
         Use Chinese holidays and adjusted working days as season keys for daily data.
+    clean_z : float or None
+        Two passes: values farther than this many scales from the first pass's expectation
+        are clipped to that edge before the level, seasonal profile and scale are formed
+        again (one past anomaly then barely moves next year's expectation). None: one pass.
+    tail_quantile : float or None
+        The series' own alarm level: the scale is widened by the ratio of this quantile of
+        its last ``scale_window`` |z| (before t) to a normal's, between 1 and ``max_widen``
+        (a series whose errors run heavy-tailed needs a larger move to alarm). None: off.
+    max_widen : float
+        The most ``tail_quantile`` may widen the scale.
     """
 
     def __init__(self, *, freq=None, scale_window=36, min_history=8, rel_scale_floor=0.01, holiday_aware=True,
