@@ -55,6 +55,9 @@ class AnomalyPipeline(BaseEstimator):
     zero_ratio : float
         A 0 where the expected value exceeds this many robust scales is a blank entered
         as zero (a data-quality problem, not a performance collapse).
+    zeros_seen_ok : bool
+        A zero in a series that has had a zero before is not called a blank (an
+        intermittent series); off by default (the bench's LOCO table measures it).
     units : estimator, None or False
         The units-error check (default :class:`~govperf_ml.anomaly.units.UnitsErrorDetector`):
         a value about 10, 100 or 1000 times (or that fraction of) its expected level is a
@@ -94,9 +97,10 @@ class AnomalyPipeline(BaseEstimator):
         the stream's, in [0, 1). ``False`` keeps the main detector for every series.
     """
 
-    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, units=None, absent=True, checks=None,
-                 rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
+    def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, zeros_seen_ok=False, units=None, absent=True,
+                 checks=None, rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
         self.detector = detector
+        self.zeros_seen_ok = zeros_seen_ok
         self.rule = rule
         self.zero_ratio = zero_ratio
         self.units = units
@@ -167,7 +171,7 @@ class AnomalyPipeline(BaseEstimator):
         """The stages of :meth:`score`, in order (see :mod:`govperf_ml.anomaly.stages`)."""
         check_is_fitted(self)
         return [
-            EntryChecks(self.zero_ratio),
+            EntryChecks(self.zero_ratio, self.zeros_seen_ok),
             UnitsErrors(self.units_),
             Deviations(self.rule_, self.ensemble_),
             AlarmRules(self.rules_),

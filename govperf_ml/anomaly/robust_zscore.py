@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+from scipy import stats
 from sklearn.base import BaseEstimator
 from sklearn.utils.validation import check_is_fitted
 
@@ -40,10 +41,24 @@ class SeasonalRobustZScore(BaseEstimator):
         turn the smallest wobble into an alarm.
     holiday_aware : bool
         Use Chinese holidays and adjusted working days as season keys for daily data.
+    clean_z : float or None
+        Two passes: values farther than this many scales from the first pass's expectation
+        are clipped to that edge before the level, seasonal profile and scale are formed
+        again (one past anomaly then barely moves next year's expectation). None: one pass.
+    tail_quantile : float or None
+        The series' own alarm level: the scale is widened by the ratio of this quantile of
+        its last ``scale_window`` |z| (before t) to a normal's, between 1 and ``max_widen``
+        (a series whose errors run heavy-tailed needs a larger move to alarm). None: off.
+    max_widen : float
+        The most ``tail_quantile`` may widen the scale.
     """
 
-    def __init__(self, *, freq=None, scale_window=36, min_history=8, rel_scale_floor=0.01, holiday_aware=True):
+    def __init__(self, *, freq=None, scale_window=36, min_history=8, rel_scale_floor=0.01, holiday_aware=True,
+                 clean_z=None, tail_quantile=None, max_widen=4.0):
         self.freq = freq
+        self.clean_z = clean_z
+        self.tail_quantile = tail_quantile
+        self.max_widen = max_widen
         self.scale_window = scale_window
         self.min_history = min_history
         self.rel_scale_floor = rel_scale_floor
@@ -114,35 +129,31 @@ class SeasonalRobustZScore(BaseEstimator):
         freq = self.freq or infer_freq(ds)
         m = max(season_length(freq), 4)
         keys = np.asarray(season_keys(ds, freq, holiday_aware=self.holiday_aware))
-        level = shift1(rolling_median(y, m, max(2, m // 3)))
-        dev = y - level
-        seasonal = np.zeros_like(y)
-        if not (m <= 4 or freq in ("W", "Y")):
-            for k in pd.unique(keys):
-                rows = np.flatnonzero(keys == k)
-                med = expanding_median(shift1(dev[rows]), 1)
-                seasonal[rows] = np.nan_to_num(med, nan=0.0)
-        expected = level + seasonal
+        seasonal_on = not (m <= 4 or freq in ("W", "Y"))
+        expected, level, scale = self._expectation(y, y, m, keys, seasonal_on)
+        if self.clean_z is not None:
+            # two passes: values the first pass found very unusual are pulled back to the
+            # edge of its band (expected ± clean_z scales) before the level, the seasonal
+            # profile and the scale are formed again; each value is still scored as it came
+            # (a lasting shift still moves the level: its clipped values drag it along)
+            reach = float(self.clean_z) * scale
+            basis = np.where(np.isfinite(reach), np.clip(y, expected - reach, expected + reach), y)
+            expected, level, scale = self._expectation(y, basis, m, keys, seasonal_on)
         resid = y - expected
-        abs_dev = np.abs(resid - shift1(rolling_median(resid, self.scale_window, 3)))
-        scale = MAD_TO_SIGMA * shift1(rolling_median(abs_dev, self.scale_window, 3))
-        floor = self.rel_scale_floor * np.abs(level) + 1e-9
-        with np.errstate(invalid="ignore"):
-            scale = np.where(np.isnan(scale) | np.isnan(floor), np.nan, np.maximum(scale, floor))
         with np.errstate(divide="ignore", invalid="ignore"):
             z = resid / scale
-        n_seen = shift1(np.cumsum(~np.isnan(y), axis=0))
-        n_seen = np.nan_to_num(n_seen, nan=0.0)
+        n_seen = np.nan_to_num(shift1(np.cumsum(~np.isnan(y), axis=0)), nan=0.0)
         warm = (n_seen >= self.min_history) & np.isfinite(z)
         z = np.where(warm, z, 0.0)
-        expected = pd.DataFrame(expected)
+        if self.tail_quantile is not None:
+            z, scale = self._own_alarm_level(z, warm, scale)
         n, k = y.shape
         return pd.DataFrame(
             {
                 "__id": np.repeat(np.asarray(ids, dtype=object), n),
                 "__ds": np.tile(ds.to_numpy(), k),
                 "__y": y.T.ravel(),
-                "expected": expected.to_numpy().T.ravel(),
+                "expected": expected.T.ravel(),
                 "scale": scale.T.ravel(),
                 "z": z.T.ravel(),
                 "anomaly_score": np.abs(z).T.ravel(),
@@ -150,43 +161,35 @@ class SeasonalRobustZScore(BaseEstimator):
             }
         )
 
+    def _expectation(self, y: np.ndarray, basis: np.ndarray, m: int, keys: np.ndarray, seasonal_on: bool):
+        """Expected value, level and scale of every value of ``y`` from the values of
+        ``basis`` before it (``basis`` is ``y`` with the values to leave out set to NaN)."""
+        level = shift1(rolling_median(basis, m, max(2, m // 3)))
+        dev = basis - level
+        seasonal = np.zeros_like(y)
+        if seasonal_on:
+            for k in pd.unique(keys):
+                rows = np.flatnonzero(keys == k)
+                seasonal[rows] = np.nan_to_num(expanding_median(shift1(dev[rows]), 1), nan=0.0)
+        expected = level + seasonal
+        resid = basis - expected
+        abs_dev = np.abs(resid - shift1(rolling_median(resid, self.scale_window, 3)))
+        scale = MAD_TO_SIGMA * shift1(rolling_median(abs_dev, self.scale_window, 3))
+        floor = self.rel_scale_floor * np.abs(level) + 1e-9
+        with np.errstate(invalid="ignore"):
+            scale = np.where(np.isnan(scale) | np.isnan(floor), np.nan, np.maximum(scale, floor))
+        return expected, level, scale
+
+    def _own_alarm_level(self, z: np.ndarray, warm: np.ndarray, scale: np.ndarray):
+        """Widen the scale of a series whose own past |z| run heavier than a normal's: by
+        the ratio of the ``tail_quantile`` of its last ``scale_window`` warm |z| (before t)
+        to the normal's, never below 1, at most ``max_widen``."""
+        past = pd.DataFrame(np.where(warm, np.abs(z), np.nan))
+        q = past.rolling(self.scale_window, min_periods=12).quantile(self.tail_quantile).shift(1).to_numpy()
+        ref = float(stats.norm.ppf(0.5 + self.tail_quantile / 2))
+        widen = np.clip(np.nan_to_num(q / ref, nan=1.0), 1.0, float(self.max_widen))
+        return z / widen, scale * widen
+
     def _score_one(self, uid, g: pd.DataFrame, time_col: str, target_col: str) -> pd.DataFrame:
         ds = g[time_col].reset_index(drop=True)
-        y = g[target_col].to_numpy(dtype=float)
-        freq = self.freq or infer_freq(ds)
-        m = max(season_length(freq), 4)
-        keys = season_keys(ds, freq, holiday_aware=self.holiday_aware)
-        s = pd.Series(y)
-        # level: median of the last m observed values before t (NaNs skipped)
-        level = s.rolling(m, min_periods=max(2, m // 3)).median().shift(1)
-        dev = s - level
-        seasonal = (
-            pd.DataFrame({"k": keys, "d": dev})
-            .groupby("k")["d"]
-            .transform(lambda d: d.shift(1).expanding(min_periods=1).median())
-            .fillna(0.0)
-        )
-        if m <= 4 or freq in ("W", "Y"):
-            seasonal = seasonal * 0.0
-        expected = level + seasonal
-        resid = s - expected
-        abs_dev = (resid - resid.rolling(self.scale_window, min_periods=3).median().shift(1)).abs()
-        scale = MAD_TO_SIGMA * abs_dev.rolling(self.scale_window, min_periods=3).median().shift(1)
-        floor = self.rel_scale_floor * level.abs() + 1e-9
-        scale = np.maximum(scale.to_numpy(), floor.to_numpy())
-        z = resid.to_numpy() / scale
-        n_seen = s.notna().cumsum().shift(1).fillna(0).to_numpy()
-        warm = (n_seen >= self.min_history) & np.isfinite(z)
-        z = np.where(warm, z, 0.0)
-        return pd.DataFrame(
-            {
-                "__id": uid,
-                "__ds": ds,
-                "__y": y,
-                "expected": expected.to_numpy(),
-                "scale": scale,
-                "z": z,
-                "anomaly_score": np.abs(z),
-                "warm": warm,
-            }
-        )
+        return self._score_wide_arrays([uid], ds, g[target_col].to_numpy(dtype=float)[:, None])

@@ -90,12 +90,18 @@ class EntryChecks:
     and blanks entered as 0."""
 
     zero_ratio: float
+    zeros_seen_ok: bool = False
+    """A zero in a series that has had a zero before is no blank: zeros are among its values."""
 
     def __call__(self, ctx: Scoring) -> None:
         s = ctx.s
         absent = ctx.absent if ctx.absent is not None else np.zeros(len(s), dtype=bool)
         missing = s[Y].isna().to_numpy() & s["expected"].notna().to_numpy() & ~absent
-        zero = (s[Y].to_numpy() == 0) & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
+        is_zero = s[Y].to_numpy() == 0
+        zero = is_zero & (s["expected"].to_numpy() > self.zero_ratio * s["scale"].to_numpy())
+        if self.zeros_seen_ok:
+            seen = pd.Series(is_zero).groupby(s[ID].to_numpy(), sort=False).cumsum().to_numpy() - is_zero
+            zero &= seen == 0
         ds = s[DS].to_numpy()
         ctx.findings += [Finding("absent", absent, "absent", detail=lambda i: {"period": period_label(ds[i])}),
                          Finding("missing", missing, "missing"), Finding("blank_as_zero", zero, "blank_as_zero")]

@@ -16,7 +16,8 @@ and ``POST /v1/anomalies/score`` do; the invented targets are passed as stored t
 are at ingest) and by the baselines of :mod:`govperf_ml.evaluation.monthly_baselines`.
 Metrics: event precision / recall / F1 (:func:`~govperf_ml.evaluation.metrics.event_f1`),
 flagged-point precision (share of flagged points that are labelled) and recall per
-injected kind. VUS-PR is not computed: dtaianomaly is not installed.
+injected kind. A last table (:mod:`~govperf_ml.bench.monthly_loco`) scores each corpus with
+the setting chosen leave-one-corpus-out, beside the served default. VUS-PR is not computed: dtaianomaly is not installed.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import pandas as pd
 
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.bench import BenchResult
+from govperf_ml.bench.monthly_loco import CANDIDATES, loco_table, make_pipeline
 from govperf_ml.contracts import DS, ID, Y, DataContractError
 from govperf_ml.evaluation.inject import KINDS, InjectionConfig, inject
 from govperf_ml.evaluation.metrics import event_f1, prf
@@ -98,10 +100,10 @@ def build_corpora(folder: Path, *, seed: int = 0, quick: bool = False) -> dict[s
     return out
 
 
-def served_flags(c: Corpus) -> pd.DataFrame:
-    """``unique_id, ds, flag`` of the served pipeline (absent periods get a row)."""
+def served_flags(c: Corpus, pipeline: AnomalyPipeline | None = None) -> pd.DataFrame:
+    """``unique_id, ds, flag`` of the served pipeline (or ``pipeline``; absent periods get a row)."""
     targets = c.targets.drop(columns=["target_id"]) if len(c.targets) else None
-    scored = AnomalyPipeline().fit(c.series).score(c.series, directions=c.directions or None, targets=targets)
+    scored = (pipeline or AnomalyPipeline()).fit(c.series).score(c.series, directions=c.directions or None, targets=targets)
     return scored[[ID, DS]].assign(flag=scored["is_anomaly"].astype(bool).to_numpy())
 
 
@@ -180,4 +182,12 @@ def run(folder: Path, *, seed: int = 0, quick: bool = False) -> BenchResult:
         summary[f"{kind}_recall"] = {c: round(ours[c]["kinds"].get(kind, float("nan")), 3) for c in corpora}
     notes = [f"baseline thresholds chosen on PBS + sample city: {chosen}",
              "VUS-PR: not computed (dtaianomaly is not installed)"]
-    return BenchResult(_tables(results, corpora), summary, notes)
+    tables = _tables(results, corpora)
+    loco = {name: {c: evaluate(served_flags(corpus, make_pipeline(kw)), corpus.labels) for c, corpus in corpora.items()}
+            for name, kw in CANDIDATES.items()}
+    table = loco_table(loco, next(iter(CANDIDATES)))
+    tables.append(("Leave-one-corpus-out: each corpus scored with the setting chosen on the other two "
+                   "(best mean event F1) beside the served default", table))
+    summary["loco_event_f1"] = {r["corpus"]: round(r["LOCO F1"], 4) for r in table.to_dict("records")}
+    summary["loco_flagged_precision"] = {r["corpus"]: round(r["LOCO flagged_P"], 4) for r in table.to_dict("records")}
+    return BenchResult(tables, summary, notes)
