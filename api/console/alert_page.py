@@ -2,7 +2,7 @@
 the service stored one, the flagged point, the target line), peers' values of the same
 period, and its audit trail. Every lookup is by an index: (unique_id, ds) of the
 observations and alerts, (indicator, ds) of the observations, (item_type, item_id) of the
-audit trail."""
+audit trail; and the complaints linked to it (:mod:`api.services.alert_evidence`, the API's own)."""
 
 from __future__ import annotations
 
@@ -15,8 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from api.console.i18n import translator
-from api.console.formats import svg_uri
+from api.console.formats import day_text, svg_uri
+from api.console.names import area_name, service_dimension_name
 from api.db import Alert, AuditEntry, Observation, Target
+from api.services import alert_evidence
 from govperf_ml.plots import series_chart, to_svg
 from govperf_ml.vocabulary import series_id
 
@@ -128,3 +130,18 @@ def audit_entries(session: Session, alert_id: int) -> list[AuditEntry]:
         .where(AuditEntry.item_type == "alert", AuditEntry.item_id == str(alert_id))
         .order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
     ).scalars())
+
+
+def evidence_context(session: Session, alert: Alert, lang: str) -> dict:
+    """The template's ``evidence`` (what ``GET /v1/alerts/{id}`` returns as ``evidence``,
+    None for an indicator outside the catalogue) and the names it needs in ``lang``; the
+    period's end is shown as its last day (the API's is exclusive)."""
+    found = alert_evidence.evidence(session, alert)
+    if found is not None:
+        found["period_end"] = found["period_end"] - pd.Timedelta(days=1)
+    return {
+        "evidence": found, "baseline_months": alert_evidence.BASELINE_MONTHS,
+        "area_name": lambda area: area_name(area, lang),
+        "dim_name": lambda dim: service_dimension_name(dim, lang),
+        "fmt_day": lambda d: day_text(d, lang),
+    }

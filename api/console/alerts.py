@@ -78,6 +78,7 @@ def alert_view(request: Request, alert_id: str, viewer: ViewerDep, session: Sess
     return render(
         request, "alert.html", viewer, alert=alert, target=target, peers=found,
         chart=alert_page.chart(session, alert, target, found, lang),
+        **alert_page.evidence_context(session, alert, lang),
         moves=sorted(service.TRANSITIONS[alert.status]), audit_entries=alert_page.audit_entries(session, alert.id),
         saved=saved if saved in ALERT_STATUSES else "",
         **inbox_format.template_helpers(lang),

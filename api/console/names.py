@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from functools import cache
 
+from govperf_ml.feedback.surges import parse_feedback_indicator
+from govperf_ml.feedback.taxonomy import load_taxonomy
 from govperf_ml.sample_city.spec import DISTRICTS, SPEC
 
 TOTALS = {"CITY": {"zh": "全市", "en": "City total"}}
@@ -91,7 +93,22 @@ def indicator_info(indicator: str) -> dict | None:
 
 def indicator_name(indicator: str, lang: str) -> str:
     info = indicator_info(indicator)
-    return info[lang] if info else indicator
+    if info:
+        return info[lang]
+    cell = parse_feedback_indicator(indicator)  # a complaint surge's series: feedback:<area>:<dimension>
+    if cell:
+        return f"{area_name(cell[0], lang)} · {service_dimension_name(cell[1], lang)}"
+    return indicator
+
+
+def area_name(area: str | None, lang: str) -> str:
+    """A service area of the feedback taxonomy (城乡建设 / Urban construction)."""
+    return load_taxonomy().area_name(area, lang) if area else "–"
+
+
+def service_dimension_name(dimension: str, lang: str) -> str:
+    """A service dimension of the feedback taxonomy (办理时效 / Timeliness)."""
+    return load_taxonomy().dimensions.get(dimension, {}).get(lang, dimension)
 
 
 def indicator_order(indicator: str) -> tuple[int, str]:

@@ -17,8 +17,11 @@ typed placeholder so the classifier still sees that, say, a phone number was the
 
 Not masked on purpose (ordinary text, measured as over-masking by ``govperf bench pii``): a
 district or road alone (鼓楼区), a building or floor with no named place before it (我们小区
-3栋, 12栋7层), dates and lines (5月12号, 3号线), a surname with a title (张局长, 王老师), and
-numbers that fail their checksum with no lead word (an 18-digit order number).
+3栋, 12栋7层), dates and lines (5月12号, 3号线), a title without a surname (老先生, 各位女士,
+班主任, 语文老师), and numbers that fail their checksum with no lead word (an 18-digit order
+number). A surname before a title (冯先生, 李师傅, 赵主任, 张局长) is masked, the title kept
+(``[NAME]先生``): the surname is what identifies the person, the title names no one and
+tells the handler whom the message is about (a citizen, a worker, an official).
 
 Never raises on text: non-strings and empty strings come back unchanged, any script is
 scanned by the structured patterns (a message in a language without name rules still has
@@ -138,6 +141,7 @@ def find_pii(text: str) -> list[PiiSpan]:
     spans = _structured(text)
     if _HAN.search(text):
         spans += [PiiSpan(s, e, "name") for s, e in pii_zh.names(text)]
+        spans += [PiiSpan(s, e, "name") for s, e in pii_zh.titled_names(text)]
         spans += [PiiSpan(s, e, "address") for s, e in pii_zh.addresses(text)]
     elif _DIGITS.search(text):
         spans += [PiiSpan(m.start(), m.end(), "phone") for m in _NANP.finditer(text)]

@@ -238,6 +238,52 @@ def _common_name(word: str) -> bool:
     return word[:2] in COMPOUND_SURNAMES or word[0] in COMMON_SURNAMES
 
 
+# forms of address after a surname (冯先生, 李师傅, 赵主任): the surname alone names a person
+TITLES = ("先生", "女士", "小姐", "老师傅", "师傅", "老师", "阿姨", "大爷", "大妈", "大姐", "大哥", "大叔", "大娘",
+          "主任", "经理", "书记", "同志", "局长", "处长", "科长", "所长", "站长", "队长", "组长", "部长", "院长",
+          "校长", "园长", "馆长", "村长", "镇长", "乡长", "区长", "县长", "市长", "医生", "大夫", "护士", "警官",
+          "律师", "会计", "老板", "总经理", "总")
+# surnames that before a title are far more often something else: 向老师反映, 家阿姨, 各位女士
+_NOT_BEFORE_TITLE = FUNCTION_SURNAMES | set("家位")
+_TITLE_RE = re.compile("(?=(" + "|".join(sorted(TITLES, key=len, reverse=True)) + "))")
+
+
+def titled_names(text: str) -> list[tuple[int, int]]:
+    """Spans of surnames right before a form of address (来电人冯先生, 欧阳女士, 赵主任).
+
+    Only the surname is masked: it is what names the person, while the title (gender,
+    trade or office) routes the complaint and names no one. jieba must cut the text at
+    the surname's start and after the title (语文老师, 班主任, 李总是 are other words),
+    the surname and the character before it must not be one word (宿管阿姨), and a
+    surname that is mostly a function word is not taken (向老师反映, 各位女士)."""
+    found = []
+    for m in _TITLE_RE.finditer(text):
+        j, title_end = m.start(), m.start() + len(m.group(1))
+        for s in (2, 1):
+            i = j - s
+            if i < 0 or (s == 2 and text[i:j] not in COMPOUND_SURNAMES) or (s == 1 and text[i] not in SURNAMES):
+                continue
+            if s == 1 and text[i] in _NOT_BEFORE_TITLE:
+                break
+            if _surname_token(text, i, j, title_end):
+                found.append((i, j))
+            break
+    return found
+
+
+def _surname_token(text: str, i: int, j: int, end: int) -> bool:
+    """Does jieba cut the surname ``text[i:j]`` off (or take surname and title as one name,
+    冯先生), end a token after the title at ``end``, and not glue the character before it
+    to the surname (宿管阿姨: 宿 is a surname too, so 宿管 is a word jieba does not know)?"""
+    toks = tokens(text, max(0, i - 4), min(len(text), end + 4))
+    first = next((t for t in toks if t[0] == i), None)
+    if first is None or not (first[1] == j or first[1] == end and first[3].startswith("nr")):
+        return False
+    before = next((t for t in toks if t[1] == i), None)
+    glued = before is not None and before[1] - before[0] == 1 and before[2] in SURNAMES
+    return any(b == end for _, b, _, _ in toks) and not glued and not (i > 0 and _common_word(text[i - 1:j]))
+
+
 _FLAT = re.compile(r"单元|室|房|\d[-－]\d+[-－]\d{3,4}")
 _DATE = re.compile(r"(?:19|20)\d\d[-－]\d{1,2}[-－]\d{1,2}(?!\d)")
 

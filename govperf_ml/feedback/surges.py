@@ -126,6 +126,16 @@ def pooled_dispersion(counts: pd.DataFrame) -> float:
     return math.inf if excess <= 0 else float(np.clip((m**2).sum() / excess, 0.2, 1e6))
 
 
+def _past_sum(df: pd.DataFrame, col: str, k: int) -> np.ndarray:
+    """Per series (rows in order), the sum of ``col`` over the ``k`` rows before each row:
+    a difference of running sums, vectorised (a rolling window per series took a second on
+    a few hundred cells). Exact for counts and 0/1 flags."""
+    g = df.groupby(ID, sort=False)[col]
+    total = g.cumsum()
+    before_window = total.groupby(df[ID], sort=False).shift(k + 1).fillna(0.0)
+    return (total - df[col] - before_window).to_numpy(dtype=float)
+
+
 class CountSurgeDetector(BaseEstimator):
     """Causal negative-binomial tail score of each weekly count against the cell's past.
 
@@ -167,9 +177,9 @@ class CountSurgeDetector(BaseEstimator):
         check_is_fitted(self)
         df = counts.sort_values([ID, DS], kind="stable").reset_index(drop=True)
         g = df.groupby(ID, sort=False)[Y]
-        prev_sum = g.transform(lambda s: s.shift(1).rolling(self.window, min_periods=1).sum()).fillna(0.0)
+        prev_sum = _past_sum(df, Y, self.window)
         n_prev = np.minimum(g.cumcount().to_numpy(), self.window)
-        lam = (prev_sum.to_numpy() + self.prior_weeks * self.prior_rate) / (n_prev + self.prior_weeks)
+        lam = (prev_sum + self.prior_weeks * self.prior_rate) / (n_prev + self.prior_weeks)
         y = df[Y].to_numpy(dtype=float)
         r = self.dispersion_
         if math.isinf(r):
@@ -206,13 +216,10 @@ class SurgeRule(BaseEstimator):
             & (y >= self.min_ratio * scored["expected"].to_numpy(dtype=float))
             & (scored["anomaly_score"].to_numpy(dtype=float) >= self.threshold)
         )
-        flags = pd.Series(raw.astype(float), index=scored.index)
         k = int(self.suppress_weeks)
-        recent = (
-            flags.groupby(scored[ID], sort=False).transform(lambda s: s.shift(1).rolling(k, min_periods=1).max())
-            if k > 0 else flags * 0
-        )
-        return scored.assign(is_surge=raw & ~(recent.fillna(0.0).to_numpy() > 0))
+        flags = scored[[ID]].assign(_flag=raw.astype(float))
+        recent = _past_sum(flags, "_flag", k) if k > 0 else np.zeros(len(raw))
+        return scored.assign(is_surge=raw & ~(recent > 0))
 
 
 def surge_severity(y: float, score: float) -> str:

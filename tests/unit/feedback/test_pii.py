@@ -128,3 +128,28 @@ def test_jieba_keeps_its_cache_out_of_the_package():
 
     pii_zh.tagger()
     assert not list(Path(jieba.__file__).parent.glob("*.cache"))
+
+
+@pytest.mark.parametrize("text, masked", [
+    ("来电人冯先生反映路灯坏了", "来电人[NAME]先生反映路灯坏了"),
+    ("王女士说一直没人处理", "[NAME]女士说一直没人处理"),
+    ("李师傅态度很差", "[NAME]师傅态度很差"),
+    ("张老师不管孩子", "[NAME]老师不管孩子"),
+    ("刘阿姨很热心", "[NAME]阿姨很热心"),
+    ("陈经理不接电话", "[NAME]经理不接电话"),
+    ("赵主任没有回复", "[NAME]主任没有回复"),
+    ("欧阳女士来电", "[NAME]女士来电"),  # a compound surname is masked whole
+    ("尊敬的胡书记：您好", "尊敬的[NAME]书记：您好"),
+    ("高老师傅修得很好", "[NAME]老师傅修得很好"),
+])
+def test_a_surname_before_a_title_is_masked_and_the_title_kept(text, masked):
+    assert mask_pii(text) == masked
+
+
+@pytest.mark.parametrize("text", [
+    "老先生在窗口等了一上午", "各位女士请排队", "先生们请出示证件", "校长不在学校",
+    "班主任不管", "语文老师布置的作业太多", "宿管阿姨不让进", "房东阿姨涨房租", "值班经理不在",
+    "李总是迟到", "向老师反映过三次", "出租车师傅绕路", "部门经理说再等等", "阿里云工单系统",
+])
+def test_a_title_without_a_surname_is_left_alone(text):
+    assert mask_pii(text) == text
