@@ -43,6 +43,8 @@ class MessageIn(Schema):
         bad = _CONTROL.search(value)
         if bad is not None:  # NUL cannot even be stored in PostgreSQL text
             raise ValueError(f"must not contain control characters (found U+{ord(bad.group()):04X})")
+        if not value.strip():
+            raise ValueError("must not be blank (only white space)")
         return value
 
 

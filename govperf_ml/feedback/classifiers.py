@@ -188,5 +188,5 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         return classification_frame(
             data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
             dimension_threshold=self.dimension_threshold,
-            review_threshold=max(self.review_threshold, review_threshold or 0.0),
+            review_threshold=max(self.review_threshold, review_threshold or 0.0), texts=data[TEXT],
         )

@@ -34,15 +34,31 @@ def prepare_text(text: str) -> str:
     return _WS.sub(" ", mask_pii(str(text))).strip().lower()
 
 
+#: letters of the languages the models are trained on: Han (Chinese) and Latin (English)
+_KNOWN_LETTERS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fffA-Za-z]")
+_ANY_LETTER = re.compile(r"[^\W\d_]")
+
+
+def unknown_language(text: str) -> bool:
+    """True when most of ``text``'s letters are of a script the models never saw
+    (Cyrillic, Arabic, Thai, …): its probabilities say nothing, so it goes to review."""
+    letters = len(_ANY_LETTER.findall(text))
+    return letters > 0 and len(_KNOWN_LETTERS.findall(text)) < letters / 2
+
+
 def classification_frame(message_ids, P, Q, classes, dimension_classes, *, dimension_threshold: float,
-                         review_threshold: float) -> pd.DataFrame:
+                         review_threshold: float, texts=None) -> pd.DataFrame:
     """The classify() output every feedback classifier returns, from its probabilities.
 
     ``P`` are area probabilities (messages × classes), ``Q`` dimension probabilities
-    (messages × dimension classes).
+    (messages × dimension classes). A message of ``texts`` in a language the models do
+    not know (:func:`unknown_language`) keeps its best guess but with the confidence of
+    no knowledge (1 / number of areas), and goes to review.
     """
     best = P.argmax(axis=1)
     conf = P[np.arange(len(P)), best]
+    unknown = np.zeros(len(P), dtype=bool) if texts is None else np.array([unknown_language(t) for t in texts], bool)
+    conf = np.where(unknown, np.minimum(conf, 1.0 / max(len(classes), 1)), conf)
     rows = []
     for i, mid in enumerate(message_ids):
         dim_p = {str(d): float(Q[i, j]) for j, d in enumerate(dimension_classes)}
@@ -54,7 +70,7 @@ def classification_frame(message_ids, P, Q, classes, dimension_classes, *, dimen
                 "area_probabilities": {str(c): float(P[i, j]) for j, c in enumerate(classes)},
                 "dimensions": [d for d, p in dim_p.items() if p >= dimension_threshold],
                 "dimension_probabilities": dim_p,
-                "needs_review": bool(conf[i] < review_threshold),
+                "needs_review": bool(conf[i] < review_threshold or unknown[i]),
             }
         )
     return pd.DataFrame(rows)
@@ -159,5 +175,5 @@ class TfidfFeedbackClassifier(BaseEstimator):
         return classification_frame(
             data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
             dimension_threshold=self.dimension_threshold,
-            review_threshold=max(self.review_threshold, review_threshold or 0.0),
+            review_threshold=max(self.review_threshold, review_threshold or 0.0), texts=data[TEXT],
         )

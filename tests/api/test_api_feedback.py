@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from sqlalchemy import select
 
 from api.db import FeedbackCorrection, FeedbackMessage
@@ -135,3 +137,12 @@ def test_at_most_500_messages(client, auth):
     r = classify(client, auth, [{"text": "x"}] * 501)
     assert r.status_code == 422
     assert r.json()["errors"][0]["loc"] == ["body", "messages"]
+
+
+@pytest.mark.parametrize("text, why", [("   \n\t ", "blank"), ("长" * 20_001, "20000")])
+def test_blank_or_over_long_messages_are_422_naming_the_message(client, auth, db, text, why):
+    r = classify(client, auth, [{"message_id": "ok", "text": "路灯坏了"}, {"message_id": "bad", "text": text}])
+    assert r.status_code == 422, r.text
+    assert "messages.1.text" in r.text or "messages[1].text" in r.text
+    assert why in r.text.replace(",", "")
+    assert db.count(FeedbackMessage) == 0  # nothing of the request is kept

@@ -61,3 +61,22 @@ def test_classifier_fit_classify():
 def test_classifier_needs_two_areas():
     with pytest.raises(DataContractError, match="two service areas"):
         TfidfFeedbackClassifier().fit(pd.DataFrame({"text": ["a", "b"], "area": ["x", "x"]}))
+
+
+def test_a_message_in_a_script_the_model_never_saw_goes_to_review_with_no_confidence():
+    from govperf_ml.feedback.tfidf import TfidfFeedbackClassifier, unknown_language
+
+    assert unknown_language("Автобус двенадцать опаздывает каждое утро")
+    assert unknown_language("الحافلة تتأخر كل صباح")
+    assert not unknown_language("公交12路每天早上都晚点，司机态度差")
+    assert not unknown_language("The bus route 12 is late every morning")
+    assert not unknown_language("12345 !!! 😀")  # no letters: nothing to judge
+    assert not unknown_language("小区停车难 parking 😀 <b>急</b>")
+    train = pd.DataFrame({
+        "text": ["公交车晚点", "地铁太挤", "医院排队久", "看病难挂号难", "学校收费乱", "孩子上学远"] * 4,
+        "area": ["transport", "transport", "health", "health", "education", "education"] * 4,
+    })
+    model = TfidfFeedbackClassifier().fit(train)
+    out = model.classify(pd.DataFrame({"text": ["公交车晚点", "Автобус опаздывает каждое утро"]}), review_threshold=0.0)
+    assert out.area_confidence.iloc[1] <= 1 / 3 + 1e-9
+    assert bool(out.needs_review.iloc[1]) and out.area.iloc[1] in {"transport", "health", "education"}
