@@ -26,11 +26,12 @@ from api.reports.figures import ReportError, parse_period
 from api.reports.render import css_string
 from api.services import sample
 from api.settings import Settings
+from tests.api import browser
 from tests.api.conftest import fake_models
 from tests.api.console_calls import fast_hashing, make_user, sign_in
 
 PERIOD = "2025-06"
-ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+ARTIFACTS = browser.ARTIFACTS
 MESSAGES = [  # (id, text): one with markup, one that a spreadsheet would take for a formula, one with a phone
     ("r-1", "公交站台没人管，<script>alert(1)</script> 请尽快处理"),
     ("r-2", "=HYPERLINK(\"http://example.invalid\") 公交车太慢"),
