@@ -31,7 +31,7 @@ import pandas as pd
 
 from govperf_ml.contracts import ID, DataContractError, short
 
-__all__ = ["AtomicWriter", "BatchJob", "chunk_key", "is_large", "read_chunks", "run_batch"]
+__all__ = ["AtomicWriter", "BatchJob", "as_frame", "chunk_key", "is_large", "read_chunks", "run_batch", "run_task"]
 
 #: inputs at least this big are scored in chunks even without --workers / --dask
 LARGE_BYTES = 256 * 2**20
@@ -57,13 +57,15 @@ def chunk_key(capability: str, estimator) -> Callable | None:
 
 
 # ---------------------------------------------------------------------------- reading
-def _batches(path: Path, rows: int) -> Iterator[pd.DataFrame]:
-    """Row batches of a CSV (pandas' parser, as the single-process path) or Parquet file."""
+def _batches(path: Path, rows: int) -> Iterator:
+    """Row batches of a Parquet file (Arrow tables: converted where they are scored) or of
+    a CSV file (pandas frames, pandas' parser as in the single-process path)."""
     if _is_parquet(path):
+        import pyarrow as pa
         import pyarrow.parquet as pq
 
         for batch in pq.ParquetFile(path).iter_batches(batch_size=rows):
-            yield _ids_as_text(batch.to_pandas())
+            yield pa.Table.from_batches([batch])
         return
     with pd.read_csv(path, chunksize=rows) as reader:
         for frame in reader:
@@ -76,12 +78,32 @@ def _ids_as_text(df: pd.DataFrame) -> pd.DataFrame:
     return df
 
 
+def as_frame(chunk) -> pd.DataFrame:
+    """A chunk as a pandas frame (an Arrow table is converted: on the worker that scores it)."""
+    if isinstance(chunk, pd.DataFrame):
+        return chunk
+    import pyarrow as pa
+
+    df = chunk.to_pandas()
+    for name, typ in zip(chunk.column_names, chunk.schema.types):
+        if pa.types.is_list(typ) or pa.types.is_large_list(typ):  # lists, as the model returned them
+            df[name] = chunk.column(name).to_pylist()
+    return _ids_as_text(df)
+
+
+def _as_table(batch):
+    import pyarrow as pa
+
+    return batch if isinstance(batch, pa.Table) else pa.Table.from_pandas(batch, preserve_index=False)
+
+
 def read_chunks(path: Path, *, chunk_rows: int = 500_000, key: Callable | None = None,
-                spill_dir: Path | None = None) -> Iterator[pd.DataFrame]:
-    """Frames of about ``chunk_rows`` rows holding whole series (``key=None``) or whole
-    groups ``key(unique_id)``; see the module docstring for the order."""
+                spill_dir: Path | None = None) -> Iterator:
+    """Chunks of about ``chunk_rows`` rows holding whole series (``key=None``: pandas
+    frames) or whole groups ``key(unique_id)`` (Arrow tables, see :func:`as_frame`); see
+    the module docstring for the order."""
     if key is None:
-        yield from _by_series(_batches(Path(path), chunk_rows))
+        yield from _by_series(as_frame(b) for b in _batches(Path(path), chunk_rows))
         return
     with tempfile.TemporaryDirectory(prefix="govperf-spill-", dir=spill_dir) as folder:
         yield from _by_group(_batches(Path(path), chunk_rows), key, chunk_rows, Path(folder))
@@ -116,25 +138,41 @@ def _by_series(batches) -> Iterator[pd.DataFrame]:
         yield carry
 
 
-def _by_group(batches, key: Callable, chunk_rows: int, folder: Path) -> Iterator[pd.DataFrame]:
-    """Split the batches into one Parquet file per group and batch, then read whole groups back."""
+def _by_group(batches, key: Callable, chunk_rows: int, folder: Path) -> Iterator:
+    """Split the batches into one Parquet file per group and batch, then read whole groups
+    back. Arrow all the way (sorted by group, sliced, written; read back and sent as
+    tables): the driver converts nothing to pandas, the workers do."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+    import pyarrow.parquet as pq
+
     order: dict = {}
     for b, batch in enumerate(batches):
-        if ID not in batch.columns:
+        table = _as_table(batch)
+        if ID not in table.column_names:
             raise DataContractError(f"series: missing column {ID!r}", field=ID)
-        uids = pd.unique(batch[ID])
-        groups = batch[ID].map(dict(zip(uids, [key(u) if isinstance(u, str) else "" for u in uids])))
-        for group, rows in batch.groupby(groups, sort=False):
-            g = order.setdefault(group, len(order))
-            rows.to_parquet(folder / f"{g:06d}-{b:06d}.parquet", index=False)
+        ids = table.column(ID)
+        if not pa.types.is_string(ids.type) and not pa.types.is_large_string(ids.type):
+            ids = pc.cast(ids, pa.string())
+            table = table.set_column(table.column_names.index(ID), ID, ids)
+        uniq = pc.unique(ids)
+        code = np.array([order.setdefault(key(u) if isinstance(u, str) else "", len(order))
+                         for u in uniq.to_pylist()], dtype=np.int64)
+        g = code[pc.index_in(ids, value_set=uniq).to_numpy(zero_copy_only=False).astype(np.int64)]
+        rows = np.argsort(g, kind="stable")
+        g = g[rows]
+        table = table.take(pa.array(rows))
+        edges = np.flatnonzero(np.r_[True, g[1:] != g[:-1], True])
+        for a, z in zip(edges[:-1], edges[1:]):
+            pq.write_table(table.slice(a, z - a), folder / f"{g[a]:06d}-{b:06d}.parquet")
     buffer: list = []
     for g in range(len(order)):
-        buffer += [pd.read_parquet(f) for f in sorted(folder.glob(f"{g:06d}-*.parquet"))]
-        if sum(map(len, buffer)) >= chunk_rows:
-            yield pd.concat(buffer, ignore_index=True)
+        buffer += [pq.read_table(f) for f in sorted(folder.glob(f"{g:06d}-*.parquet"))]
+        if sum(t.num_rows for t in buffer) >= chunk_rows:
+            yield pa.concat_tables(buffer)
             buffer = []
     if buffer:
-        yield pd.concat(buffer, ignore_index=True)
+        yield pa.concat_tables(buffer)
 
 
 # ---------------------------------------------------------------------------- writing
@@ -152,24 +190,33 @@ class AtomicWriter:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         return self
 
-    def write(self, df: pd.DataFrame) -> None:
+    def write(self, df) -> None:
+        """Append a pandas frame or an Arrow table."""
         if _is_parquet(self.path):
             self._write_parquet(df)
         else:
-            df.to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
+            as_frame(df).to_csv(self.tmp, mode="a", header=self.rows == 0, index=False)
         self.rows += len(df)
 
-    def _write_parquet(self, df: pd.DataFrame) -> None:
+    def _write_parquet(self, df) -> None:
         import pyarrow as pa
         import pyarrow.parquet as pq
 
         if self._parquet is None:
-            schema = pa.Schema.from_pandas(df, preserve_index=False)
+            schema = df.schema if isinstance(df, pa.Table) else pa.Schema.from_pandas(df, preserve_index=False)
             for i, field in enumerate(schema):
                 if pa.types.is_null(field.type):  # all blank in the first chunk: text
                     schema = schema.set(i, field.with_type(pa.string()))
-            self._parquet = pq.ParquetWriter(self.tmp, schema)
-        self._parquet.write_table(pa.Table.from_pandas(df, schema=self._parquet.schema, preserve_index=False))
+                elif pa.types.is_list(field.type) and pa.types.is_null(field.type.value_type):  # all empty lists
+                    schema = schema.set(i, field.with_type(pa.list_(pa.string())))
+            self._schema = schema.remove_metadata()
+            self._parquet = pq.ParquetWriter(self.tmp, self._schema)
+        schema = self._schema
+        if isinstance(df, pa.Table):
+            table = df.select(schema.names).cast(schema)
+        else:
+            table = pa.Table.from_pandas(df, schema=schema, preserve_index=False)
+        self._parquet.write_table(table)
 
     def __exit__(self, exc_type, exc, tb) -> None:
         if self._parquet is not None:
@@ -230,6 +277,17 @@ def score_targets(chunk: pd.DataFrame, *, estimator, targets: pd.DataFrame, as_o
 TASKS = {"anomaly": score_anomaly, "forecast": score_forecast, "targets": score_targets}
 
 
+def run_task(chunk, *, capability: str, label: str, **options):
+    """One chunk through ``TASKS[capability]`` where it runs (a Dask worker or here): an
+    Arrow chunk becomes a frame here, and rows (not targets: those are put in the targets
+    file's order at the end) go back as an Arrow table with the ``model_version`` column,
+    so the driver only writes them."""
+    res = TASKS[capability](as_frame(chunk), **options)
+    if capability == "targets":
+        return res
+    return _as_table(res.assign(model_version=label))
+
+
 @dataclass
 class BatchJob:
     """One batch run: a capability's fitted estimator, its model label (the
@@ -248,14 +306,14 @@ def run_batch(job: BatchJob, path: Path, output: Path, *, client=None) -> int:
     from govperf_ml.parallel import map_ordered
 
     chunks = read_chunks(path, chunk_rows=job.chunk_rows, key=chunk_key(job.capability, job.estimator))
-    results = map_ordered(TASKS[job.capability], chunks, client=client,
-                          shared={"estimator": job.estimator, **job.options})
+    results = map_ordered(run_task, chunks, client=client, shared={
+        "capability": job.capability, "label": job.label, "estimator": job.estimator, **job.options})
     with AtomicWriter(output) as writer:
         if job.capability == "targets":
             writer.write(_targets_in_order(results, job.options["targets"]).assign(model_version=job.label))
         else:
             for res in results:
-                writer.write(res.assign(model_version=job.label))
+                writer.write(res)
     return writer.rows
 
 
