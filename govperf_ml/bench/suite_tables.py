@@ -10,7 +10,6 @@ import pandas as pd
 from govperf_ml.bench.anomaly_suite import (PROFILE_KEYS, SuiteScores, evaluate, figure, mean_vus,
                                             nab_protocol)
 from govperf_ml.bench.suite_detectors import DETECTORS, SERVED
-from govperf_ml.evaluation import nab
 from govperf_ml.evaluation.nab_corpus import timestamps, window_bounds
 
 
