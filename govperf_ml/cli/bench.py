@@ -24,6 +24,9 @@ def bench(
     label_col: Annotated[str, typer.Option(help="feedback --csv: label column")] = "label",
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
+    suite: Annotated[Optional[Path], typer.Option(
+        help="anomaly: a folder holding nab/ and monthly_public/ (and optionally gutentag/; else the bundled "
+             "GutenTAG corpus): every corpus, the same detectors, leave-one-corpus-out settings")] = None,
     monthly: Annotated[Optional[Path], typer.Option(
         help="anomaly: a folder in the monthly_public layout (PBS, retail): injected monthly anomalies, "
              "served pipeline vs baselines, retail held out")] = None,
@@ -39,7 +42,7 @@ def bench(
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
     seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
-                                           "data seed; anomaly --monthly: injection seed")] = 0,
+                                           "data seed; anomaly --monthly/--suite: injection and subsampling seed")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
@@ -64,6 +67,8 @@ def bench(
         return _pii(data, n, seed)
     if task == BenchTask.scale:
         return _scale(sizes, daily_sizes, workers, chunk_rows, seed, max_dask_series)
+    if task == BenchTask.anomaly and suite is not None:
+        return _suite(suite, seed, quick)
     if task == BenchTask.anomaly and monthly is not None:
         return _monthly(monthly, seed, quick)
     if data is None and csv is None:
@@ -151,6 +156,18 @@ def _monthly(folder: Path, seed: int, quick: bool) -> None:
     t0 = time.perf_counter()
     try:
         res = monthly.run(folder, seed=seed, quick=quick)
+    except DataContractError as err:
+        fail(str(err))
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+
+
+def _suite(root: Path, seed: int, quick: bool) -> None:
+    """``govperf bench anomaly --suite ROOT``: NAB, GutenTAG, monthly and the sample city in one run."""
+    from govperf_ml.bench import anomaly_suite
+
+    t0 = time.perf_counter()
+    try:
+        res = anomaly_suite.run(root, seed=seed, quick=quick)
     except DataContractError as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
