@@ -73,7 +73,7 @@ def assessment_features(
     level = float(np.mean(y[-m:]))
     scale = abs(level) if level != 0 else (np.mean(np.abs(y)) or 1.0)
     recent = float(np.mean(y[-min(len(y), max(1, min(period_len, 4))) :]))
-    ratios = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
+    ratios, n_origins = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
     achieved = _achieved(level * ratios, done, aggregation, period_len)
     miss = sign * (achieved - target) < 0
     centre = float(np.median(achieved))
@@ -99,18 +99,22 @@ def assessment_features(
         "projected": centre,
         "projected_lo": float(np.percentile(achieved, 10)),
         "projected_hi": float(np.percentile(achieved, 90)),
+        # not model inputs: how much the empirical forecast rests on (for calibration.py)
+        "n_origins": float(n_origins),
+        "horizon": float(gap + period_len),
     }
 
 
-def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> np.ndarray:
-    """Empirical ratios of the coming period's mean to the current level; with fewer than
-    5 past origins, a seeded random-walk guess from the recent changes."""
+def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> tuple[np.ndarray, int]:
+    """Empirical ratios of the coming period's mean to the current level and how many past
+    origins they come from; with fewer than 5, a seeded random-walk guess from the recent
+    changes."""
     ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1))
     if len(ratios) >= 5:
-        return ratios
+        return ratios, len(ratios)
     d = np.diff(y) / scale if len(y) > 2 else np.array([0.05])
     sd = float(np.std(d)) * np.sqrt(gap + period_len) if len(d) else 0.05
-    return 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200)
+    return 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200), len(ratios)
 
 
 def _achieved(fut_mean: np.ndarray, done: np.ndarray, aggregation: str, period_len: int) -> np.ndarray:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from sklearn.base import BaseEstimator
+from sklearn.model_selection import GroupKFold
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import (
@@ -24,6 +25,7 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.features.time import infer_freq, season_length
+from govperf_ml.targets.calibration import Familiarity, ProbabilityCalibrator, shrink
 from govperf_ml.targets.checks import MIN_HISTORY, check_targets, observed_counts
 from govperf_ml.targets.episodes import aggregate, build_episodes
 from govperf_ml.targets.features import FEATURES, assessment_features
@@ -84,11 +86,24 @@ class TargetRiskModel(BaseEstimator):
         Below this many episodes no classifier is trained and ``p_miss`` is the
         empirical probability itself.
     n_estimators, learning_rate, num_leaves : LightGBM settings.
+    features : tuple of str
+        Model inputs (a subset of ``FEATURES``).
+    monotone : bool
+        Constrain ``p_miss`` to rise with ``p_empirical`` and fall with ``z_gap`` and
+        ``gap_to_target``.
+    calibration : {"none", "isotonic", "sigmoid"}
+        Map fitted on out-of-fold predictions (folds: the ``groups`` given to
+        ``fit_features``, e.g. corpora or series).
+    shrink_strength : float
+        How strongly ``p_miss`` is shrunk towards the pace rule's miss rate when an
+        assessment lies outside the training episodes' range (few past origins, short
+        window, unusual volatility; see :mod:`govperf_ml.targets.calibration`); 0: never.
     random_state : int
     """
 
     def __init__(self, *, red=0.6, amber=0.3, synthetic_gaps=(-0.2, -0.1, -0.05, 0.0, 0.05, 0.10, 0.2), max_synthetic=3000,
-                 min_episodes=200, n_estimators=300, learning_rate=0.03, num_leaves=15, random_state=0):
+                 min_episodes=200, n_estimators=300, learning_rate=0.03, num_leaves=15, features=FEATURES,
+                 monotone=True, calibration="none", shrink_strength=1.0, random_state=0):
         self.red = red
         self.amber = amber
         self.synthetic_gaps = synthetic_gaps
@@ -97,48 +112,97 @@ class TargetRiskModel(BaseEstimator):
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
+        self.features = features
+        self.monotone = monotone
+        self.calibration = calibration
+        self.shrink_strength = shrink_strength
         self.random_state = random_state
 
     # ------------------------------------------------------------------ the classifier
     def _classifier(self):
         import lightgbm as lgb
 
+        # more empirical risk never lowers p_miss; clearing the target by more never raises it
+        signs = {"p_empirical": 1, "z_gap": -1, "gap_to_target": -1}
         return lgb.LGBMClassifier(
             n_estimators=self.n_estimators, learning_rate=self.learning_rate, num_leaves=self.num_leaves,
             min_child_samples=40, subsample=0.8, subsample_freq=1, colsample_bytree=0.8,
-            # more empirical risk never lowers p_miss; clearing the target by more never raises it
-            monotone_constraints=[1 if f == "p_empirical" else -1 if f in ("z_gap", "gap_to_target") else 0
-                                  for f in FEATURES],
+            monotone_constraints=[signs.get(f, 0) if self.monotone else 0 for f in self.features],
             # one thread: like the forecaster's (forecasting/lgbm.py), OpenMP's spinning barriers
             # on 2 shared cores made a 2-thread fit several times slower, with the same trees
             random_state=self.random_state, verbose=-1, n_jobs=1,
         )
 
-    def fit_features(self, X: pd.DataFrame, y) -> TargetRiskModel:
-        """Fit on a feature table (columns FEATURES) and outcomes (1 = missed)."""
+    def _features_used(self) -> list[str]:
+        return list(getattr(self, "features_", FEATURES))
+
+    def fit_features(self, X: pd.DataFrame, y, groups=None) -> TargetRiskModel:
+        """Fit on a feature table (columns ``features``) and outcomes (1 = missed).
+
+        ``groups`` (one label per row) are the folds of the calibration map's out-of-fold
+        predictions; without them, five folds in row order.
+        """
         if not 0 < self.amber <= self.red <= 1:
             raise ValueError("need 0 < amber <= red <= 1")
+        unknown = sorted(set(self.features) - set(FEATURES))
+        if unknown or not self.features:
+            raise ValueError(f"features must be a non-empty subset of FEATURES; unknown: {unknown}")
         y = np.asarray(y, dtype=int)
+        self.features_ = tuple(self.features)
         self.n_episodes_ = int(len(y))
         self.miss_rate_ = float(y.mean()) if len(y) else float("nan")
         self.model_ = None
+        self.calibrator_ = ProbabilityCalibrator("none")
         if len(y) >= self.min_episodes and 0 < y.sum() < len(y):
-            self.model_ = self._classifier().fit(X[list(FEATURES)], y)
+            cols = self._features_used()
+            self.model_ = self._classifier().fit(X[cols], y)
+            if self.calibration != "none":
+                self.calibrator_ = ProbabilityCalibrator(self.calibration).fit(self._oof(X[cols], y, groups), y)
+        self.familiarity_ = Familiarity(self.shrink_strength).fit(X)
         return self
 
-    def predict_features(self, X: pd.DataFrame) -> np.ndarray:
+    def _oof(self, X: pd.DataFrame, y: np.ndarray, groups) -> np.ndarray:
+        """Out-of-fold raw probabilities for the calibration map."""
+        groups = np.arange(len(y)) * 5 // max(len(y), 1) if groups is None else np.asarray(groups)
+        n_splits = min(5, len(np.unique(groups)))
+        if n_splits < 2:
+            raise ValueError("calibration needs at least two groups")
+        p = np.empty(len(y))
+        for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
+            fold = self._classifier().fit(X.iloc[tr], y[tr]) if 0 < y[tr].sum() < len(tr) else None
+            p[te] = fold.predict_proba(X.iloc[te])[:, 1] if fold is not None else y[tr].mean()
+        return p
+
+    def predict_features(self, X: pd.DataFrame, p_ref=None) -> np.ndarray:
+        """``p_miss`` of each row; with ``p_ref`` (the pace rule's miss rate of each row),
+        shrunk towards it where the row is unfamiliar (see :meth:`familiarity`)."""
         check_is_fitted(self, "n_episodes_")
         if self.model_ is None:
-            return X["p_empirical"].to_numpy(float)
-        return self.model_.predict_proba(X[list(FEATURES)])[:, 1]
+            p = X["p_empirical"].to_numpy(float)
+        else:
+            p = self.model_.predict_proba(X[self._features_used()])[:, 1]
+            p = getattr(self, "calibrator_", ProbabilityCalibrator("none")).transform(p)
+        if p_ref is not None and getattr(self, "familiarity_", None) is not None:
+            p = shrink(p, p_ref, self.familiarity(X)[0])
+        return np.clip(p, 0.0, 1.0)
+
+    def familiarity(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        """Weight of the model's own probability per row (1: like the training episodes)
+        and the main reason where it is below 1."""
+        check_is_fitted(self, "n_episodes_")
+        return self.familiarity_.weight(X)
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
-        """Per-feature contributions (log-odds) of each prediction; zeros without a model."""
+        """Per-feature contributions (log-odds) of each prediction, one column per name in
+        ``FEATURES`` (zeros for unused features and without a model)."""
+        out = np.zeros((len(X), len(FEATURES)))
         if self.model_ is None:
-            out = np.zeros((len(X), len(FEATURES)))
             out[:, FEATURES.index("p_empirical")] = X["p_empirical"].to_numpy(float) - 0.5
             return out
-        return self.model_.booster_.predict(X[list(FEATURES)].to_numpy(float), pred_contrib=True)[:, :-1]
+        cols = self._features_used()
+        c = self.model_.booster_.predict(X[cols].to_numpy(float), pred_contrib=True)[:, :-1]
+        out[:, [FEATURES.index(f) for f in cols]] = c
+        return out
 
     # ------------------------------------------------------------------ episodes
     @staticmethod
