@@ -28,6 +28,7 @@ from govperf_ml.bench import BenchResult
 from govperf_ml.bench.target_corpora import CORPORA, suite_episodes
 from govperf_ml.bench.targets import pace_status, persistence_status
 from govperf_ml.evaluation.metrics import brier_score, brier_skill_score, expected_calibration_error, reliability_table
+from govperf_ml.targets.calibration import shrink
 from govperf_ml.targets.risk import TargetRiskModel
 
 CORE = ("p_empirical", "z_gap", "gap_to_target", "gap_recent", "volatility", "trend", "drift", "higher")
@@ -77,8 +78,7 @@ class Suite:
         X = self.ep.iloc[te]
         raw = model.predict_features(X)
         p_ref = rate_by_status(self.pace, self.y, tr, te)
-        w = model.familiarity(X)[0]
-        return {s: raw if s == 0 else w ** s * raw + (1 - w ** s) * p_ref for s in STRENGTHS}
+        return {k: shrink(raw, p_ref, model.familiarity_.weight(X, strength=k)[0]) for k in STRENGTHS}
 
     def choose(self, names, settings=tuple(SETTINGS)) -> tuple[dict, pd.DataFrame]:
         """The setting for each held-out corpus, chosen on the others (see the module doc)."""

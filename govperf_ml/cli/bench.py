@@ -24,6 +24,11 @@ def bench(
     label_col: Annotated[str, typer.Option(help="feedback --csv: label column")] = "label",
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
+    suite: Annotated[bool, typer.Option(help="targets: every corpus under --data (m4_hourly_weekly/, "
+                                             "monthly_public/) and the sample city, in-corpus vs leave-one-corpus-out")
+    ] = False,
+    corpora: Annotated[Optional[str], typer.Option(help="targets --suite: comma-separated corpora (default all)")] = None,
+    max_series: Annotated[int, typer.Option(min=2, help="targets --suite: series per corpus (seeded draw)")] = 150,
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
     ] = None,
@@ -35,8 +40,8 @@ def bench(
     cache: Annotated[Optional[Path], typer.Option(help="load, fuzz: MLflow store kept between runs (models "
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
-    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
-                                           "data seed")] = 0,
+    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: data seed; targets --suite: "
+                                           "series draw")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
@@ -73,13 +78,16 @@ def bench(
             res = benches.hierarchy.run(data, hierarchy=hierarchy, quick=quick)
         elif task == BenchTask.forecast:
             res = benches.forecast.run(data, freq=freq, quick=quick)
+        elif task == BenchTask.targets and suite:
+            names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
+            res = benches.targets_suite.run(data, corpora=names, max_series=20 if quick else max_series, seed=seed)
         elif task == BenchTask.targets:
             res = benches.targets.run(data, freq=freq, quick=quick)
         else:
             res = benches.feedback.run(data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
     except DataContractError as err:
         fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
 
 
 def _print(res, extra: dict, float_format=lambda x: f"{x:.4f}") -> None:
@@ -146,7 +154,7 @@ def _pii(data: Optional[Path], n: int, seed: int) -> None:
         res = pii.run(data, n=n, seed=seed)
     except DataContractError as err:
         fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
 def _sizes(text: str, option: str) -> list[int]:
     """``"10k,100k,1M"`` → ``[10000, 100000, 1000000]``; ``none`` or blank → ``[]``."""
     if text.strip().lower() in ("", "none"):

@@ -8,7 +8,8 @@ Two small pieces, each fitted on training episodes and used at prediction time:
 * :class:`Familiarity` learns the range of a few descriptors of the training episodes
   (how many past origins the empirical forecast rests on, the length of the window still
   to come, the series' volatility) and gives each new episode a weight in (0, 1]: 1 inside
-  the range, less the further outside it is. The risk model then shrinks its probability
+  the range, less the further outside it is (for past origins and the window, only below
+  it: more history or a longer window is not what makes an episode unfamiliar). The risk model then shrinks its probability
   towards a reference (the pace rule's miss rate) by that weight and says why.
 """
 
@@ -20,13 +21,16 @@ from sklearn.isotonic import IsotonicRegression
 from sklearn.linear_model import LogisticRegression
 
 CALIBRATIONS = ("none", "isotonic", "sigmoid")
-# descriptor -> (column, transform); log scale for counts and lengths
+# reason -> descriptor column (log scale)
 DESCRIPTORS = {
     "little history": "n_origins",
     "short window": "horizon",
     "unusual volatility": "volatility",
 }
+ONE_SIDED = ("n_origins", "horizon")
 MIN_ORIGINS = 5  # below this the empirical forecast is a random-walk guess
+REASONS_ZH = {"little history": "历史数据较少", "short window": "剩余时间窗口与训练样本差异大",
+              "unusual volatility": "波动程度超出训练样本范围"}
 
 
 def _logit(p: np.ndarray) -> np.ndarray:
@@ -92,19 +96,22 @@ class Familiarity:
         for reason, column in DESCRIPTORS.items():
             lo, hi = self.lo_[column], self.hi_[column]
             v = _values(X, column)
-            width = max(hi - lo, 0.1) if np.isfinite(hi - lo) else 1.0
-            e = np.maximum(0.0, np.maximum(lo - v, v - hi)) / width
+            width = max(hi - lo, np.log(2)) if np.isfinite(hi - lo) else 1.0  # at least a factor of 2
+            above = 0.0 if column in ONE_SIDED else v - hi  # more history or a longer window is no stranger
+            e = np.maximum(0.0, np.maximum(lo - v, above)) / width
             out[reason] = np.where(np.isfinite(e), e, 0.0)
         frame = pd.DataFrame(out, index=X.index)
         if "n_origins" in X:  # a random-walk guess is unfamiliar whatever the training saw
             frame["little history"] += (X["n_origins"].to_numpy(float) < MIN_ORIGINS).astype(float)
         return frame
 
-    def weight(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
-        """Weight of the model's probability (1: familiar) and the main reason when below 1."""
+    def weight(self, X: pd.DataFrame, strength: float | None = None) -> tuple[np.ndarray, list[str]]:
+        """Weight of the model's probability (1: familiar) and the main reason when below 1
+        (``strength``: another strength than the fitted one)."""
         e = self.excess(X)
-        w = 1.0 / (1.0 + self.strength * e.sum(axis=1).to_numpy())
-        main = [str(e.columns[i]) if row.max() > 0 else "" for i, row in zip(e.to_numpy().argmax(axis=1), e.to_numpy())]
+        k = self.strength if strength is None else strength
+        w = 1.0 / (1.0 + k * e.sum(axis=1).to_numpy())
+        main = [str(e.columns[i]) if row.max() > 0 and k > 0 else "" for i, row in zip(e.to_numpy().argmax(axis=1), e.to_numpy())]
         return w, main
 
 

@@ -25,7 +25,7 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.features.time import infer_freq, season_length
-from govperf_ml.targets.calibration import Familiarity, ProbabilityCalibrator, shrink
+from govperf_ml.targets.calibration import REASONS_ZH, Familiarity, ProbabilityCalibrator, shrink
 from govperf_ml.targets.checks import MIN_HISTORY, check_targets, observed_counts
 from govperf_ml.targets.episodes import aggregate, build_episodes
 from govperf_ml.targets.features import FEATURES, assessment_features
@@ -63,6 +63,11 @@ _REASONS = {
 }
 
 
+def _shrunk_note(why: str, w: float) -> str:
+    """``little history: probability shrunk towards the pace rule (model weight 60 %). ``"""
+    return f"{why[0].upper()}{why[1:]}: probability shrunk towards the pace rule (model weight {w:.0%}). "
+
+
 _HORIZON = {"M": 6, "Q": 2, "W": 13, "D": 28, "H": 48}  # synthetic target period per frequency
 
 
@@ -80,6 +85,9 @@ class TargetRiskModel(BaseEstimator):
     synthetic_gaps : tuple of float
         Relative targets set on the series' own history to make training episodes
         (empty: only past targets are used).
+    synthetic_windows : tuple of float
+        Windows of the synthetic targets' mean, as shares of the frequency's target period
+        (at least one value each), so that training covers short windows too.
     max_synthetic : int
         Cap on synthetic episodes (0: none).
     min_episodes : int
@@ -101,12 +109,14 @@ class TargetRiskModel(BaseEstimator):
     random_state : int
     """
 
-    def __init__(self, *, red=0.6, amber=0.3, synthetic_gaps=(-0.2, -0.1, -0.05, 0.0, 0.05, 0.10, 0.2), max_synthetic=3000,
+    def __init__(self, *, red=0.6, amber=0.3, synthetic_gaps=(-0.2, -0.1, -0.05, 0.0, 0.05, 0.10, 0.2),
+                 synthetic_windows=(1.0, 0.5, 0.0), max_synthetic=3000,
                  min_episodes=200, n_estimators=300, learning_rate=0.03, num_leaves=15, features=FEATURES,
                  monotone=True, calibration="none", shrink_strength=1.0, random_state=0):
         self.red = red
         self.amber = amber
         self.synthetic_gaps = synthetic_gaps
+        self.synthetic_windows = synthetic_windows
         self.max_synthetic = max_synthetic
         self.min_episodes = min_episodes
         self.n_estimators = n_estimators
@@ -163,10 +173,10 @@ class TargetRiskModel(BaseEstimator):
 
     def _oof(self, X: pd.DataFrame, y: np.ndarray, groups) -> np.ndarray:
         """Out-of-fold raw probabilities for the calibration map."""
-        groups = np.arange(len(y)) * 5 // max(len(y), 1) if groups is None else np.asarray(groups)
+        if groups is None or len(np.unique(groups)) < 2:  # five folds in row order
+            groups = np.arange(len(y)) * 5 // max(len(y), 1)
+        groups = np.asarray(groups)
         n_splits = min(5, len(np.unique(groups)))
-        if n_splits < 2:
-            raise ValueError("calibration needs at least two groups")
         p = np.empty(len(y))
         for tr, te in GroupKFold(n_splits=n_splits).split(X, y, groups):
             fold = self._classifier().fit(X.iloc[tr], y[tr]) if 0 < y[tr].sum() < len(tr) else None
@@ -182,7 +192,8 @@ class TargetRiskModel(BaseEstimator):
         else:
             p = self.model_.predict_proba(X[self._features_used()])[:, 1]
             p = getattr(self, "calibrator_", ProbabilityCalibrator("none")).transform(p)
-        if p_ref is not None and getattr(self, "familiarity_", None) is not None:
+        # without a classifier p is the series' own empirical probability: nothing to extrapolate
+        if p_ref is not None and self.model_ is not None and getattr(self, "familiarity_", None) is not None:
             p = shrink(p, p_ref, self.familiarity(X)[0])
         return np.clip(p, 0.0, 1.0)
 
@@ -191,6 +202,11 @@ class TargetRiskModel(BaseEstimator):
         and the main reason where it is below 1."""
         check_is_fitted(self, "n_episodes_")
         return self.familiarity_.weight(X)
+
+    def _familiarity_or_none(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
+        if self.model_ is None or getattr(self, "familiarity_", None) is None:
+            return np.ones(len(X)), [""] * len(X)
+        return self.familiarity(X)
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         """Per-feature contributions (log-odds) of each prediction, one column per name in
@@ -251,9 +267,10 @@ class TargetRiskModel(BaseEstimator):
         """Features and outcomes of targets set on each series' own past.
 
         The benchmark's protocol at several origins: baseline b = mean of the last h values,
-        targets b(1+g) (higher) and b(1−g) (lower) on the mean of the h values after the
-        assessment, assessed at the start of that period. At most ``max_synthetic``
-        episodes, sampled evenly over series.
+        targets b(1+g) (higher) and b(1−g) (lower) on the mean of the w values after the
+        assessment, assessed at the start of that period, w = each of ``synthetic_windows``
+        times h (at least 1: real targets are assessed with any time left). At most
+        ``max_synthetic`` episodes, sampled evenly over series.
         """
         rng = np.random.default_rng(self.random_state)
         rows, ys = [], []
@@ -263,19 +280,20 @@ class TargetRiskModel(BaseEstimator):
             freq = infer_freq(g[DS])
             h = _HORIZON.get(freq, 6)
             m = season_length(freq) if len(y) >= 2 * season_length(freq) else 1
-            cases = [(k, gap, d) for k in (2, 3, 4, 5, 6) if len(y) - k * h >= 3 * h
-                     for gap in self.synthetic_gaps for d in ("higher", "lower")]
+            windows = sorted({max(1, int(round(s * h))) for s in self.synthetic_windows} or {h})
+            cases = [(k, gap, d, w) for k in (2, 3, 4, 5, 6) if len(y) - k * h >= 3 * h
+                     for gap in self.synthetic_gaps for d in ("higher", "lower") for w in windows]
             if not cases:
                 continue
             pick = rng.choice(len(cases), size=min(per_series, len(cases)), replace=False)
             for i in pick:
-                k, gap, direction = cases[i]
+                k, gap, direction, w = cases[i]
                 c = len(y) - k * h + h  # values seen: y[:c]
                 b = float(y[c - h : c].mean())
                 target = b * (1 + gap) if direction == "higher" else b * (1 - gap)
-                outcome = float(y[c : c + h].mean())
+                outcome = float(y[c : c + w].mean())
                 f = assessment_features(y[:c], target=target, direction=direction, aggregation="mean", baseline=b,
-                                        period_len=h, gap=0, done=np.empty(0), elapsed=0.0, season=m)
+                                        period_len=w, gap=0, done=np.empty(0), elapsed=0.0, season=m)
                 rows.append(f)
                 ys.append(outcome < target if direction == "higher" else outcome > target)
         return pd.DataFrame(rows), np.asarray(ys, dtype=int)
@@ -321,9 +339,11 @@ class TargetRiskModel(BaseEstimator):
         recs = tg.to_dict("records")
         as_ofs = [min(when if when is not None else last[t[ID]], t[DEADLINE]) for t in recs]
         X = pd.DataFrame([self._features(t, info[t[ID]], a) for t, a in zip(recs, as_ofs)])
-        p = self.predict_features(X)
-        contrib = self.contributions(X)
         pace = LinearPaceRule().progress(hist, tg, as_of=when)  # rates and the colour of the pace rule
+        p_pace = pace["status"].map(self._pace_rates()).to_numpy(float)
+        p = self.predict_features(X, p_ref=p_pace)
+        w, why = self._familiarity_or_none(X)
+        contrib = self.contributions(X)
         short_history = observed_counts(hist, tg, as_ofs) < MIN_HISTORY
         rows = []
         for i, t in enumerate(recs):
@@ -332,6 +352,8 @@ class TargetRiskModel(BaseEstimator):
                 p[i], (en, zh) = self._pace_fallback(pace.loc[i], rate, required)
             else:
                 en, zh = self._reason(p[i], contrib[i], rate, required)
+                if w[i] < 0.95 and why[i]:
+                    en, zh = _shrunk_note(why[i], w[i]) + en, REASONS_ZH[why[i]] + f"：概率已向计划进度线规则收缩（模型权重 {w[i]:.0%}）。" + zh
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
                 "status": str(self.status(p[i : i + 1])[0]), "pace_status": pace.loc[i, "status"],
@@ -341,9 +363,12 @@ class TargetRiskModel(BaseEstimator):
             })
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
 
-    def _pace_fallback(self, pace: pd.Series, rate: float, required: float) -> tuple[float, tuple[str, str]]:
+    def _pace_rates(self) -> dict:
         rule = getattr(self, "pace_", None)  # models trained before the fallback existed: the rule's defaults
-        rates = rule.miss_rate_ if rule is not None else {"green": 0.2, "amber": 0.5, "red": 0.8}
+        return rule.miss_rate_ if rule is not None else {"green": 0.2, "amber": 0.5, "red": 0.8}
+
+    def _pace_fallback(self, pace: pd.Series, rate: float, required: float) -> tuple[float, tuple[str, str]]:
+        rates = self._pace_rates()
         status = str(pace["status"])
         p = float(rates[status])
         en = (f"Too little history to model (fewer than {MIN_HISTORY} periods): {p:.0%} is the pace rule's miss rate "
