@@ -40,7 +40,7 @@ SETTINGS = {
     "isotonic": {"calibration": "isotonic"},
     "sigmoid": {"calibration": "sigmoid"},
 }
-STRENGTHS = (0.0, 1.0, 4.0)
+STRENGTHS = (0.0, 1.0, 4.0, 16.0)
 
 
 def loco_splits(corpus) -> list[tuple[str, np.ndarray, np.ndarray]]:
