@@ -41,6 +41,7 @@ SETTINGS = {
     "sigmoid": {"calibration": "sigmoid"},
 }
 STRENGTHS = (0.0, 1.0, 4.0, 16.0)
+REFERENCES = ("empirical", "pace", "prior")
 
 
 def loco_splits(corpus) -> list[tuple[str, np.ndarray, np.ndarray]]:
@@ -73,12 +74,18 @@ class Suite:
         self.pace = pace_status(self.ep)
 
     def predict(self, setting: str, tr: np.ndarray, te: np.ndarray, groups: np.ndarray) -> dict[float, np.ndarray]:
-        """Probabilities on ``te`` of the setting trained on ``tr``, per shrinkage strength."""
+        """Probabilities on ``te`` of the setting trained on ``tr``, per (reference, shrinkage
+        strength); strength 0 is filed under every reference."""
         model = TargetRiskModel(**SETTINGS[setting]).fit_features(self.ep.iloc[tr], self.y[tr], groups=groups[tr])
         X = self.ep.iloc[te]
         raw = model.predict_features(X)
-        p_ref = rate_by_status(self.pace, self.y, tr, te)
-        return {k: shrink(raw, p_ref, model.familiarity_.weight(X, strength=k)[0]) for k in STRENGTHS}
+        p_pace = rate_by_status(self.pace, self.y, tr, te)
+        out = {}
+        for k in STRENGTHS:
+            w = model.familiarity_.weight(X, strength=k)[0]
+            for ref in REFERENCES:
+                out[(ref, k)] = shrink(raw, model.reference(X, p_pace, towards=ref), w)
+        return out
 
     def choose(self, names, settings=tuple(SETTINGS)) -> tuple[dict, pd.DataFrame]:
         """The setting for each held-out corpus, chosen on the others (see the module doc)."""
@@ -87,14 +94,14 @@ class Suite:
             tr = np.flatnonzero((self.corpus != a) & (self.corpus != b))
             te = np.flatnonzero((self.corpus == a) | (self.corpus == b))
             for s in settings:
-                for k, p in self.predict(s, tr, te, self.corpus).items():
+                for (ref, k), p in self.predict(s, tr, te, self.corpus).items():
                     for held, scored in ((a, b), (b, a)):
                         m = self.corpus[te] == scored
-                        rows.append((held, s, k, brier_score(p[m], self.y[te][m])))
-        table = pd.DataFrame(rows, columns=["held_out", "setting", "strength", "brier"])
-        mean = table.groupby(["held_out", "setting", "strength"], as_index=False)["brier"].mean()
+                        rows.append((held, s, ref, k, brier_score(p[m], self.y[te][m])))
+        table = pd.DataFrame(rows, columns=["held_out", "setting", "towards", "strength", "brier"])
+        mean = table.groupby(["held_out", "setting", "towards", "strength"], as_index=False)["brier"].mean()
         best = mean.loc[mean.groupby("held_out")["brier"].idxmin()]
-        return {r.held_out: (r.setting, float(r.strength)) for r in best.itertuples()}, mean
+        return {r.held_out: (r.setting, (r.towards, float(r.strength))) for r in best.itertuples()}, mean
 
     def loco(self, chosen: dict) -> dict[str, np.ndarray]:
         """Out-of-corpus probabilities of ours (chosen setting) and the baselines."""
@@ -104,7 +111,7 @@ class Suite:
         for c, tr, te in loco_splits(self.corpus):
             setting, strength = chosen[c]
             out["ours"][te] = self.predict(setting, tr, te, self.corpus)[strength]
-            out["served"][te] = self.predict("served", tr, te, self.corpus)[0.0]
+            out["served"][te] = self.predict("served", tr, te, self.corpus)[("pace", 0.0)]
             out["pace"][te] = rate_by_status(self.pace, self.y, tr, te)
             out["persistence"][te] = rate_by_status(persist, self.y, tr, te)
         return out
@@ -120,7 +127,7 @@ class Suite:
             for tr, te in GroupKFold(n_splits=k).split(idx, groups=self.series[idx]):
                 tr, te = idx[tr], idx[te]
                 out["ours"][te] = self.predict(setting, tr, te, self.series)[strength]
-                out["served"][te] = self.predict("served", tr, te, self.series)[0.0]
+                out["served"][te] = self.predict("served", tr, te, self.series)[("pace", 0.0)]
                 out["pace"][te] = rate_by_status(self.pace, self.y, tr, te)
                 out["persistence"][te] = rate_by_status(persist, self.y, tr, te)
         return out
@@ -137,7 +144,7 @@ def corpus_table(suite: Suite, runs: dict[str, dict[str, np.ndarray]], chosen: d
     ref = runs["in-corpus"]["pace"]
     for c, _, idx in loco_splits(suite.corpus):
         y = suite.y[idx]
-        models = {"ours": "ours", "served (uncalibrated)": "served", "pace rule": "pace", "persistence": "persistence"}
+        models = {"ours": "ours", "classifier alone": "served", "pace rule": "pace", "persistence": "persistence"}
         for label, key in models.items():
             row = {"corpus": c, "model": label, "episodes": len(idx)}
             for regime, short in (("in-corpus", "in"), ("loco", "loco")):
@@ -182,7 +189,8 @@ def run(data, *, corpora=tuple(CORPORA), max_series: int | None = 150, seed: int
         "episodes": int(len(suite.y)),
         "seconds": round(time.perf_counter() - t0, 1),
     }
-    picks = pd.DataFrame([{"held_out": c, "setting": s, "shrink_strength": k} for c, (s, k) in chosen.items()])
+    picks = pd.DataFrame([{"held_out": c, "setting": s, "shrink_towards": ref, "shrink_strength": k}
+                          for c, (s, (ref, k)) in chosen.items()])
     notes = [f"{c}: {int((suite.corpus == c).sum())} episodes from {len(np.unique(suite.series[suite.corpus == c]))} "
              f"series (at most {max_series} per corpus, seed {seed}); miss rate {suite.y[suite.corpus == c].mean():.3f}"
              for c in corpora]

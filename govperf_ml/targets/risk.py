@@ -63,9 +63,16 @@ _REASONS = {
 }
 
 
-def _shrunk_note(why: str, w: float) -> str:
-    """``little history: probability shrunk towards the pace rule (model weight 60 %). ``"""
-    return f"{why[0].upper()}{why[1:]}: probability shrunk towards the pace rule (model weight {w:.0%}). "
+_TOWARDS = {"pace": ("the pace rule", "计划进度线规则的未达标率"),
+            "empirical": ("the series' own empirical probability", "该指标自身历史的经验概率"),
+            "prior": ("the usual miss rate", "总体未达标率")}
+
+
+def _shrunk_note(why: str, w: float, towards: str) -> tuple[str, str]:
+    """``Little history: probability shrunk towards the pace rule (model weight 60%). ``"""
+    en, zh = _TOWARDS[towards]
+    return (f"{why[0].upper()}{why[1:]}: probability shrunk towards {en} (model weight {w:.0%}). ",
+            f"{REASONS_ZH[why]}：概率已向{zh}收缩（模型权重 {w:.0%}）。")
 
 
 _HORIZON = {"M": 6, "Q": 2, "W": 13, "D": 28, "H": 48}  # synthetic target period per frequency
@@ -103,16 +110,19 @@ class TargetRiskModel(BaseEstimator):
         Map fitted on out-of-fold predictions (folds: the ``groups`` given to
         ``fit_features``, e.g. corpora or series).
     shrink_strength : float
-        How strongly ``p_miss`` is shrunk towards the pace rule's miss rate when an
-        assessment lies outside the training episodes' range (few past origins, short
-        window, unusual volatility; see :mod:`govperf_ml.targets.calibration`); 0: never.
+        How strongly ``p_miss`` is shrunk towards a reference when an assessment lies
+        outside the training episodes' range (few past origins, short window, unusual
+        volatility; see :mod:`govperf_ml.targets.calibration`); 0: never.
+    shrink_towards : {"empirical", "pace", "prior"}
+        The reference: the series' own empirical probability, the pace rule's miss rate
+        for the target's colour, or the training episodes' miss rate.
     random_state : int
     """
 
     def __init__(self, *, red=0.6, amber=0.3, synthetic_gaps=(-0.2, -0.1, -0.05, 0.0, 0.05, 0.10, 0.2),
                  synthetic_windows=(1.0, 0.5, 0.0), max_synthetic=3000,
                  min_episodes=200, n_estimators=300, learning_rate=0.03, num_leaves=15, features=FEATURES,
-                 monotone=True, calibration="none", shrink_strength=1.0, random_state=0):
+                 monotone=True, calibration="none", shrink_strength=1.0, shrink_towards="empirical", random_state=0):
         self.red = red
         self.amber = amber
         self.synthetic_gaps = synthetic_gaps
@@ -126,6 +136,7 @@ class TargetRiskModel(BaseEstimator):
         self.monotone = monotone
         self.calibration = calibration
         self.shrink_strength = shrink_strength
+        self.shrink_towards = shrink_towards
         self.random_state = random_state
 
     # ------------------------------------------------------------------ the classifier
@@ -183,9 +194,9 @@ class TargetRiskModel(BaseEstimator):
             p[te] = fold.predict_proba(X.iloc[te])[:, 1] if fold is not None else y[tr].mean()
         return p
 
-    def predict_features(self, X: pd.DataFrame, p_ref=None) -> np.ndarray:
-        """``p_miss`` of each row; with ``p_ref`` (the pace rule's miss rate of each row),
-        shrunk towards it where the row is unfamiliar (see :meth:`familiarity`)."""
+    def predict_features(self, X: pd.DataFrame, p_pace=None) -> np.ndarray:
+        """``p_miss`` of each row; with ``p_pace`` (the pace rule's miss rate of each row),
+        shrunk towards ``shrink_towards`` where the row is unfamiliar (see :meth:`familiarity`)."""
         check_is_fitted(self, "n_episodes_")
         if self.model_ is None:
             p = X["p_empirical"].to_numpy(float)
@@ -193,9 +204,20 @@ class TargetRiskModel(BaseEstimator):
             p = self.model_.predict_proba(X[self._features_used()])[:, 1]
             p = getattr(self, "calibrator_", ProbabilityCalibrator("none")).transform(p)
         # without a classifier p is the series' own empirical probability: nothing to extrapolate
-        if p_ref is not None and self.model_ is not None and getattr(self, "familiarity_", None) is not None:
-            p = shrink(p, p_ref, self.familiarity(X)[0])
+        if p_pace is not None and self.model_ is not None and getattr(self, "familiarity_", None) is not None:
+            p = shrink(p, self.reference(X, p_pace), self.familiarity(X)[0])
         return np.clip(p, 0.0, 1.0)
+
+    def reference(self, X: pd.DataFrame, p_pace, towards: str | None = None) -> np.ndarray:
+        """What an unfamiliar assessment's ``p_miss`` is shrunk towards (see ``shrink_towards``)."""
+        towards = towards or getattr(self, "shrink_towards", "pace")
+        if towards == "empirical":
+            return X["p_empirical"].to_numpy(float)
+        if towards == "prior":
+            return np.full(len(X), self.miss_rate_)
+        if towards == "pace":
+            return np.asarray(p_pace, dtype=float)
+        raise ValueError(f"shrink_towards must be empirical, pace or prior; got {towards!r}")
 
     def familiarity(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """Weight of the model's own probability per row (1: like the training episodes)
@@ -341,7 +363,7 @@ class TargetRiskModel(BaseEstimator):
         X = pd.DataFrame([self._features(t, info[t[ID]], a) for t, a in zip(recs, as_ofs)])
         pace = LinearPaceRule().progress(hist, tg, as_of=when)  # rates and the colour of the pace rule
         p_pace = pace["status"].map(self._pace_rates()).to_numpy(float)
-        p = self.predict_features(X, p_ref=p_pace)
+        p = self.predict_features(X, p_pace=p_pace)
         w, why = self._familiarity_or_none(X)
         contrib = self.contributions(X)
         short_history = observed_counts(hist, tg, as_ofs) < MIN_HISTORY
@@ -353,7 +375,8 @@ class TargetRiskModel(BaseEstimator):
             else:
                 en, zh = self._reason(p[i], contrib[i], rate, required)
                 if w[i] < 0.95 and why[i]:
-                    en, zh = _shrunk_note(why[i], w[i]) + en, REASONS_ZH[why[i]] + f"：概率已向计划进度线规则收缩（模型权重 {w[i]:.0%}）。" + zh
+                    note_en, note_zh = _shrunk_note(why[i], w[i], getattr(self, "shrink_towards", "pace"))
+                    en, zh = note_en + en, note_zh + zh
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
                 "status": str(self.status(p[i : i + 1])[0]), "pace_status": pace.loc[i, "status"],
