@@ -113,16 +113,19 @@ class TargetRiskModel(BaseEstimator):
         How strongly ``p_miss`` is shrunk towards a reference when an assessment lies
         outside the training episodes' range (few past origins, short window, unusual
         volatility; see :mod:`govperf_ml.targets.calibration`); 0: never.
-    shrink_towards : {"empirical", "pace", "prior"}
+    shrink_towards : {"auto", "empirical", "pace", "prior"}
         The reference: the series' own empirical probability, the pace rule's miss rate
-        for the target's colour, or the training episodes' miss rate.
+        for the target's colour, or the training episodes' miss rate; "auto": the training
+        miss rate where the series' volatility is unusual (its own empirical forecast is then
+        unreliable too), its empirical probability otherwise (little history or a short
+        window: the learned map extrapolates, the series' own frequencies do not).
     random_state : int
     """
 
     def __init__(self, *, red=0.6, amber=0.3, synthetic_gaps=(-0.2, -0.1, -0.05, 0.0, 0.05, 0.10, 0.2),
                  synthetic_windows=(1.0, 0.5, 0.0), max_synthetic=3000,
                  min_episodes=200, n_estimators=300, learning_rate=0.03, num_leaves=15, features=FEATURES,
-                 monotone=True, calibration="none", shrink_strength=1.0, shrink_towards="empirical", random_state=0):
+                 monotone=True, calibration="none", shrink_strength=4.0, shrink_towards="auto", random_state=0):
         self.red = red
         self.amber = amber
         self.synthetic_gaps = synthetic_gaps
@@ -211,13 +214,16 @@ class TargetRiskModel(BaseEstimator):
     def reference(self, X: pd.DataFrame, p_pace, towards: str | None = None) -> np.ndarray:
         """What an unfamiliar assessment's ``p_miss`` is shrunk towards (see ``shrink_towards``)."""
         towards = towards or getattr(self, "shrink_towards", "pace")
+        if towards == "auto":
+            odd = np.asarray(self.familiarity(X)[1]) == "unusual volatility"
+            return np.where(odd, self.miss_rate_, X["p_empirical"].to_numpy(float))
         if towards == "empirical":
             return X["p_empirical"].to_numpy(float)
         if towards == "prior":
             return np.full(len(X), self.miss_rate_)
         if towards == "pace":
             return np.asarray(p_pace, dtype=float)
-        raise ValueError(f"shrink_towards must be empirical, pace or prior; got {towards!r}")
+        raise ValueError(f"shrink_towards must be auto, empirical, pace or prior; got {towards!r}")
 
     def familiarity(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """Weight of the model's own probability per row (1: like the training episodes)
@@ -375,7 +381,10 @@ class TargetRiskModel(BaseEstimator):
             else:
                 en, zh = self._reason(p[i], contrib[i], rate, required)
                 if w[i] < 0.95 and why[i]:
-                    note_en, note_zh = _shrunk_note(why[i], w[i], getattr(self, "shrink_towards", "pace"))
+                    towards = getattr(self, "shrink_towards", "pace")
+                    if towards == "auto":
+                        towards = "prior" if why[i] == "unusual volatility" else "empirical"
+                    note_en, note_zh = _shrunk_note(why[i], w[i], towards)
                     en, zh = note_en + en, note_zh + zh
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
