@@ -80,3 +80,22 @@ def test_seasonal_ratios_use_origins_of_the_same_phase():
     assert np.ptp(mixed) > 0.5  # every phase: half up, half down
     assert np.allclose(aligned, 20 / 15)  # the same phase: always the high half next
     assert "n_origins" not in FEATURES  # a descriptor for calibration, not a model input
+
+
+def test_status_drift_flags_only_colours_outside_the_backtest():
+    from govperf_ml.targets.drift import find_status_drift, wilson
+
+    by_status = {"green": {"n": 200, "miss_rate": 0.1}, "amber": {"n": 100, "miss_rate": 0.4},
+                 "red": {"n": 100, "miss_rate": 0.8}}
+    rng = np.random.default_rng(0)
+    status = np.repeat(["green", "amber", "red"], [100, 60, 8])
+    missed = np.r_[rng.uniform(size=100) < 0.45, rng.uniform(size=60) < 0.4, np.zeros(8, bool)]
+    found = find_status_drift(status, missed, by_status)
+    assert [d.status for d in found] == ["green"]  # amber holds; red has too few targets to judge
+    d = found[0]
+    assert d.observed > d.backtest_hi and d.p_value < 0.001 and "green" in d.reason_en and "绿灯" in d.reason_zh
+    lo, hi = wilson(20, 200)
+    assert lo < 0.1 < hi
+    assert find_status_drift(status, np.r_[rng.uniform(size=100) < 0.1, missed[100:]], by_status) == []
+    with pytest.raises(ValueError, match="length"):
+        find_status_drift(status[:3], missed, by_status)

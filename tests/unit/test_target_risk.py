@@ -142,5 +142,5 @@ def test_little_history_shrinks_towards_the_reference_and_says_so(model, towards
     # the shrunk probability lies between the classifier's and the reference
     assert ((out["p_miss"] - raw) * (out["p_miss"] - ref) <= 1e-12).all()
     assert not np.allclose(out["p_miss"], raw)
-    full = model.assess(hist[hist.ds <= "2024-09-01"], tg)  # 69 months of its own history: no shrinking
-    assert not full["reason_en"].str.contains("shrunk").any()
+    full = model.assess(hist[hist.ds <= "2024-09-01"], tg)  # 69 months of its own history
+    assert not full["reason_en"].str.contains("Little history").any()
