@@ -25,55 +25,17 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.features.time import infer_freq, season_length
-from govperf_ml.targets.calibration import REASONS_ZH, Familiarity, ProbabilityCalibrator, shrink
+from govperf_ml.targets.calibration import Familiarity, ProbabilityCalibrator, shrink
 from govperf_ml.targets.checks import MIN_HISTORY, check_targets, observed_counts
 from govperf_ml.targets.episodes import aggregate, build_episodes
 from govperf_ml.targets.features import FEATURES, assessment_features
 from govperf_ml.targets.pace import LinearPaceRule
+from govperf_ml.targets.reasons import REASONS, shrunk_note
 
 OUTPUT_COLUMNS = [
     "target_id", ID, "as_of", "p_miss", "status", "pace_status", "current", "projected", "projected_lo",
     "projected_hi", "required_rate", "current_rate", "reason_en", "reason_zh",
 ]
-
-_REASONS = {
-    "p_empirical": ("the series' own history rarely reaches such a level in the time left",
-                    "从该指标自身历史看，剩余时间内很少能达到这一水平",
-                    "the series' history usually reaches this level in the time left",
-                    "从该指标自身历史看，剩余时间内通常能达到这一水平"),
-    "z_gap": ("the projected value falls short of the target by more than its usual spread",
-              "预测值与目标的差距超出正常波动范围",
-              "the projected value clears the target by more than its usual spread",
-              "预测值高于目标且超出正常波动范围"),
-    "gap_to_target": ("the current level is on the wrong side of the target", "当前水平未达目标",
-                      "the current level already meets the target", "当前水平已达到目标"),
-    "gap_current": ("the period so far is on the wrong side of the target", "本考核期至今的表现未达目标",
-                    "the period so far meets the target", "本考核期至今的表现已达目标"),
-    "gap_recent": ("the latest values are on the wrong side of the target", "最近几期数值未达目标",
-                   "the latest values meet the target", "最近几期数值已达目标"),
-    "pace_ratio": ("progress lags the planned straight line", "进度落后于计划进度线",
-                   "progress is on or ahead of the planned line", "进度达到或超过计划进度线"),
-    "trend": ("the recent trend runs away from the target", "近期走势背离目标", "the recent trend runs towards the target",
-              "近期走势朝向目标"),
-    "drift": ("the series usually drifts the wrong way over such a span", "该指标在此类时段通常朝不利方向变化",
-              "the series usually drifts the right way over such a span", "该指标在此类时段通常朝有利方向变化"),
-    "volatility": ("the series is volatile, so the outcome is uncertain", "该指标波动较大，结果不确定",
-                   "the series is steady", "该指标较为平稳"),
-    "elapsed": ("little time is left", "剩余时间不多", "much of the period is still ahead", "考核期剩余时间较多"),
-}
-
-
-_TOWARDS = {"pace": ("the pace rule", "计划进度线规则的未达标率"),
-            "empirical": ("the series' own empirical probability", "该指标自身历史的经验概率"),
-            "prior": ("the usual miss rate", "总体未达标率")}
-
-
-def _shrunk_note(why: str, w: float, towards: str) -> tuple[str, str]:
-    """``Little history: probability shrunk towards the pace rule (model weight 60%). ``"""
-    en, zh = _TOWARDS[towards]
-    return (f"{why[0].upper()}{why[1:]}: probability shrunk towards {en} (model weight {w:.0%}). ",
-            f"{REASONS_ZH[why]}：概率已向{zh}收缩（模型权重 {w:.0%}）。")
-
 
 _HORIZON = {"M": 6, "Q": 2, "W": 13, "D": 28, "H": 48}  # synthetic target period per frequency
 
@@ -386,7 +348,7 @@ class TargetRiskModel(BaseEstimator):
                     towards = getattr(self, "shrink_towards", "pace")
                     if towards == "auto":
                         towards = "prior" if why[i] == "unusual volatility" else "empirical"
-                    note_en, note_zh = _shrunk_note(why[i], w[i], towards)
+                    note_en, note_zh = shrunk_note(why[i], w[i], towards)
                     en, zh = note_en + en, note_zh + zh
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
@@ -416,10 +378,10 @@ class TargetRiskModel(BaseEstimator):
     def _reason(self, p: float, contrib: np.ndarray, rate: float, required: float) -> tuple[str, str]:
         toward_miss = p >= 0.5
         order = np.argsort(-contrib if toward_miss else contrib)
-        picks = [FEATURES[j] for j in order if FEATURES[j] in _REASONS and (contrib[j] > 0) == toward_miss][:2]
+        picks = [FEATURES[j] for j in order if FEATURES[j] in REASONS and (contrib[j] > 0) == toward_miss][:2]
         idx = 0 if toward_miss else 2
-        en = "; ".join(_REASONS[f][idx] for f in picks) or "the outlook is balanced"
-        zh = "；".join(_REASONS[f][idx + 1] for f in picks) or "前景大致均衡"
+        en = "; ".join(REASONS[f][idx] for f in picks) or "the outlook is balanced"
+        zh = "；".join(REASONS[f][idx + 1] for f in picks) or "前景大致均衡"
         head_en = f"{p:.0%} chance of missing the target: {en}."
         head_zh = f"未达标概率 {p:.0%}：{zh}。"
         tail_en = f" Needed per remaining period: {required:,.3g}; current rate: {rate:,.3g}."
