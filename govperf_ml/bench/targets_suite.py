@@ -202,7 +202,8 @@ def run(data, *, corpora=tuple(CORPORA), max_series: int | None = 150, seed: int
                "episodes": int(len(suite.y)), "seconds": round(time.perf_counter() - t0, 1)}
     picks = pd.DataFrame([{"held_out": c, "setting": s, "shrink_towards": ref, "shrink_strength": k}
                           for c, (s, (ref, k)) in chosen.items()])
-    top = selection.sort_values("relative_brier").groupby("held_out").head(3).sort_values(["held_out", "relative_brier"])
+    top = selection.sort_values("relative_brier").groupby("held_out").head(3)
+    top = top.sort_values(["held_out", "relative_brier"])
     notes = [f"{c}: {int((suite.corpus == c).sum())} episodes from {len(np.unique(suite.series[suite.corpus == c]))} "
              f"series (at most {max_series} per corpus, seed {seed}); miss rate {suite.y[suite.corpus == c].mean():.3f}"
              for c in corpora]
@@ -214,5 +215,6 @@ def run(data, *, corpora=tuple(CORPORA), max_series: int | None = 150, seed: int
         ("Setting chosen for each held-out corpus on the other corpora", picks),
         ("Best 3 candidates per held-out corpus: mean Brier on the other corpora, relative to the classifier alone",
          top),
-        ("Reliability, leave-one-corpus-out (10 bins): ours (chosen) | served default", reliability(suite, runs["loco"])),
+        ("Reliability, leave-one-corpus-out (10 bins): ours (chosen) | served default",
+         reliability(suite, runs["loco"])),
     ], summary, notes)

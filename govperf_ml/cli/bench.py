@@ -27,7 +27,8 @@ def bench(
     suite: Annotated[bool, typer.Option(help="targets: every corpus under --data (m4_hourly_weekly/, "
                                              "monthly_public/) and the sample city, in-corpus vs leave-one-corpus-out")
     ] = False,
-    corpora: Annotated[Optional[str], typer.Option(help="targets --suite: comma-separated corpora (default all)")] = None,
+    corpora: Annotated[Optional[str], typer.Option(
+        help="targets --suite: comma-separated corpora (default all)")] = None,
     max_series: Annotated[int, typer.Option(min=2, help="targets --suite: series per corpus (seeded draw)")] = 150,
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
@@ -40,8 +41,8 @@ def bench(
     cache: Annotated[Optional[Path], typer.Option(help="load, fuzz: MLflow store kept between runs (models "
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
-    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: data seed; targets --suite: "
-                                           "series draw")] = 0,
+    seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
+                                           "data seed; targets --suite: series draw")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,

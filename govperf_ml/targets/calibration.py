@@ -9,7 +9,8 @@ Two small pieces, each fitted on training episodes and used at prediction time:
   (how many past origins the empirical forecast rests on, the length of the window still
   to come, the series' volatility) and gives each new episode a weight in (0, 1]: 1 inside
   the range, less the further outside it is (for past origins and the window, only below
-  it: more history or a longer window is not what makes an episode unfamiliar). The risk model then shrinks its probability
+  it: more history or a longer window is not what makes an episode unfamiliar). The risk
+  model then shrinks its probability
   towards a reference (the pace rule's miss rate) by that weight and says why.
 """
 
@@ -111,7 +112,8 @@ class Familiarity:
         e = self.excess(X)
         k = self.strength if strength is None else strength
         w = 1.0 / (1.0 + k * e.sum(axis=1).to_numpy())
-        main = [str(e.columns[i]) if row.max() > 0 and k > 0 else "" for i, row in zip(e.to_numpy().argmax(axis=1), e.to_numpy())]
+        values = e.to_numpy()
+        main = [str(e.columns[i]) if row.max() > 0 and k > 0 else "" for i, row in zip(values.argmax(axis=1), values)]
         return w, main
 
 

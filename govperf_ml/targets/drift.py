@@ -50,7 +50,8 @@ class StatusDrift:
     reason_zh: str
 
 
-def find_status_drift(status, missed, by_status: Mapping, rule: StatusDriftRule = StatusDriftRule()) -> list[StatusDrift]:
+def find_status_drift(status, missed, by_status: Mapping,
+                      rule: StatusDriftRule = StatusDriftRule()) -> list[StatusDrift]:
     """Colours whose observed miss rate drifted from the backtest's (see the module doc)."""
     status, missed = np.asarray(status, dtype=object), np.asarray(missed, dtype=bool)
     if status.shape != missed.shape:
