@@ -217,6 +217,8 @@ def train_targets(
     else:
         metrics["brier"] = float("nan")
     final = make().fit(hist, tg)
+    if not episodes.empty:
+        final.backtest_calibration_ = backtest_calibration(res["p_miss"].to_numpy(float), y, final.status)
     return TrainResult(
         "targets",
         final,
@@ -225,6 +227,23 @@ def train_targets(
         gate_metric="brier",
         greater_is_better=False,
     )
+
+
+def backtest_calibration(p: np.ndarray, y: np.ndarray, status) -> dict:
+    """What the served target model says of its own calibration: ECE, the reliability
+    table (10 equal-width bins, empty ones left out) and the observed miss rate per status
+    with its count, from the backtest."""
+    from govperf_ml.evaluation.metrics import expected_calibration_error, reliability_table
+
+    table = reliability_table(p, y, n_bins=10).query("count > 0")
+    colours = np.asarray(status(p))
+    by_status = {c: {"n": int((colours == c).sum()),
+                     "miss_rate": float(y[colours == c].mean()) if (colours == c).any() else None}
+                 for c in ("green", "amber", "red")}
+    return {"n": int(len(y)), "ece": expected_calibration_error(p, y),
+            "reliability": [{"bin": int(r.bin), "p_mean": float(r.p_mean), "y_rate": float(r.y_rate),
+                             "count": int(r.count)} for r in table.itertuples()],
+            "by_status": by_status}
 
 
 # ---------------------------------------------------------------------------- feedback

@@ -11,7 +11,9 @@ from fastapi import APIRouter, Depends, HTTPException, Request, status
 from api.auth import SCORING_CORE, AnyRole, Principal, require_roles
 from api.deps import CAPABILITIES, ModelsDep, SessionDep, get_models
 from api.schemas.common import finite
-from api.schemas.models import ModelLoadFailure, ModelPublic, ModelReloadResult, ModelsPublic, ModelSwap
+from api.schemas.models import (
+    ModelLoadFailure, ModelPublic, ModelReloadResult, ModelsPublic, ModelSwap, TargetCalibration,
+)
 from api.services.forecast_accuracy import live_figures
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
@@ -28,6 +30,13 @@ def _live(session, model_version: str) -> dict:
     return {k: (v if k == "n" else _metric(v)) for k, v in live_figures(session, model_version).items()}
 
 
+def _calibration(estimator) -> TargetCalibration | None:
+    cal = getattr(estimator, "backtest_calibration_", None)
+    if not cal:
+        return None
+    return TargetCalibration(**{**cal, "ece": finite(cal.get("ece"))})
+
+
 @router.get("", response_model=ModelsPublic, summary="Loaded champion models")
 def list_models(_: AnyRole, models: ModelsDep, session: SessionDep) -> ModelsPublic:
     data = [
@@ -39,6 +48,7 @@ def list_models(_: AnyRole, models: ModelsDep, session: SessionDep) -> ModelsPub
             model_version=m.label,
             metrics={str(k): _metric(v) for k, v in (m.metrics or {}).items()},
             live=_live(session, m.label) if capability == "forecast" else None,
+            calibration=_calibration(m.estimator) if capability == "targets" else None,
         )
         for capability in CAPABILITIES
         if (m := models.get(capability)) is not None

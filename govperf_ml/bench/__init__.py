@@ -39,6 +39,8 @@ def load_m4_task(data, freq: str, *, quick_series: int | None = None):
     return freq, h, m, train, test
 
 
-from govperf_ml.bench import anomaly, feedback, forecast, hierarchy, monthly, targets  # noqa: E402
+from govperf_ml.bench import anomaly, feedback, forecast, hierarchy, monthly, targets, targets_suite  # noqa: E402
+from govperf_ml.bench.target_corpora import CORPORA  # noqa: E402
 
-__all__ = ["BenchResult", "anomaly", "feedback", "forecast", "hierarchy", "monthly", "targets"]
+__all__ = ["BenchResult", "CORPORA", "anomaly", "feedback", "forecast", "hierarchy", "monthly", "targets",
+           "targets_suite"]

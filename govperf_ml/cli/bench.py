@@ -25,11 +25,15 @@ def bench(
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
     suite: Annotated[Optional[Path], typer.Option(
-        help="anomaly: a folder holding nab/ and monthly_public/ (and optionally gutentag/; else the bundled "
-             "GutenTAG corpus): every corpus, the same detectors, leave-one-corpus-out settings")] = None,
+        help="anomaly, targets: a folder holding the corpora (anomaly: nab/, monthly_public/, optionally "
+             "gutentag/, else the bundled GutenTAG corpus; targets: m4_hourly_weekly/, monthly_public/), with the "
+             "sample city: every corpus, the same models, in-corpus vs leave-one-corpus-out")] = None,
     monthly: Annotated[Optional[Path], typer.Option(
         help="anomaly: a folder in the monthly_public layout (PBS, retail): injected monthly anomalies, "
              "served pipeline vs baselines, retail held out")] = None,
+    corpora: Annotated[Optional[str], typer.Option(
+        help="targets --suite: comma-separated corpora (default all)")] = None,
+    max_series: Annotated[int, typer.Option(min=2, help="targets --suite: series per corpus (seeded draw)")] = 150,
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
     ] = None,
@@ -42,7 +46,8 @@ def bench(
                                                        "trained once)")] = None,
     examples: Annotated[int, typer.Option(min=1, max=10_000, help="fuzz: examples per operation")] = 100,
     seed: Annotated[int, typer.Option(help="fuzz: schemathesis seed; pii: planting seed; console, scale: "
-                                           "data seed; anomaly --monthly/--suite: injection and subsampling seed")] = 0,
+                                           "data seed; anomaly --monthly/--suite: injection and subsampling seed; "
+                                           "targets --suite: series draw")] = 0,
     alerts: Annotated[int, typer.Option(min=1, max=10_000_000, help="console: alerts in the database")] = 100_000,
     series: Annotated[int, typer.Option(min=1, max=1_000_000, help="console: series they are spread over")] = 20_000,
     requests: Annotated[int, typer.Option(min=1, max=10_000, help="console: requests timed per page")] = 50,
@@ -71,6 +76,8 @@ def bench(
         return _suite(suite, seed, quick)
     if task == BenchTask.anomaly and monthly is not None:
         return _monthly(monthly, seed, quick)
+    if task == BenchTask.targets and suite is not None:
+        data = suite
     if data is None and csv is None:
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
@@ -83,13 +90,16 @@ def bench(
             res = benches.hierarchy.run(data, hierarchy=hierarchy, quick=quick)
         elif task == BenchTask.forecast:
             res = benches.forecast.run(data, freq=freq, quick=quick)
+        elif task == BenchTask.targets and suite is not None:
+            names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
+            res = benches.targets_suite.run(data, corpora=names, max_series=20 if quick else max_series, seed=seed)
         elif task == BenchTask.targets:
             res = benches.targets.run(data, freq=freq, quick=quick)
         else:
             res = benches.feedback.run(data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
     except DataContractError as err:
         fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
 
 
 def _print(res, extra: dict, float_format=lambda x: f"{x:.4f}") -> None:
@@ -182,7 +192,7 @@ def _pii(data: Optional[Path], n: int, seed: int) -> None:
         res = pii.run(data, n=n, seed=seed)
     except DataContractError as err:
         fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
 def _sizes(text: str, option: str) -> list[int]:
     """``"10k,100k,1M"`` → ``[10000, 100000, 1000000]``; ``none`` or blank → ``[]``."""
     if text.strip().lower() in ("", "none"):

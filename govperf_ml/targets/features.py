@@ -26,8 +26,14 @@ def _windows_mean(y: np.ndarray, width: int) -> np.ndarray:
     return (c[width:] - c[:-width]) / width
 
 
-def empirical_ratios(y: np.ndarray, *, base_len: int, gap: int, period_len: int, max_origins: int = 400) -> np.ndarray:
-    """Ratios mean(next period) / mean(base window) over past origins of the series."""
+def empirical_ratios(y: np.ndarray, *, base_len: int, gap: int, period_len: int, max_origins: int = 400,
+                     season: int = 1) -> np.ndarray:
+    """Ratios mean(next period) / mean(base window) over past origins of the series.
+
+    With ``season`` > 1 only origins at the same phase of the season as the current one
+    (the last value of ``y``) are kept when at least 5 of them exist: a six-month window
+    after June is not a six-month window after December.
+    """
     base = _windows_mean(y, base_len)  # base[i] = mean(y[i : i+base_len]); origin at i+base_len-1
     fut = _windows_mean(y, period_len)  # fut[j] = mean(y[j : j+period_len])
     n_orig = len(y) - base_len - gap - period_len + 1
@@ -37,8 +43,12 @@ def empirical_ratios(y: np.ndarray, *, base_len: int, gap: int, period_len: int,
     f = fut[base_len + gap : base_len + gap + n_orig]
     with np.errstate(divide="ignore", invalid="ignore"):
         r = f / b
-    r = r[np.isfinite(r)]
-    return r[-max_origins:]
+    ok = np.isfinite(r)
+    if season > 1:
+        same_phase = ok & ((len(y) - base_len - np.arange(n_orig)) % season == 0)
+        if same_phase.sum() >= 5:
+            ok = same_phase
+    return r[ok][-max_origins:]
 
 
 def assessment_features(
@@ -73,7 +83,7 @@ def assessment_features(
     level = float(np.mean(y[-m:]))
     scale = abs(level) if level != 0 else (np.mean(np.abs(y)) or 1.0)
     recent = float(np.mean(y[-min(len(y), max(1, min(period_len, 4))) :]))
-    ratios = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
+    ratios, n_origins = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
     achieved = _achieved(level * ratios, done, aggregation, period_len)
     miss = sign * (achieved - target) < 0
     centre = float(np.median(achieved))
@@ -99,18 +109,24 @@ def assessment_features(
         "projected": centre,
         "projected_lo": float(np.percentile(achieved, 10)),
         "projected_hi": float(np.percentile(achieved, 90)),
+        # not model inputs: how much the empirical forecast rests on (for calibration.py)
+        "n_origins": float(n_origins),
+        "horizon": float(gap + period_len),
     }
 
 
-def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> np.ndarray:
-    """Empirical ratios of the coming period's mean to the current level; with fewer than
-    5 past origins, a seeded random-walk guess from the recent changes."""
-    ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1))
+def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> tuple[np.ndarray, int]:
+    """Empirical ratios of the coming period's mean to the current level and how many past
+    origins they come from; with fewer than 5, a seeded random-walk guess from the recent
+    changes."""
+    # a window of whole seasons looks the same from every phase; any other from its own only
+    phase = m if (gap + max(period_len, 1)) % m else 1
+    ratios = empirical_ratios(y, base_len=m, gap=gap, period_len=max(period_len, 1), season=phase)
     if len(ratios) >= 5:
-        return ratios
+        return ratios, len(ratios)
     d = np.diff(y) / scale if len(y) > 2 else np.array([0.05])
     sd = float(np.std(d)) * np.sqrt(gap + period_len) if len(d) else 0.05
-    return 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200)
+    return 1 + np.random.default_rng(0).normal(0, max(sd, 1e-3), 200), len(ratios)
 
 
 def _achieved(fut_mean: np.ndarray, done: np.ndarray, aggregation: str, period_len: int) -> np.ndarray:

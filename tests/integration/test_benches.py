@@ -93,3 +93,40 @@ def test_monthly_bench_bad_folder_is_one_line_exit_2(tmp_path):
         folder / "aus_retail_turnover_monthly.csv.gz", index=False)
     res = CliRunner().invoke(app, ["bench", "anomaly", "--monthly", str(folder)])
     assert res.exit_code == 2 and "lacks column(s) ['ds']" in res.output
+
+
+def suite_root(tmp_path):
+    """A dataset root in the suite's layout: M4 weekly and a tiny PBS-like monthly panel."""
+    (tmp_path / "m4_hourly_weekly").mkdir()
+    m4_folder(tmp_path / "m4_hourly_weekly", n_series=10)
+    rng = np.random.default_rng(1)
+    ds = pd.date_range("2000-01-01", periods=60, freq="MS")
+    rows = [pd.DataFrame({"unique_id": f"P{i}", "ds": ds, "Concession": "C",
+                          "Scripts": 100 + 10 * np.sin(np.arange(60) * np.pi / 6) + rng.normal(0, 3 + i, 60)})
+            for i in range(10)]
+    (tmp_path / "monthly_public").mkdir()
+    pd.concat(rows).to_csv(tmp_path / "monthly_public" / "pbs_scripts_monthly.csv.gz", index=False)
+    return tmp_path
+
+
+def test_targets_suite_end_to_end_via_cli(tmp_path):
+    root = suite_root(tmp_path)
+    res = CliRunner().invoke(app, ["bench", "targets", "--suite", str(root), "--corpora",
+                                   "m4_weekly,pbs_monthly,city_kpi_monthly", "--max-series", "10"])
+    assert res.exit_code == 0, res.output
+    assert "leave-one-corpus-out" in res.output and "Reliability" in res.output
+    summary = json.loads(res.output.strip().splitlines()[-1].removeprefix("RESULT "))
+    for key in ("min_skill_loco", "max_ece_loco", "seconds", "skill_loco_pbs_monthly", "skill_in_m4_weekly"):
+        assert key in summary
+    assert 0 <= summary["max_ece_loco"] <= 1 and summary["min_skill_loco"] <= summary["skill_loco_m4_weekly"]
+
+
+def test_targets_suite_names_a_missing_or_malformed_file(tmp_path):
+    root = suite_root(tmp_path)
+    res = CliRunner().invoke(app, ["bench", "targets", "--suite", str(root), "--corpora", "retail_monthly"])
+    assert res.exit_code == 2 and "aus_retail_turnover_monthly.csv.gz" in res.output.replace("\n", "")
+    (root / "monthly_public" / "aus_retail_turnover_monthly.csv.gz").write_text("not,a\nnumber,here\n")
+    res = CliRunner().invoke(app, ["bench", "targets", "--suite", str(root), "--corpora", "retail_monthly"])
+    assert res.exit_code == 2 and "aus_retail_turnover_monthly.csv.gz" in res.output.replace("\n", "")
+    res = CliRunner().invoke(app, ["bench", "targets", "--suite", str(root), "--corpora", "nope"])
+    assert res.exit_code == 2 and "nope" in res.output

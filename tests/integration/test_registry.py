@@ -51,6 +51,9 @@ def test_round_trip_every_model(results, city, mlflow_home):
     np.testing.assert_allclose(loaded["feedback"].estimator.predict_proba(msgs["text"]),
                                results["feedback"].estimator.predict_proba(msgs["text"]))
     assert loaded["forecast"].metrics["mase"] == pytest.approx(results["forecast"].metrics["mase"])
+    cal = loaded["targets"].estimator.backtest_calibration_  # the model card's calibration travels with the model
+    assert cal["ece"] == pytest.approx(results["targets"].metrics["ece"])
+    assert sum(b["count"] for b in cal["reliability"]) == cal["n"] == sum(s["n"] for s in cal["by_status"].values())
 
 
 def test_gate_promotes_only_better(results, mlflow_home):

@@ -119,3 +119,28 @@ def test_too_little_history_takes_the_pace_rule_and_says_so(model):
     assert out["p_miss"] == pytest.approx(model.pace_.miss_rate_[out["pace_status"]])
     assert "too little history" in out["reason_en"].lower() and "历史数据太少" in out["reason_zh"]
     assert "too little history" not in model.assess(panel(n_series=1), one_target()).iloc[0]["reason_en"].lower()
+
+
+@pytest.mark.parametrize("towards, says", [("pace", "the pace rule"),
+                                           ("empirical", "the series' own empirical probability")])
+def test_little_history_shrinks_towards_the_reference_and_says_so(model, towards, says):
+    import copy
+
+    model = copy.deepcopy(model).set_params(shrink_towards=towards)  # read at prediction: no refit
+    hist = panel()
+    short = hist[(hist.unique_id == "s0") & (hist.ds >= "2024-01-01") & (hist.ds <= "2024-09-01")]  # 9 months
+    last = short["y"].iloc[-6:].mean()
+    tg = targets([last * 0.7, last * 1.4])
+    out = model.assess(short, tg)
+    assert out["reason_en"].str.startswith(f"Little history: probability shrunk towards {says}").all()
+    assert out["reason_zh"].str.startswith("历史数据较少").all()
+    X = pd.DataFrame([model._features(t, model._series_info(short)["s0"], pd.Timestamp("2024-09-01"))
+                      for t in tg.assign(start=pd.Timestamp("2024-06-30"), deadline=pd.Timestamp("2024-12-31"))
+                      .to_dict("records")])
+    raw = model.predict_features(X)
+    ref = model.reference(X, out["pace_status"].map(model.pace_.miss_rate_).to_numpy(float))
+    # the shrunk probability lies between the classifier's and the reference
+    assert ((out["p_miss"] - raw) * (out["p_miss"] - ref) <= 1e-12).all()
+    assert not np.allclose(out["p_miss"], raw)
+    full = model.assess(hist[hist.ds <= "2024-09-01"], tg)  # 69 months of its own history
+    assert not full["reason_en"].str.contains("Little history").any()
