@@ -96,10 +96,8 @@ def models_for(freq: str, h: int, m: int, *, n_jobs: int = 2) -> list:
     ]
 
 
-def run(data: Path, *, freq: str = "hourly", quick: bool = False) -> BenchResult:
-    freq, h, m, train, test = load_m4_task(data, freq, quick_series=40 if quick else None)
-    dtrain = to_dates(train, freq)
-    members = models_for(freq, h, m)
+def _fit_forecast(members: list, dtrain: pd.DataFrame, train: pd.DataFrame, freq: str, h: int):
+    """The ensemble fitted and forecast on ``dtrain``: (ensemble, forecast on M4's step index, seconds)."""
     t0 = time.perf_counter()
     ens = BacktestEnsemble(members=members, h=h, n_windows=N_WINDOWS.get(freq, 2), method="combo", keep_members=True,
                            level=(80, 95), alias="Ensemble")
@@ -108,6 +106,33 @@ def run(data: Path, *, freq: str = "hourly", quick: bool = False) -> BenchResult
     total = time.perf_counter() - t0
     last = train.groupby("unique_id")["ds"].max()
     fc["ds"] = fc["unique_id"].map(last) + fc.groupby("unique_id").cumcount() + 1  # back to M4's step index
+    return ens, fc, total
+
+
+def _on_dask(workers: int, freq: str, h: int, m: int, dtrain, train, test, one: pd.DataFrame) -> pd.DataFrame:
+    """The same ensemble trained with its per-series members on ``workers`` Dask workers
+    (the global LightGBMs on their row sample here, as ``govperf train forecast --workers``
+    does) against the single process: accuracy, seconds, largest difference in a forecast."""
+    from govperf_ml.parallel import cluster, using
+
+    with cluster(workers=workers) as client, using(client):
+        # one process a worker: statsforecast may not fork inside a Dask worker
+        _, fc, seconds = _fit_forecast(models_for(freq, h, m, n_jobs=1), dtrain, train, freq, h)
+    row = m4.evaluate_m4(fc, train, test, freq, ["Ensemble"]).reset_index().iloc[0]
+    key = ["unique_id", "ds"]
+    diff = one.merge(fc, on=key, suffixes=("", "_dask"))
+    gap = float((diff["Ensemble"] - diff["Ensemble_dask"]).abs().max()) if len(diff) else float("nan")
+    return pd.DataFrame([{"path": f"Dask, {workers} workers", "sMAPE": row["sMAPE"], "MASE": row["MASE"],
+                          "OWA": row["OWA"], "seconds": seconds, "max |forecast - one process|": gap}])
+
+
+def run(data: Path, *, freq: str = "hourly", quick: bool = False, workers: int | None = None) -> BenchResult:
+    """M4 ``freq``: our ensemble and its members against the baselines; with ``workers``
+    the ensemble is trained again on a local Dask cluster and compared with this run."""
+    freq, h, m, train, test = load_m4_task(data, freq, quick_series=40 if quick else None)
+    dtrain = to_dates(train, freq)
+    members = models_for(freq, h, m)
+    ens, fc, total = _fit_forecast(members, dtrain, train, freq, h)
     names = [m_.alias_ if hasattr(m_, "alias_") else m_.alias for m_ in members] + ["Ensemble"]
     times = {a: ens.timings_[a] + ens.forecast_timings_[a] for a in ens.timings_}
     times["Ensemble"] = total
@@ -126,11 +151,15 @@ def run(data: Path, *, freq: str = "hourly", quick: bool = False) -> BenchResult
         f"ensemble choice (rolling-origin backtest, {N_WINDOWS.get(freq, 2)} x h on the training data): {ens.choice_}",
         "member seconds include their backtests; Ensemble seconds are the whole run of all members",
     ]
-    return BenchResult(
-        [
-            (f"M4 {freq}: h={h}, m={m}, {train['unique_id'].nunique()} series", table),
-            ("backtest scores of the ensemble candidates (training data only)", bt),
-        ],
-        summary,
-        notes,
-    )
+    tables = [
+        (f"M4 {freq}: h={h}, m={m}, {train['unique_id'].nunique()} series", table),
+        ("backtest scores of the ensemble candidates (training data only)", bt),
+    ]
+    if workers:
+        one = fc[["unique_id", "ds", "Ensemble"]]
+        single = pd.DataFrame([{"path": "one process", "sMAPE": ours["sMAPE"], "MASE": ours["MASE"], "OWA": ours["OWA"],
+                                "seconds": total, "max |forecast - one process|": 0.0}])
+        dask = _on_dask(workers, freq, h, m, dtrain, train, test, one)
+        tables.append(("the ensemble trained in one process and on Dask", pd.concat([single, dask], ignore_index=True)))
+        summary["owa_dask"] = round(float(dask["OWA"].iloc[0]), 4)
+    return BenchResult(tables, summary, notes)

@@ -54,7 +54,9 @@ def bench(
     n: Annotated[int, typer.Option(min=1, max=1_000_000, help="pii: planted messages per split")] = 1000,
     sizes: Annotated[str, typer.Option(help="scale: monthly KPI panels, series (e.g. 10k,100k,1M; none)")] = "10k,100k,1M",
     daily_sizes: Annotated[str, typer.Option(help="scale: daily demand panels, series (e.g. 1k,10k,50k; none)")] = "1k,10k,50k",
-    workers: Annotated[int, typer.Option(min=1, max=256, help="scale: workers of the local Dask cluster")] = 2,
+    workers: Annotated[Optional[int], typer.Option(min=1, max=256, help=(
+        "scale: workers of the local Dask cluster (default 2); forecast: also train the ensemble on a local Dask "
+        "cluster of this many workers and compare it with one process"))] = None,
     chunk_rows: Annotated[int, typer.Option(min=1, help="scale: rows per chunk of whole series")] = 500_000,
     max_dask_series: Annotated[Optional[int], typer.Option(
         min=1, help="scale: larger panels run in one process only (time-boxed runs)")] = None,
@@ -71,7 +73,7 @@ def bench(
     if task == BenchTask.pii:
         return _pii(data, n, seed)
     if task == BenchTask.scale:
-        return _scale(sizes, daily_sizes, workers, chunk_rows, seed, max_dask_series)
+        return _scale(sizes, daily_sizes, workers or 2, chunk_rows, seed, max_dask_series)
     if task == BenchTask.anomaly and suite is not None:
         return _suite(suite, seed, quick)
     if task == BenchTask.anomaly and monthly is not None:
@@ -89,7 +91,7 @@ def bench(
         elif task == BenchTask.forecast and hierarchy:
             res = benches.hierarchy.run(data, hierarchy=hierarchy, quick=quick)
         elif task == BenchTask.forecast:
-            res = benches.forecast.run(data, freq=freq, quick=quick)
+            res = benches.forecast.run(data, freq=freq, quick=quick, workers=workers)
         elif task == BenchTask.targets and suite is not None:
             names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
             res = benches.targets_suite.run(data, corpora=names, max_series=20 if quick else max_series, seed=seed)
