@@ -242,15 +242,14 @@ def train_feedback(
     The held-out split depends only on the seed and the corpus, so successive versions are
     compared on the same messages.
 
-    ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"tfidf"``) picks the estimator when
-    none is given: ``"tfidf"`` (:class:`TfidfFeedbackClassifier`, char n-gram TF-IDF) or
-    ``"ensemble"`` (:class:`~govperf_ml.feedback.EnsembleFeedbackClassifier`: TF-IDF +
-    sentence embeddings, and dimensions that can start from a taxonomy description; the
-    embedding model is ``$GOVPERF_EMBEDDING_MODEL``, default m3e-small, non-commercial
-    licence). TF-IDF stays the default for now: on the Teddy Cup bench (4k-9k labels) the
-    ensemble is no more accurate on service areas and ~50x slower; on the bundled 487-message
-    corpus it scores 0.68 vs 0.58 held-out area macro-F1 but 0.56 vs 0.64 dimension
-    micro-F1 (see ``govperf bench feedback`` and the m3e licence before switching).
+    ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"blend"``) picks the estimator when
+    none is given: ``"blend"`` (the served default,
+    :func:`~govperf_ml.feedback.classifiers.served_default_classifier`: TF-IDF + multilingual
+    USE embeddings + the zero-shot area prior from the taxonomy's descriptions; numpy only,
+    Apache-2.0 weights), ``"tfidf"`` (:class:`TfidfFeedbackClassifier`, char n-gram TF-IDF
+    alone, ~10x faster to train) or ``"ensemble"`` (TF-IDF + ``$GOVPERF_EMBEDDING_MODEL``,
+    default m3e-small, non-commercial licence). See ``govperf bench feedback`` for each one's
+    figures on real messages.
     """
     est = _feedback_estimator(estimator, model)
     data = validate_feedback(messages, require_labels=True)
@@ -279,11 +278,13 @@ def _feedback_estimator(estimator, model: str | None):
     import os
 
     from govperf_ml.feedback import EnsembleFeedbackClassifier
+    from govperf_ml.feedback.classifiers import served_default_classifier
 
-    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "tfidf").lower()
-    if estimator is None and kind not in ("tfidf", "ensemble"):
-        raise ValueError(f"feedback model {kind!r}: use 'tfidf' or 'ensemble'")
-    return estimator or (EnsembleFeedbackClassifier() if kind == "ensemble" else TfidfFeedbackClassifier())
+    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "blend").lower()
+    makers = {"blend": served_default_classifier, "ensemble": EnsembleFeedbackClassifier, "tfidf": TfidfFeedbackClassifier}
+    if estimator is None and kind not in makers:
+        raise ValueError(f"feedback model {kind!r}: use one of {sorted(makers)}")
+    return estimator or makers[kind]()
 
 
 def _feedback_metrics(est, test: pd.DataFrame) -> dict:

@@ -62,6 +62,10 @@ class TrainingData:
         if name == "corrections":
             source = type(self).stored_corrections
             return source() if source is not None else None
+        if name == "feedback":  # the served default's corpus: bundled + generated messages
+            from govperf_ml.sample_city import load_training_corpus
+
+            return load_training_corpus()
         if name == "labels":
             return self.city.anomalies if self._files["series"] is None else None
         if name == "indicators" and self._files["series"] is not None:

