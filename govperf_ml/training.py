@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
+from govperf_ml.feedback.mixing import MixRule, training_mix
 from govperf_ml.evaluation.metrics import coverage, mase_scale, prf, series_mae, smape
 from govperf_ml.forecasting.backtest import rolling_backtest
 from govperf_ml.forecasting.exog import exog_columns
@@ -232,6 +233,8 @@ def train_feedback(
     messages: pd.DataFrame,
     *,
     corrections: pd.DataFrame | None = None,
+    shipped: pd.DataFrame | None = None,
+    rule: MixRule | None = None,
     test_size: float = 0.2,
     seed: int = 0,
     estimator=None,
@@ -241,6 +244,12 @@ def train_feedback(
 
     The held-out split depends only on the seed and the corpus, so successive versions are
     compared on the same messages.
+
+    ``shipped`` (the bundled + generated text, :func:`~govperf_ml.sample_city.load_training_corpus`)
+    is mixed in when ``messages`` are a department's own records; without it ``messages``
+    are the base text. Department records and corrections weigh more than the shipped
+    text, which is left out once every area has enough department labels
+    (:func:`~govperf_ml.feedback.mixing.training_mix`, ``rule``: its weights).
 
     ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"blend"``) picks the estimator when
     none is given: ``"blend"`` (the served default,
@@ -254,18 +263,23 @@ def train_feedback(
     est = _feedback_estimator(estimator, model)
     data = validate_feedback(messages, require_labels=True)
     train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
-    if corrections is not None and len(corrections):
-        corr = validate_feedback(corrections, require_labels=True)
-        train = pd.concat([train[~train["message_id"].isin(corr["message_id"])], corr], ignore_index=True)
-    est.fit(train)
-    metrics = {**_feedback_metrics(est, test), "n_train": float(len(train)), "n_test": float(len(test))}
+    rule = rule or MixRule()
+    if shipped is None:
+        train, weights = training_mix(train, None, corrections, rule=rule)
+    else:
+        train, weights = training_mix(shipped, train, corrections, rule=rule)
+    est.fit(train) if weights is None else est.fit(train, sample_weight=weights)
+    metrics = {**_feedback_metrics(est, test), "n_train": float(len(train)), "n_test": float(len(test)),
+               "n_upweighted": float(0 if weights is None else (weights > 1).sum())}
     return TrainResult(
         "feedback",
         est,
         {**{k: v for k, v in est.get_params(deep=False).items() if k not in ("embedder", "taxonomy")},
          "estimator": type(est).__name__, "embedding_model": getattr(getattr(est, "embedder_", None), "name_", "none"),
          "test_size": test_size, "seed": seed,
-         "n_corrections": int(len(corrections)) if corrections is not None else 0},
+         "n_corrections": int(len(corrections)) if corrections is not None else 0,
+         "shipped_text_in": weights is not None, "own_weight": rule.own_weight,
+         "correction_weight": rule.correction_weight, "enough_per_area": rule.enough_per_area},
         metrics,
         gate_metric="holdout_macro_f1",
         greater_is_better=True,

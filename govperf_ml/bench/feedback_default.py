@@ -8,9 +8,12 @@
   English evaluation file ``govperf_ml/data/feedback_eval_en.csv`` (kept out of training).
 * **Active learning**: a new department's messages (the selection half) arrive at the
   served default; each round handlers correct the lowest-confidence messages of the review
-  queue, the model is retrained on our corpus plus the corrections (what ``govperf train
-  feedback`` does with stored corrections) and scored on the report half, next to a model
-  trained on the whole half with labels.
+  queue, the model is retrained on our corpus plus the corrections, weighted (what ``govperf
+  train feedback`` does with stored corrections, :mod:`govperf_ml.feedback.mixing`) and
+  scored on the report half, next to a model trained on the whole half with labels.
+* **A department's records**: ``govperf train feedback --feedback`` on the selection half's
+  labels (10, 30, 100 per area, all), scored on the report half
+  (:mod:`govperf_ml.bench.feedback_mix`, which also chose the weights).
 """
 
 from __future__ import annotations
@@ -25,7 +28,9 @@ from sklearn.model_selection import train_test_split
 
 from govperf_ml.contracts import DataContractError
 from govperf_ml.feedback.area_prior import AreaPrior
+from govperf_ml.bench.feedback_mix import correction_curve, department_rows, fit_mix
 from govperf_ml.feedback.classifiers import served_default_classifier
+from govperf_ml.feedback.mixing import MixRule
 from govperf_ml.feedback.taxonomy import load_taxonomy
 from govperf_ml.feedback.tfidf import TfidfFeedbackClassifier
 
@@ -100,19 +105,12 @@ def default_rows(corpus: pd.DataFrame, bundled: pd.DataFrame, sel: pd.DataFrame,
     return pd.DataFrame(rows), pd.DataFrame(grid)
 
 
-def active_learning(corpus: pd.DataFrame, sel: pd.DataFrame, rep: pd.DataFrame, *, steps=CURVE) -> pd.DataFrame:
-    """Macro-F1 on the report half after n handler corrections from the review queue."""
-    rows, corrected = [], pd.DataFrame(columns=["message_id", "text", "area"])
-    model = served_default_classifier().fit(corpus)
-    for n in [s for s in steps if s <= len(sel)]:
-        todo = n - len(corrected)
-        if todo > 0:
-            queue = sel[~sel["message_id"].isin(corrected["message_id"])]
-            conf = model.predict_proba(queue["text"].tolist()).max(axis=1)
-            corrected = pd.concat([corrected, queue.iloc[np.argsort(conf)[:todo]]], ignore_index=True)
-            model = served_default_classifier().fit(pd.concat([corpus, corrected], ignore_index=True))
-        rows.append({"corrections": n, **_scores(model.predict_proba(rep["text"].tolist()), model.classes_, rep["area"])})
-    full = served_default_classifier().fit(pd.concat([corpus, sel], ignore_index=True))
+def active_learning(corpus: pd.DataFrame, sel: pd.DataFrame, rep: pd.DataFrame, *, steps=CURVE,
+                    rule: MixRule = MixRule()) -> pd.DataFrame:
+    """Macro-F1 on the report half after n handler corrections from the review queue, each
+    retrain weighting them as ``govperf train feedback`` does (``rule``)."""
+    rows = correction_curve(corpus, sel, rep, rule, [s for s in steps if s <= len(sel)])
+    full = fit_mix(corpus, None, sel, rule=rule)
     rows.append({"corrections": f"all {len(sel)} (fully trained)",
                  **_scores(full.predict_proba(rep["text"].tolist()), full.classes_, rep["area"])})
     own = TfidfFeedbackClassifier().fit(sel)  # reference: the department's labels alone, no corpus
@@ -141,10 +139,15 @@ def run(titles: pd.DataFrame, *, quick: bool = False) -> tuple[list, dict]:
     corpus = load_training_corpus()
     table, grid = default_rows(corpus, load_feedback_corpus(), sel, rep, en)
     curve = active_learning(corpus, sel, rep, steps=CURVE[:3] if quick else CURVE)
+    dept = department_rows(corpus, sel, rep, sizes=(10, None) if quick else (10, 30, 100, None))
     best = table.iloc[-1]
+    own = dept[dept["department_labels"].str.startswith("all") & dept["idea"].str.startswith("default path")].iloc[0]
     summary = {"default_teddy_f1": round(best["teddy_report_f1"], 4), "default_review_share": round(best["review_share"], 4),
-               "default_english_f1": round(best["english_f1"], 4), "corrections_to_within_0.02": corrections_to_reach(curve)}
+               "default_english_f1": round(best["english_f1"], 4), "corrections_to_within_0.02": corrections_to_reach(curve),
+               "department_csv_f1": round(own["macro_f1"], 4)}
     tables = [("Served default, no Teddy training (Teddy titles: selection half chose the weights; report half held out)", table),
               ("Blend weights on the selection half (the served default's were chosen here)", grid),
-              ("Active learning: handler corrections from the review queue -> macro-F1 on the report half", curve)]
+              ("Active learning: handler corrections from the review queue (weighted, see MixRule) -> macro-F1 on the report half",
+               curve),
+              ("A department's own labelled records (from the selection half) -> macro-F1 on the report half", dept)]
     return tables, summary

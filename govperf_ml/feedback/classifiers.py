@@ -27,7 +27,7 @@ from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataCon
 from govperf_ml.feedback.area_prior import AreaPrior, described
 from govperf_ml.feedback.dimensions import DimensionTagger
 from govperf_ml.feedback.embedder import Embedder
-from govperf_ml.feedback.tfidf import classification_frame, prepare_text
+from govperf_ml.feedback.tfidf import checked_weights, classification_frame, prepare_text
 
 _EPS = 1e-6
 
@@ -113,11 +113,11 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         self.prior_temperature = prior_temperature
 
     # -- members ---------------------------------------------------------------
-    def _fit_members(self, texts, E, y, cv):
+    def _fit_members(self, texts, E, y, cv, w=None):
         vec, svm = _tfidf_svm(self.ngram_range, self.C_svm, self.max_features, cv)
         X = vec.fit_transform(texts)
-        svm.fit(X, y)
-        lr = LogisticRegression(C=self.C_emb, max_iter=500, tol=1e-3).fit(E, y)
+        svm.fit(X, y, sample_weight=w)
+        lr = LogisticRegression(C=self.C_emb, max_iter=500, tol=1e-3).fit(E, y, sample_weight=w)
         return vec, svm, lr
 
     @staticmethod
@@ -129,8 +129,11 @@ class EnsembleFeedbackClassifier(BaseEstimator):
     def _stack_features(P1, P2):
         return np.hstack([np.log(np.clip(P1, _EPS, 1)), np.log(np.clip(P2, _EPS, 1))])
 
-    def fit(self, df: pd.DataFrame, y=None):
+    def fit(self, df: pd.DataFrame, y=None, sample_weight=None):
+        """Fit on labelled messages; ``sample_weight`` (one per row, > 0) weighs them in the
+        area members (e.g. a department's own records over the bundled corpus)."""
         data = validate_feedback(df, require_labels=True)
+        w = checked_weights(sample_weight, len(data))
         texts = [prepare_text(t) for t in data[TEXT]]
         areas = data[AREA].astype(str).to_numpy()
         counts = pd.Series(areas).value_counts()
@@ -153,12 +156,14 @@ class EnsembleFeedbackClassifier(BaseEstimator):
             skf = StratifiedKFold(n_splits=k, shuffle=True, random_state=self.random_state)
             for tr, te in skf.split(texts, areas):
                 sub = pd.Series(areas[tr]).value_counts()
-                m = self._fit_members([texts[i] for i in tr], E[tr], areas[tr], int(max(2, min(inner, sub.min()))))
+                m = self._fit_members([texts[i] for i in tr], E[tr], areas[tr], int(max(2, min(inner, sub.min()))),
+                                      None if w is None else w[tr])
                 p1, p2 = self._member_proba(m, [texts[i] for i in te], E[te])
                 oof1[te] = p1
                 oof2[te] = p2
-            self.stacker_ = LogisticRegression(C=self.C_stack, max_iter=3000).fit(self._stack_features(oof1, oof2), areas)
-        self.members_ = self._fit_members(texts, E, areas, inner)
+            self.stacker_ = LogisticRegression(C=self.C_stack, max_iter=3000).fit(
+                self._stack_features(oof1, oof2), areas, sample_weight=w)
+        self.members_ = self._fit_members(texts, E, areas, inner, w)
         self.prior_ = None
         if self.prior_weight > 0 and described(self.classes_, self.taxonomy):
             self.prior_ = AreaPrior(taxonomy=self.taxonomy, temperature=self.prior_temperature).fit(
