@@ -177,7 +177,7 @@ def train(
     Files: --series (unique_id,ds,y), --indicators (metadata), --labels (unique_id,ds of
     known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
     dimensions: a department's own labelled messages, weighted above the bundled and generated
-    messages, which are left out once every area has 100 of them), --corrections (handlers'
+    messages, which are left out once every area has 150 of them), --corrections (handlers'
     corrected labels, weighted likewise; without it, the corrections stored by the service in
     GOVPERF_DATABASE_URL are used).
 
