@@ -140,6 +140,12 @@ def run(titles: pd.DataFrame, *, quick: bool = False) -> tuple[list, dict]:
     table, grid = default_rows(corpus, load_feedback_corpus(), sel, rep, en)
     curve = active_learning(corpus, sel, rep, steps=CURVE[:3] if quick else CURVE)
     dept = department_rows(corpus, sel, rep, sizes=(10, None) if quick else (10, 30, 100, None))
+    if not quick:  # how MixRule's weights were chosen (selection half only)
+        from govperf_ml.bench.feedback_mix import correction_weight_grid, own_weight_grid
+
+        selection = [("Mix weights, selection half: a department's records (n per area) at each weight, or alone",
+                      own_weight_grid(corpus, sel)),
+                     ("Mix weights, selection half: review-queue corrections at each weight", correction_weight_grid(corpus, sel))]
     best = table.iloc[-1]
     own = dept[dept["department_labels"].str.startswith("all") & dept["idea"].str.startswith("default path")].iloc[0]
     summary = {"default_teddy_f1": round(best["teddy_report_f1"], 4), "default_review_share": round(best["review_share"], 4),
@@ -150,4 +156,6 @@ def run(titles: pd.DataFrame, *, quick: bool = False) -> tuple[list, dict]:
               ("Active learning: handler corrections from the review queue (weighted, see MixRule) -> macro-F1 on the report half",
                curve),
               ("A department's own labelled records (from the selection half) -> macro-F1 on the report half", dept)]
+    if not quick:
+        tables += selection
     return tables, summary

@@ -109,3 +109,24 @@ def test_cli_mixes_the_shipped_corpus_only_with_a_feedback_file(tmp_path):
     _frame("o", ["transport"], 2).to_csv(path, index=False)
     shipped = TrainingData(feedback=path).shipped_feedback()
     assert len(shipped) > 3000 and set(shipped["lang"]) == {"zh", "en"}
+
+
+def test_bench_mix_helpers_on_a_small_corpus(monkeypatch):
+    from govperf_ml.bench import feedback_mix
+    from govperf_ml.feedback import EnsembleFeedbackClassifier
+    from govperf_ml.sample_city.feedback_gen import generate_feedback
+    from tests.unit.feedback.test_feedback_default import BagOfChars
+
+    monkeypatch.setattr(feedback_mix, "served_default_classifier",
+                        lambda: EnsembleFeedbackClassifier(embedder=BagOfChars(), prior_weight=0.2))
+    shipped = generate_feedback(n_zh=35, n_en=14, seed=3)
+    dept = generate_feedback(n_zh=70, n_en=0, seed=4).assign(message_id=lambda d: "d" + d["message_id"])
+    sel, rep = dept.iloc[::2].reset_index(drop=True), dept.iloc[1::2].reset_index(drop=True)
+    model = feedback_mix.fit_mix(shipped, rule=MixRule())
+    queue = feedback_mix.review_queue(model, sel, sel.iloc[:0], 5)
+    conf = model.predict_proba(sel["text"].tolist()).max(axis=1)
+    assert sorted(queue["message_id"]) == sorted(sel["message_id"].to_numpy()[np.argsort(conf)[:5]])
+    curve = feedback_mix.correction_curve(shipped, sel, rep, MixRule(), [0, 5, 10])
+    assert [r["corrections"] for r in curve] == [0, 5, 10] and all(0 <= r["macro_f1"] <= 1 for r in curve)
+    rows = feedback_mix.department_rows(shipped, sel, rep, sizes=(2, None))
+    assert len(rows) == 6 and rows["department_labels"].iloc[-1] == f"all {len(sel)}"
