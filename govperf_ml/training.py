@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
-from govperf_ml.feedback.mixing import MixRule, training_mix
+from govperf_ml.feedback.mixing import MixRule, keeping_shipped, training_mix
 from govperf_ml.evaluation.metrics import coverage, mase_scale, prf, series_mae, smape
 from govperf_ml.forecasting.backtest import rolling_backtest
 from govperf_ml.forecasting.exog import exog_columns
@@ -248,8 +248,9 @@ def train_feedback(
     ``shipped`` (the bundled + generated text, :func:`~govperf_ml.sample_city.load_training_corpus`)
     is mixed in when ``messages`` are a department's own records; without it ``messages``
     are the base text. Department records and corrections weigh more than the shipped
-    text, which is left out once every area has enough department labels
-    (:func:`~govperf_ml.feedback.mixing.training_mix`, ``rule``: its weights).
+    text, which is left out once every area has enough department labels (only with
+    ``shipped``: the held-out set is then the department's;
+    :func:`~govperf_ml.feedback.mixing.training_mix`, ``rule``: its weights).
 
     ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"blend"``) picks the estimator when
     none is given: ``"blend"`` (the served default,
@@ -264,8 +265,8 @@ def train_feedback(
     data = validate_feedback(messages, require_labels=True)
     train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
     rule = rule or MixRule()
-    if shipped is None:
-        train, weights = training_mix(train, None, corrections, rule=rule)
+    if shipped is None:  # messages are the shipped text and the held-out set: never left out
+        train, weights = training_mix(train, None, corrections, rule=keeping_shipped(rule))
     else:
         train, weights = training_mix(shipped, train, corrections, rule=rule)
     est.fit(train) if weights is None else est.fit(train, sample_weight=weights)

@@ -30,7 +30,7 @@ from govperf_ml.contracts import DataContractError
 from govperf_ml.feedback.area_prior import AreaPrior
 from govperf_ml.bench.feedback_mix import correction_curve, department_rows, fit_mix
 from govperf_ml.feedback.classifiers import served_default_classifier
-from govperf_ml.feedback.mixing import MixRule
+from govperf_ml.feedback.mixing import MixRule, keeping_shipped
 from govperf_ml.feedback.taxonomy import load_taxonomy
 from govperf_ml.feedback.tfidf import TfidfFeedbackClassifier
 
@@ -108,7 +108,9 @@ def default_rows(corpus: pd.DataFrame, bundled: pd.DataFrame, sel: pd.DataFrame,
 def active_learning(corpus: pd.DataFrame, sel: pd.DataFrame, rep: pd.DataFrame, *, steps=CURVE,
                     rule: MixRule = MixRule()) -> pd.DataFrame:
     """Macro-F1 on the report half after n handler corrections from the review queue, each
-    retrain weighting them as ``govperf train feedback`` does (``rule``)."""
+    retrain weighting them as ``govperf train feedback`` does (``rule``; the shipped text is
+    kept: its held-out part is the gate's)."""
+    rule = keeping_shipped(rule)
     rows = correction_curve(corpus, sel, rep, rule, [s for s in steps if s <= len(sel)])
     full = fit_mix(corpus, None, sel, rule=rule)
     rows.append({"corrections": f"all {len(sel)} (fully trained)",

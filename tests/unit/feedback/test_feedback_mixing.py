@@ -130,3 +130,12 @@ def test_bench_mix_helpers_on_a_small_corpus(monkeypatch):
     assert [r["corrections"] for r in curve] == [0, 5] and all(0 <= r["macro_f1"] <= 1 for r in curve)
     rows = feedback_mix.department_rows(shipped, sel, rep, sizes=(None,))
     assert len(rows) == 3 and set(rows["department_labels"]) == {f"all {len(sel)}"}
+
+
+def test_without_a_department_file_the_shipped_text_is_kept_however_many_corrections():
+    from govperf_ml import training
+
+    messages = _frame("s", ["transport", "health"], 10)  # the shipped text: its held-out 20 % is the gate's
+    corr = _frame("c", ["transport", "health"], 5, word="y")  # more than RULE.enough_per_area
+    res = training.train_feedback(messages, corrections=corr, estimator=TfidfFeedbackClassifier(), rule=RULE)
+    assert res.params["shipped_text_in"] and res.metrics["n_train"] == 16 + 10 and res.metrics["n_upweighted"] == 10
