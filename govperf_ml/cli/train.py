@@ -178,8 +178,9 @@ def train(
     known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
     dimensions: a department's own labelled messages, weighted above the bundled and generated
     messages, which are left out once every area has 150 of them), --corrections (handlers'
-    corrected labels, weighted likewise; without it, the corrections stored by the service in
-    GOVPERF_DATABASE_URL are used).
+    corrected labels, weighted likewise but never replacing the shipped messages without
+    --feedback; without it, the corrections stored by the service in GOVPERF_DATABASE_URL
+    are used).
 
     --workers N / --dask ADDRESS: the forecaster's statistical members (local, per series:
     their backtests and forecasts, most of the time on daily demand) run on Dask workers in

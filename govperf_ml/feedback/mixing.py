@@ -29,7 +29,8 @@ class MixRule:
     own_weight : a department's labelled records (``govperf train feedback --feedback``).
     correction_weight : handlers' corrections from the review queue.
     enough_per_area : with at least this many department labels (records and corrections)
-        in every area, the shipped text is left out and every label weighs the same.
+        in every area, the shipped text is left out and every label weighs the same
+        (``train_feedback`` applies it only with a department's file: see :func:`keeping_shipped`).
 
     Chosen on the selection half of the Teddy Cup titles (served-default macro-F1 on its
     second part, a department's records drawn from its first; weights 1 / 3 / 10 / 30, and
