@@ -20,6 +20,7 @@ from sklearn.model_selection import train_test_split
 from govperf_ml.anomaly import AnomalyPipeline
 from govperf_ml.contracts import AREA, DEADLINE, DS, ID, Y, validate_feedback, validate_series, validate_targets
 from govperf_ml.feedback import TfidfFeedbackClassifier
+from govperf_ml.feedback.mixing import MixRule, keeping_shipped, training_mix
 from govperf_ml.evaluation.metrics import coverage, mase_scale, prf, series_mae, smape
 from govperf_ml.forecasting.backtest import rolling_backtest
 from govperf_ml.forecasting.exog import exog_columns
@@ -251,6 +252,8 @@ def train_feedback(
     messages: pd.DataFrame,
     *,
     corrections: pd.DataFrame | None = None,
+    shipped: pd.DataFrame | None = None,
+    rule: MixRule | None = None,
     test_size: float = 0.2,
     seed: int = 0,
     estimator=None,
@@ -261,31 +264,42 @@ def train_feedback(
     The held-out split depends only on the seed and the corpus, so successive versions are
     compared on the same messages.
 
-    ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"tfidf"``) picks the estimator when
-    none is given: ``"tfidf"`` (:class:`TfidfFeedbackClassifier`, char n-gram TF-IDF) or
-    ``"ensemble"`` (:class:`~govperf_ml.feedback.EnsembleFeedbackClassifier`: TF-IDF +
-    sentence embeddings, and dimensions that can start from a taxonomy description; the
-    embedding model is ``$GOVPERF_EMBEDDING_MODEL``, default m3e-small, non-commercial
-    licence). TF-IDF stays the default for now: on the Teddy Cup bench (4k-9k labels) the
-    ensemble is no more accurate on service areas and ~50x slower; on the bundled 487-message
-    corpus it scores 0.68 vs 0.58 held-out area macro-F1 but 0.56 vs 0.64 dimension
-    micro-F1 (see ``govperf bench feedback`` and the m3e licence before switching).
+    ``shipped`` (the bundled + generated text, :func:`~govperf_ml.sample_city.load_training_corpus`)
+    is mixed in when ``messages`` are a department's own records; without it ``messages``
+    are the base text. Department records and corrections weigh more than the shipped
+    text, which is left out once every area has enough department labels (only with
+    ``shipped``: the held-out set is then the department's;
+    :func:`~govperf_ml.feedback.mixing.training_mix`, ``rule``: its weights).
+
+    ``model`` (default ``$GOVPERF_FEEDBACK_MODEL`` or ``"blend"``) picks the estimator when
+    none is given: ``"blend"`` (the served default,
+    :func:`~govperf_ml.feedback.classifiers.served_default_classifier`: TF-IDF + multilingual
+    USE embeddings + the zero-shot area prior from the taxonomy's descriptions; numpy only,
+    Apache-2.0 weights), ``"tfidf"`` (:class:`TfidfFeedbackClassifier`, char n-gram TF-IDF
+    alone, ~10x faster to train) or ``"ensemble"`` (TF-IDF + ``$GOVPERF_EMBEDDING_MODEL``,
+    default m3e-small, non-commercial licence). See ``govperf bench feedback`` for each one's
+    figures on real messages.
     """
     est = _feedback_estimator(estimator, model)
     data = validate_feedback(messages, require_labels=True)
     train, test = train_test_split(data, test_size=test_size, random_state=seed, stratify=data[AREA])
-    if corrections is not None and len(corrections):
-        corr = validate_feedback(corrections, require_labels=True)
-        train = pd.concat([train[~train["message_id"].isin(corr["message_id"])], corr], ignore_index=True)
-    est.fit(train)
-    metrics = {**_feedback_metrics(est, test), "n_train": float(len(train)), "n_test": float(len(test))}
+    rule = rule or MixRule()
+    if shipped is None:  # messages are the shipped text and the held-out set: never left out
+        train, weights = training_mix(train, None, corrections, rule=keeping_shipped(rule))
+    else:
+        train, weights = training_mix(shipped, train, corrections, rule=rule)
+    est.fit(train) if weights is None else est.fit(train, sample_weight=weights)
+    metrics = {**_feedback_metrics(est, test), "n_train": float(len(train)), "n_test": float(len(test)),
+               "n_upweighted": float(0 if weights is None else (weights > 1).sum())}
     return TrainResult(
         "feedback",
         est,
         {**{k: v for k, v in est.get_params(deep=False).items() if k not in ("embedder", "taxonomy")},
          "estimator": type(est).__name__, "embedding_model": getattr(getattr(est, "embedder_", None), "name_", "none"),
          "test_size": test_size, "seed": seed,
-         "n_corrections": int(len(corrections)) if corrections is not None else 0},
+         "n_corrections": int(len(corrections)) if corrections is not None else 0,
+         "shipped_text_in": weights is not None, "own_weight": rule.own_weight,
+         "correction_weight": rule.correction_weight, "enough_per_area": rule.enough_per_area},
         metrics,
         gate_metric="holdout_macro_f1",
         greater_is_better=True,
@@ -298,11 +312,13 @@ def _feedback_estimator(estimator, model: str | None):
     import os
 
     from govperf_ml.feedback import EnsembleFeedbackClassifier
+    from govperf_ml.feedback.classifiers import served_default_classifier
 
-    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "tfidf").lower()
-    if estimator is None and kind not in ("tfidf", "ensemble"):
-        raise ValueError(f"feedback model {kind!r}: use 'tfidf' or 'ensemble'")
-    return estimator or (EnsembleFeedbackClassifier() if kind == "ensemble" else TfidfFeedbackClassifier())
+    kind = (model or os.environ.get("GOVPERF_FEEDBACK_MODEL") or "blend").lower()
+    makers = {"blend": served_default_classifier, "ensemble": EnsembleFeedbackClassifier, "tfidf": TfidfFeedbackClassifier}
+    if estimator is None and kind not in makers:
+        raise ValueError(f"feedback model {kind!r}: use one of {sorted(makers)}")
+    return estimator or makers[kind]()
 
 
 def _feedback_metrics(est, test: pd.DataFrame) -> dict:

@@ -230,6 +230,12 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
     tables = [("Service-area classification, stratified 5-fold CV (seed 0)", table),
               (f"Speed on this machine ({N_THREADS} torch threads; batch 64; single-message latency)", speed_table)]
     notes = ["embedding licences: " + "; ".join(f"{m}: {model_licence(m)}" for m in KNOWN_MODELS)]
+    if csv is None:  # the served default on the titles without training on them; active-learning curve
+        from govperf_ml.bench import feedback_default
+
+        more, figures = feedback_default.run(tasks["titles"], quick=quick)
+        tables += more
+        summary.update(figures)
     if csv is None and DIMENSION_LABELS.exists():
         dims = dimension_eval(data)
         tables.append(("Service dimensions on our labelled real messages (附件4, govperf_ml/data/feedback_dimension_labels.csv)", dims))

@@ -62,11 +62,24 @@ class TrainingData:
         if name == "corrections":
             source = type(self).stored_corrections
             return source() if source is not None else None
+        if name == "feedback":  # the served default's corpus: bundled + generated messages
+            from govperf_ml.sample_city import load_training_corpus
+
+            return load_training_corpus()
         if name == "labels":
             return self.city.anomalies if self._files["series"] is None else None
         if name == "indicators" and self._files["series"] is not None:
             return None
         return getattr(self.city, name)
+
+    def shipped_feedback(self) -> pd.DataFrame | None:
+        """The bundled + generated messages mixed in with a department's --feedback file
+        (None without one: the sample city's feedback is that text already)."""
+        if self._files["feedback"] is None:
+            return None
+        from govperf_ml.sample_city import load_training_corpus
+
+        return load_training_corpus()
 
     def directions(self) -> dict | None:
         meta = self.get("indicators")
@@ -84,7 +97,7 @@ def train_one(cap: str, data: TrainingData):
         return training.train_forecast(data.get("demand"), exog=data.exog)
     if cap == "targets":
         return training.train_targets(data.get("series"), data.get("targets"))
-    return training.train_feedback(data.get("feedback"), corrections=data.get("corrections"))
+    return training.train_feedback(data.get("feedback"), corrections=data.get("corrections"), shipped=data.shipped_feedback())
 
 
 def _register(cap: str, data: TrainingData, uri: str | None):
@@ -163,8 +176,11 @@ def train(
 
     Files: --series (unique_id,ds,y), --indicators (metadata), --labels (unique_id,ds of
     known anomalies), --demand (unique_id,ds,y), --targets, --feedback (text,area,
-    dimensions), --corrections (handlers' corrected labels; without it, the corrections
-    stored by the service in GOVPERF_DATABASE_URL are used).
+    dimensions: a department's own labelled messages, weighted above the bundled and generated
+    messages, which are left out once every area has 150 of them), --corrections (handlers'
+    corrected labels, weighted likewise but never replacing the shipped messages without
+    --feedback; without it, the corrections stored by the service in GOVPERF_DATABASE_URL
+    are used).
 
     --workers N / --dask ADDRESS: the forecaster's statistical members (local, per series:
     their backtests and forecasts, most of the time on daily demand) run on Dask workers in

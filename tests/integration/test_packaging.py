@@ -31,7 +31,7 @@ CHECK = textwrap.dedent(
     from govperf_ml.sample_city import load_feedback_corpus
 
     taxonomy = load_taxonomy()
-    model = training.train_feedback(load_feedback_corpus()).estimator
+    model = training.train_feedback(load_feedback_corpus().groupby("area").head(20)).estimator  # the data travels; not accuracy
     out = model.classify(pd.DataFrame({"message_id": ["m1"], "text": ["公交车晚点一个多月了，司机态度很差"]}))
     assert set(out.loc[0, "dimension_probabilities"]) <= set(taxonomy.dimensions), out.loc[0]
     assert out.loc[0, "dimension_probabilities"], "the dimension tagger found no taxonomy"

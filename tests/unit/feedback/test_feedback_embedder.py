@@ -32,6 +32,15 @@ def test_pickle_drops_the_model_and_reloads_lazily(embedder):
     assert getattr(clone, "_encoder", None) is None
     np.testing.assert_allclose(clone.encode(["a pothole on main street"]), embedder.encode(["a pothole on main street"]), atol=1e-5)
 
+    assert clone._encoder is embedder._encoder  # one loaded model per process, shared
+
+
+def test_loaded_model_is_shared_only_between_equal_settings(embedder, minilm_path):
+    same = Embedder(model=minilm_path, num_threads=1, max_seq_length=64, cache_dir=False)
+    assert same._load() is embedder._load()
+    other = Embedder(model=minilm_path, num_threads=1, max_seq_length=32, cache_dir=False)
+    assert other._load() is not embedder._load() and other._load().max_seq_length == 32
+
 
 def test_pii_is_masked_before_the_model_sees_it(embedder, monkeypatch):
     seen = []
