@@ -82,6 +82,7 @@ UtcDateTime = Annotated[
 ]
 
 
+NAME_PATTERN = r"^[^|\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]+$"
 #: an org unit or indicator name: no ``|`` (it joins the two into the series id), no
 #: control or text-direction characters
 Name = Annotated[
@@ -90,7 +91,7 @@ Name = Annotated[
         min_length=1,
         max_length=200,
         description="No `|`, control or text-direction characters",
-        json_schema_extra={"pattern": r"^[^|\x00-\x1f\x7f\u202a-\u202e\u2066-\u2069]+$"},
+        json_schema_extra={"pattern": NAME_PATTERN},
     ),
     AfterValidator(_clean_name),
 ]

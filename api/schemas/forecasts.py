@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import Field, field_validator, model_validator
 
-from api.schemas.common import MAX_POINTS, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint, UtcDateTime
+from api.schemas.common import MAX_POINTS, NAME_PATTERN, FiniteFloat, Id, Moment, Name, Public, Schema, SeriesPoint, UtcDateTime
 
 ExogValues = Annotated[dict[Annotated[str, Field(min_length=1, max_length=100)], FiniteFloat | None],
                        Field(max_length=50)]
@@ -126,7 +126,10 @@ class ParentLink(Schema):
 
 class SeriesKeys(Schema):
     unique_id: Id
-    keys: dict[Name, KeyValue] = Field(max_length=10, description='e.g. {"Concession": "General", "ATC1": "A"}')
+    keys: dict[Name, KeyValue] = Field(
+        max_length=10, description='e.g. {"Concession": "General", "ATC1": "A"}',
+        # the key columns' rule, in the schema too (pydantic leaves dict keys out of it)
+        json_schema_extra={"propertyNames": {"minLength": 1, "maxLength": 200, "pattern": NAME_PATTERN}})
 
 
 class HierarchySpec(Schema):
