@@ -18,11 +18,12 @@ import numpy as np
 import pandas as pd
 
 from govperf_ml.contracts import DS, ID, Y, DataContractError
+from govperf_ml.evaluation.m4 import M4_FREQS
 
-# corpus name -> (horizon h, season m)
+# corpus name -> (horizon h, season m); M4's as in its evaluation
 CORPORA = {
-    "m4_hourly": (48, 24),
-    "m4_weekly": (13, 1),
+    "m4_hourly": M4_FREQS["hourly"],
+    "m4_weekly": M4_FREQS["weekly"],
     "pbs_monthly": (6, 12),
     "retail_monthly": (6, 12),
     "city_kpi_monthly": (6, 12),

@@ -84,21 +84,27 @@ def bench(
         fail("--data PATH (or, for feedback, --csv FILE) is required")
     if data is not None and not data.exists():
         fail(f"--data {data} does not exist")
+    if task == BenchTask.anomaly:
+        _timed(benches.anomaly.run, data, results=results or Path("bench-results/anomaly"), quick=quick)
+    elif task == BenchTask.forecast and hierarchy:
+        _timed(benches.hierarchy.run, data, hierarchy=hierarchy, quick=quick)
+    elif task == BenchTask.forecast:
+        _timed(benches.forecast.run, data, freq=freq, quick=quick, workers=workers)
+    elif task == BenchTask.targets and suite is not None:
+        names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
+        _timed(benches.targets_suite.run, data, corpora=names, max_series=20 if quick else max_series, seed=seed)
+    elif task == BenchTask.targets:
+        _timed(benches.targets.run, data, freq=freq, quick=quick)
+    else:
+        _timed(benches.feedback.run, data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
+
+
+def _timed(run, *args, **kwargs) -> None:
+    """Run a bench, print its tables and ``RESULT`` with the wall seconds (unless the bench
+    measured its own); a ``DataContractError`` is one line, exit 2."""
     t0 = time.perf_counter()
     try:
-        if task == BenchTask.anomaly:
-            res = benches.anomaly.run(data, results=results or Path("bench-results/anomaly"), quick=quick)
-        elif task == BenchTask.forecast and hierarchy:
-            res = benches.hierarchy.run(data, hierarchy=hierarchy, quick=quick)
-        elif task == BenchTask.forecast:
-            res = benches.forecast.run(data, freq=freq, quick=quick, workers=workers)
-        elif task == BenchTask.targets and suite is not None:
-            names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
-            res = benches.targets_suite.run(data, corpora=names, max_series=20 if quick else max_series, seed=seed)
-        elif task == BenchTask.targets:
-            res = benches.targets.run(data, freq=freq, quick=quick)
-        else:
-            res = benches.feedback.run(data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
+        res = run(*args, **kwargs)
     except DataContractError as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
@@ -159,42 +165,31 @@ def _console(alerts: int, series: int, requests: int, seed: int, quick: bool) ->
     except console_bench.BenchFailed as err:
         fail(str(err))
     _print(res, {"seconds": round(time.perf_counter() - t0, 1)}, float_format=lambda x: f"{x:.1f}")
+
+
 def _monthly(folder: Path, seed: int, quick: bool) -> None:
     """``govperf bench anomaly --monthly DIR``: injected anomalies in real monthly series."""
     from govperf_ml.bench import monthly
 
     if not folder.is_dir():
         fail(f"--monthly {folder}: not a folder")
-    t0 = time.perf_counter()
-    try:
-        res = monthly.run(folder, seed=seed, quick=quick)
-    except DataContractError as err:
-        fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _timed(monthly.run, folder, seed=seed, quick=quick)
 
 
 def _suite(root: Path, seed: int, quick: bool) -> None:
     """``govperf bench anomaly --suite ROOT``: NAB, GutenTAG, monthly and the sample city in one run."""
     from govperf_ml.bench import anomaly_suite
 
-    t0 = time.perf_counter()
-    try:
-        res = anomaly_suite.run(root, seed=seed, quick=quick)
-    except DataContractError as err:
-        fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)})
+    _timed(anomaly_suite.run, root, seed=seed, quick=quick)
 
 
 def _pii(data: Optional[Path], n: int, seed: int) -> None:
     """``govperf bench pii``: planted personal data, old masker vs new; --data adds held-out texts."""
     from govperf_ml.bench import pii
 
-    t0 = time.perf_counter()
-    try:
-        res = pii.run(data, n=n, seed=seed)
-    except DataContractError as err:
-        fail(str(err))
-    _print(res, {"seconds": round(time.perf_counter() - t0, 1)} if "seconds" not in res.summary else {})
+    _timed(pii.run, data, n=n, seed=seed)
+
+
 def _sizes(text: str, option: str) -> list[int]:
     """``"10k,100k,1M"`` → ``[10000, 100000, 1000000]``; ``none`` or blank → ``[]``."""
     if text.strip().lower() in ("", "none"):
