@@ -24,6 +24,7 @@ from api.db.models import (
     ForecastRun,
     Observation,
     Target,
+    TargetAssessment,
     WebhookDelivery,
     WebhookSubscription,
 )
@@ -71,6 +72,7 @@ __all__ = [
     "ForecastRun",
     "Observation",
     "Target",
+    "TargetAssessment",
     "WebhookDelivery",
     "WebhookSubscription",
     "alembic_config",

@@ -263,6 +263,33 @@ class Target(Base):
     reason_zh: Mapped[str | None] = mapped_column(Text, nullable=True)
     model_version: Mapped[str | None] = mapped_column(String(200), nullable=True)
     assessed_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+    # the outcome, once the series' values cover the deadline (revised values update it)
+    achieved: Mapped[float | None] = mapped_column(Float, nullable=True)
+    missed: Mapped[bool | None] = mapped_column(Boolean, nullable=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class TargetAssessment(Base):
+    """One assessment of an open target: its status and ``p_miss`` as of one period, by one
+    model version (the latest assessment of that period wins).
+
+    Once the target is decided, these are what the calibration watch compares with the
+    outcome (:mod:`api.services.target_drift`).
+    """
+
+    __tablename__ = "target_assessments"
+    __table_args__ = (
+        UniqueConstraint("target_id", "as_of", "model_version"),
+        _one_of("status", RISK_STATUSES, "status"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    target_id: Mapped[str] = mapped_column(String(420), ForeignKey("targets.target_id", ondelete="CASCADE"))
+    as_of: Mapped[datetime] = mapped_column(DateTime)
+    status: Mapped[str] = mapped_column(String(8))
+    p_miss: Mapped[float | None] = mapped_column(Float, nullable=True)
+    model_version: Mapped[str] = mapped_column(String(200))
+    assessed_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 
 class Forecast(Base):

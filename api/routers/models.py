@@ -15,6 +15,7 @@ from api.schemas.models import (
     ModelLoadFailure, ModelPublic, ModelReloadResult, ModelsPublic, ModelSwap, TargetCalibration,
 )
 from api.services.forecast_accuracy import live_figures
+from api.services.target_drift import live_by_status
 
 router = APIRouter(prefix="/v1/models", tags=["models"])
 admin_router = APIRouter(prefix="/v1/admin/models", tags=["admin"])
@@ -30,11 +31,12 @@ def _live(session, model_version: str) -> dict:
     return {k: (v if k == "n" else _metric(v)) for k, v in live_figures(session, model_version).items()}
 
 
-def _calibration(estimator) -> TargetCalibration | None:
-    cal = getattr(estimator, "backtest_calibration_", None)
+def _calibration(session, model) -> TargetCalibration | None:
+    cal = getattr(model.estimator, "backtest_calibration_", None)
     if not cal:
         return None
-    return TargetCalibration(**{**cal, "ece": finite(cal.get("ece"))})
+    return TargetCalibration(**{**cal, "ece": finite(cal.get("ece"))},
+                             live_by_status=live_by_status(session, model.label))
 
 
 @router.get("", response_model=ModelsPublic, summary="Loaded champion models")
@@ -48,7 +50,7 @@ def list_models(_: AnyRole, models: ModelsDep, session: SessionDep) -> ModelsPub
             model_version=m.label,
             metrics={str(k): _metric(v) for k, v in (m.metrics or {}).items()},
             live=_live(session, m.label) if capability == "forecast" else None,
-            calibration=_calibration(m.estimator) if capability == "targets" else None,
+            calibration=_calibration(session, m) if capability == "targets" else None,
         )
         for capability in CAPABILITIES
         if (m := models.get(capability)) is not None

@@ -24,6 +24,10 @@ class TargetCalibration(Public):
     ece: float | None = Field(description="expected calibration error (10 equal-width bins)")
     reliability: list[ReliabilityBin]
     by_status: dict[str, StatusMissRate] = Field(description="green / amber / red")
+    live_by_status: dict[str, StatusMissRate] | None = Field(
+        None, description="the same, observed since: stored targets decided since then, each taken at 25/50/75 % "
+        "of its period as the backtest does (a colour drifting outside the backtest's range raises a "
+        "`model_drift` alert)")
 
 
 class ModelPublic(Public):

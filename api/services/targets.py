@@ -27,6 +27,7 @@ from api.schemas.targets import TargetPublic, TargetRiskState, TargetUpsert, tar
 from api.services import alerts as alert_service
 from api.services import in_chunks
 from api.services import observations as obs_service
+from api.services import target_drift
 from govperf_ml.contracts import DataContractError, short, validate_targets
 
 logger = logging.getLogger("govperf.api")
@@ -121,6 +122,7 @@ def upsert(session: Session, batch: Sequence[TargetUpsert]) -> UpsertResult:
             current.updated_at = utcnow()
             result.updated += 1
             result.changed.append(current)
+            target_drift.forget(session, [current])
         result.targets.append(current)
     session.flush()
     return result
@@ -139,6 +141,7 @@ class AssessResult:
     assessed: int = 0
     unassessed: dict[str, str] = field(default_factory=dict)  # target_id -> why
     alerts: list = field(default_factory=list)
+    decided: bool = False  # an outcome is new or changed (the calibration watch looks again)
 
 
 def _run_model(estimator, history: pd.DataFrame, targets: pd.DataFrame) -> tuple[list[dict], dict[str, str]]:
@@ -231,7 +234,9 @@ def assess(
     """Assess ``targets`` with ``model`` against the stored observations of their series.
 
     Stores each target's new risk and, with ``raise_alerts``, raises a ``target_risk``
-    alert for every target whose status moves into red. Targets without observations,
+    alert for every target whose status moves into red. Each assessment is kept and
+    targets whose deadline the values cover are decided (:mod:`api.services.target_drift`);
+    a new outcome, with ``raise_alerts``, runs the calibration watch. Targets without observations,
     or that the model rejects (a data-contract error), keep no risk and are reported in
     ``unassessed``; other model errors propagate (the request is rolled back).
     ``history`` may hand over the stored history of (at least) these series when the
@@ -254,6 +259,7 @@ def assess(
     by_id = {str(r.get("target_id")): r for r in rows}
     now = utcnow()
     crossings: list[alert_service.TargetCrossing] = []
+    done: list[Target] = []
     for t in todo:
         row = by_id.get(t.target_id)
         status = text(row.get("status")).lower() if row is not None else ""
@@ -264,6 +270,7 @@ def assess(
         previous = t.risk_status
         as_of = _as_of(row.get("as_of"), _last_period(periods[t.unique_id], t.deadline))
         _store_risk(t, row, status, as_of, model.label, now)
+        done.append(t)
         result.assessed += 1
         if raise_alerts and status == "red" and previous != "red":
             crossings.append(_crossing(t))
@@ -271,9 +278,12 @@ def assess(
     if declined:
         logger.warning("targets not assessed: %s", short([f"{k}: {v}" for k, v in declined.items()]))
     session.flush()
+    result.decided = target_drift.record(session, done, frame)
     result.alerts = alert_service.create_target_alerts(
         session, crossings, model_version=model.label, principal=principal
     )
+    if raise_alerts and result.decided:
+        result.alerts += target_drift.check(session, model, principal)
     return result
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
+import pandas as pd
 from scipy.stats import binomtest, norm
 
 _ZH = {"green": "绿灯", "amber": "黄灯", "red": "红灯"}
@@ -78,3 +79,30 @@ def find_status_drift(status, missed, by_status: Mapping,
                 "目标风险模型的概率已失准。",
             ))
     return found
+
+
+def live_episodes(assessments, fractions=(0.25, 0.5, 0.75), tolerance: float = 0.125):
+    """The served model's own episodes of decided targets, shaped like the backtest's.
+
+    The backtest scores each past target at ``fractions`` of its period elapsed
+    (:func:`govperf_ml.targets.episodes.build_episodes`); live, a target is assessed
+    whenever its values arrive. For each decided target and fraction this keeps the stored
+    assessment nearest that point of the period (within ``tolerance`` of it), each
+    assessment at most once, so a series assessed daily weighs as much as a monthly one.
+
+    ``assessments``: a frame with ``target_id``, ``start``, ``deadline``, ``as_of``,
+    ``status`` and ``missed``. Returns the chosen rows (``status``, ``missed``, …).
+    """
+    a = assessments.copy()
+    if a.empty:
+        return a
+    start, deadline = pd.to_datetime(a["start"]), pd.to_datetime(a["deadline"])
+    span = (deadline - start).dt.total_seconds().clip(lower=1.0)
+    a["elapsed"] = ((pd.to_datetime(a["as_of"]) - start).dt.total_seconds() / span).clip(0.0, 1.0)
+    picked = []
+    for f in fractions:
+        dist = (a["elapsed"] - f).abs()
+        near = a.assign(dist=dist)[dist <= tolerance]
+        picked.append(near.sort_values("dist").groupby("target_id", sort=False).head(1).index)
+    keep = picked[0].append(picked[1:]).unique() if picked else pd.Index([])
+    return a.loc[keep].drop(columns="elapsed")

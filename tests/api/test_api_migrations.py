@@ -17,6 +17,7 @@ TABLES = {
     "feedback_corrections",
     "counters",
     "targets",
+    "target_assessments",
     "forecasts",
     "forecast_runs",
     "webhook_subscriptions",
@@ -38,7 +39,7 @@ def test_upgrade_creates_every_table_and_matches_the_models(database_url):
         with engine.connect() as conn:
             diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), Base.metadata)
             assert diff == []
-            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0009"
+            assert conn.execute(sa.text("SELECT version_num FROM alembic_version")).scalar() == "0010"
             assert conn.execute(sa.text("SELECT value FROM counters WHERE name = 'alert_seq'")).scalar() == 0
     finally:
         engine.dispose()
