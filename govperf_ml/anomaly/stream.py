@@ -47,7 +47,24 @@ from govperf_ml.anomaly.stream_members import DEFAULT_MEMBERS, StreamMembers
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.postprocess.likelihood import MemberLikelihood, SuppressRepeats, squash
 
-class StreamingEnsemble(BaseEstimator):
+
+class StreamFrames:
+    """``score_frame`` for a stream detector whose ``score_values`` returns ``log_tail``,
+    ``probability``, ``anomaly_score`` and ``alarm_score`` (each series scored in time order)."""
+
+    def score_frame(self, df: pd.DataFrame, *, id_col=ID, time_col=DS, target_col=Y) -> pd.DataFrame:
+        """One row per input row: id, ds, y, log_tail, probability, anomaly_score, alarm_score."""
+        check_is_fitted(self)
+        data = validate_series(df, id_col=id_col, time_col=time_col, target_col=target_col)
+        parts = []
+        for uid, g in data.groupby(id_col, sort=False):
+            r = self.score_values(g[target_col].to_numpy(dtype=float), g[time_col].to_numpy())
+            parts.append(pd.DataFrame({id_col: uid, time_col: g[time_col].to_numpy(), target_col: g[target_col].to_numpy(),
+                                       **{k: r[k] for k in ("log_tail", "probability", "anomaly_score", "alarm_score")}}))
+        return pd.concat(parts, ignore_index=True)
+
+
+class StreamingEnsemble(StreamFrames, BaseEstimator):
     """Causal spatial + time-of-day + windowed-z ensemble (time-of-day on the raw and the
     log scale, z on the log scale), calibrated by anomaly likelihood (see the module doc
     for the members; ``rare``, ``z`` and ``knn`` can be added).
@@ -130,14 +147,3 @@ class StreamingEnsemble(BaseEstimator):
         out.update(log_tail=lt, probability=1.0 - np.power(10.0, -lt), anomaly_score=score,
                    alarm_score=self.alarm_.transform(score))
         return out
-
-    def score_frame(self, df: pd.DataFrame, *, id_col=ID, time_col=DS, target_col=Y) -> pd.DataFrame:
-        """One row per input row: id, ds, y, log_tail, probability, anomaly_score, alarm_score."""
-        check_is_fitted(self)
-        data = validate_series(df, id_col=id_col, time_col=time_col, target_col=target_col)
-        parts = []
-        for uid, g in data.groupby(id_col, sort=False):
-            r = self.score_values(g[target_col].to_numpy(dtype=float), g[time_col].to_numpy())
-            parts.append(pd.DataFrame({id_col: uid, time_col: g[time_col].to_numpy(), target_col: g[target_col].to_numpy(),
-                                       **{k: r[k] for k in ("log_tail", "probability", "anomaly_score", "alarm_score")}}))
-        return pd.concat(parts, ignore_index=True)
