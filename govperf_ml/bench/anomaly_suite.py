@@ -24,9 +24,9 @@ import numpy as np
 
 from govperf_ml.bench import BenchResult
 from govperf_ml.bench.suite_corpora import load_suite
-from govperf_ml.bench.suite_detectors import DETECTORS, SERVED, SERVED_DEFAULT, settings
+from govperf_ml.bench.suite_detectors import DETECTORS, SERVED, served_default, settings
 from govperf_ml.evaluation import nab
-from govperf_ml.evaluation.loco import choose_in_corpus, choose_loco
+from govperf_ml.evaluation.loco import choose_all, choose_in_corpus, choose_loco
 from govperf_ml.evaluation.vus import vus_pr
 
 PROFILE_KEYS = {"standard": "nab_standard", "reward_low_FP_rate": "nab_low_fp", "reward_low_FN_rate": "nab_low_fn"}
@@ -38,11 +38,13 @@ VUS = {True: {"max_buffer_size": 16, "max_samples": 100}, False: {"max_buffer_si
 class SuiteScores:
     corpora: dict
     scored: dict      # {detector: {corpus: Scored}}
-    vus: dict         # {detector: {corpus: {key: VUS-PR}}}
+    vus: dict         # {detector: {corpus: {score kind: {key: VUS-PR}}}} (kind None: the detector's one score)
     table: object     # long DataFrame: detector, corpus, setting, event_*, nab_*
     loco: dict        # {detector: {corpus: setting id}}
     in_corpus: dict   # {detector: {corpus: setting id}}
     seconds: dict     # {detector: seconds scoring}
+    everywhere: dict  # {detector: setting id chosen on all corpora (what a new corpus would get)}
+    served: dict      # the served default setting (defaults file + the pipeline's threshold)
 
 
 def setting_id(setting: dict) -> str:
@@ -80,19 +82,31 @@ def score_suite(corpora: dict) -> SuiteScores:
         t0 = time.perf_counter()
         scored[name] = {c: fn(corpus) for c, corpus in corpora.items()}
         secs[name] = time.perf_counter() - t0
-        vus[name] = {c: {k: vus_pr(corpus.labels[k], scored[name][c].score[k], **VUS[corpus.stream])
-                         for k in corpus.data} for c, corpus in corpora.items()}
+        vus[name] = {c: _vus(corpus, scored[name][c]) for c, corpus in corpora.items()}
         for c, corpus in corpora.items():
             rows += _score_rows(name, c, corpus, scored[name][c])
     table = pd.DataFrame(rows)
     for col in SELECT_ON:
         if col not in table.columns:
             table[col] = np.nan
-    loco, in_corpus = {}, {}
+    loco, in_corpus, everywhere = {}, {}, {}
     for name, part in table.groupby("detector", sort=False):
         loco[name] = choose_loco(part, SELECT_ON) if part["corpus"].nunique() > 1 else {}
         in_corpus[name] = choose_in_corpus(part, SELECT_ON)
-    return SuiteScores(corpora, scored, vus, table, loco, in_corpus, secs)
+        everywhere[name] = choose_all(part, SELECT_ON)
+    return SuiteScores(corpora, scored, vus, table, loco, in_corpus, secs, everywhere, served_default())
+
+
+def _vus(corpus, scored) -> dict:
+    """``{score kind: {key: VUS-PR}}`` of each continuous score a detector has on a corpus."""
+    labels = corpus.labels
+    return {kind: {k: vus_pr(labels[k], score[k], **VUS[corpus.stream]) for k in corpus.data}
+            for kind, score in scored.kinds().items()}
+
+
+def vus_at(res: SuiteScores, detector: str, corpus: str, setting: dict) -> dict:
+    """``{key: VUS-PR}`` of the score ``setting`` uses."""
+    return res.vus[detector][corpus][res.scored[detector][corpus].kind(setting)]
 
 
 def mean_vus(values: dict, keys=None) -> float:
@@ -100,12 +114,28 @@ def mean_vus(values: dict, keys=None) -> float:
     return float(np.mean(v)) if v else float("nan")
 
 
-def figure(res: SuiteScores, detector: str, corpus: str, column: str, *, loco: bool = True) -> float:
-    """A detector's figure on a corpus with its LOCO (or in-corpus) setting."""
-    chosen = (res.loco if loco else res.in_corpus)[detector][corpus]
+def chosen(res: SuiteScores, detector: str, corpus: str, how: str = "loco") -> dict:
+    """The setting used on a corpus: ``loco`` (chosen on the others), ``in`` (on itself),
+    ``all`` (on every corpus) or ``served`` (the served default; the served detector only)."""
+    if how == "served":
+        return dict(res.served)
+    ids = {"loco": res.loco[detector].get(corpus), "in": res.in_corpus[detector][corpus],
+           "all": res.everywhere[detector]}
+    return json.loads(ids[how])
+
+
+def figure(res: SuiteScores, detector: str, corpus: str, column: str, *, loco: bool = True,
+           how: str | None = None) -> float:
+    """A detector's figure on a corpus with its LOCO (or in-corpus, ``how``) setting;
+    ``column`` ``vus_pr`` is the mean VUS-PR of the score that setting uses."""
+    setting = chosen(res, detector, corpus, how or ("loco" if loco else "in"))
+    if column == "vus_pr":
+        return mean_vus(vus_at(res, detector, corpus, setting))
     t = res.table
-    row = t[(t.detector == detector) & (t.corpus == corpus) & (t.setting == chosen)]
-    return float(row[column].iloc[0])
+    row = t[(t.detector == detector) & (t.corpus == corpus) & (t.setting == setting_id(setting))]
+    if len(row):
+        return float(row[column].iloc[0])
+    return float(evaluate(res.corpora[corpus], res.scored[detector][corpus], setting).get(column, np.nan))
 
 
 def nab_protocol(res: SuiteScores, corpus: str = "NAB") -> dict:
@@ -114,13 +144,14 @@ def nab_protocol(res: SuiteScores, corpus: str = "NAB") -> dict:
     out = {}
     for name in DETECTORS:
         scored = res.scored[name][corpus]
-        alarm = scored.alarms(SERVED_DEFAULT)[0] if name == SERVED else scored.score
+        alarm = scored.alarms(res.served)[0] if name == SERVED else scored.score
         out[name] = {PROFILE_KEYS[p]: r["score"] for p, r in nab.nab_scores(alarm, c.data, c.windows).items()}
     return out
 
 
-def run(root, *, seed: int = 0, quick: bool = False) -> BenchResult:
-    from govperf_ml.bench import suite_tables
+def run(root, *, seed: int = 0, quick: bool = False, write_defaults=None) -> BenchResult:
+    """The suite; ``write_defaults`` (a path): write the setting chosen on all corpora there."""
+    from govperf_ml.bench import suite_defaults, suite_tables
 
     corpora = load_suite(root, seed=seed, quick=quick)
     res = score_suite(corpora)
@@ -131,7 +162,12 @@ def run(root, *, seed: int = 0, quick: bool = False) -> BenchResult:
              "event F1, and NAB standard on the streams); in-corpus = chosen on the corpus itself.",
              f"VUS-PR: dtaianomaly VolumeUnderPR (streams {VUS[True]}, panels {VUS[False]}), mean over series "
              "with labels.",
+             suite_tables.served_note(res),
              "seconds scoring: " + ", ".join(f"{k} {v:.1f}" for k, v in res.seconds.items())]
+    if write_defaults is not None:
+        doc = suite_defaults.write_defaults(res, write_defaults, seed=seed, quick=quick)
+        notes.append(f"defaults written to {write_defaults}: {doc['setting']} (chosen on {', '.join(doc['chosen_on'])})"
+                     + (" -- from a --quick run" if quick else ""))
     if quick:
         notes.append(f"--quick: 6 NAB and 6 GutenTAG files (seed {seed}), 40 series per monthly panel and of the "
                      "sample city")
