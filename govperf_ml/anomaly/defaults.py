@@ -8,8 +8,9 @@ and the per-corpus figures, to a JSON file; the committed one is
 reads its ``setting`` for the sub-daily routing: ``stream`` names the detector of streams
 (``ensemble``: :class:`~govperf_ml.anomaly.stream.StreamingEnsemble`; ``gaussian``:
 :class:`~govperf_ml.anomaly.stream_gaussian.WindowedGaussian`; ``off``: sub-daily series
-stay with the monthly checks), ``base`` its alarm level and ``suppress`` its repeat
-suppression in rows.
+stay with the monthly checks), ``base`` its alarm level, ``suppress`` its repeat
+suppression in rows and ``own_quantile`` (optional, 0 if absent) whether each series'
+alarm level rises to that quantile of its own earlier scores.
 """
 
 from __future__ import annotations
@@ -43,6 +44,9 @@ def _check_setting(path, setting) -> dict:
     sup = setting.get("suppress")
     if not isinstance(sup, int) or isinstance(sup, bool) or sup < 0:
         _fail(path, f"setting.suppress must be a whole number >= 0, got {sup!r}", "setting.suppress")
+    own = setting.get("own_quantile", 0.0)
+    if not isinstance(own, (int, float)) or isinstance(own, bool) or not 0.0 <= own < 1.0:
+        _fail(path, f"setting.own_quantile must be a number in [0, 1), got {own!r}", "setting.own_quantile")
     z = setting.get("z_threshold")
     if z is not None and (not isinstance(z, (int, float)) or not math.isfinite(z) or z <= 0):
         _fail(path, f"setting.z_threshold must be a positive number, got {z!r}", "setting.z_threshold")
@@ -78,7 +82,8 @@ def stream_detector(setting: dict):
     if kind == "off":
         return None
     make = StreamingEnsemble if kind == "ensemble" else WindowedGaussian
-    return make(base=float(setting["base"]), suppress=int(setting["suppress"]))
+    return make(base=float(setting["base"]), suppress=int(setting["suppress"]),
+                own_quantile=float(setting.get("own_quantile", 0.0)))
 
 
 def default_stream(path=None):

@@ -91,11 +91,17 @@ class StreamingEnsemble(StreamFrames, BaseEstimator):
         of 10^-4.9 for the most surprising member).
     suppress : int
         Rows after an alarm in which further alarms are dropped.
+    own_quantile : float
+        0: one alarm level ``base`` for every series. In (0, 1): a row's alarm level is the
+        larger of ``base`` and this quantile of the series' own earlier ``anomaly_score``
+        (the last ``long_window`` rows; causal; see
+        :func:`~govperf_ml.postprocess.likelihood.own_level`).
     """
 
     def __init__(self, *, members=DEFAULT_MEMBERS, spatial_tol=0.05, bins=40, tod_minutes=60, tod_min_count=10,
                  tod_log_offset=2.0, z_window=1000, z_offset=2.0, embed=10, n_neighbors=3, memory=2000,
-                 short_window=10, long_window=8640, min_history=300, base=0.33, suppress=125):
+                 short_window=10, long_window=8640, min_history=300, base=0.33, suppress=125,
+                 own_quantile=0.0):
         self.members = members
         self.spatial_tol = spatial_tol
         self.bins = bins
@@ -112,6 +118,7 @@ class StreamingEnsemble(StreamFrames, BaseEstimator):
         self.min_history = min_history
         self.base = base
         self.suppress = suppress
+        self.own_quantile = own_quantile
 
     def fit(self, df=None, y=None):
         """Nothing is learned up front (the detector adapts online); builds the parts."""
@@ -124,7 +131,8 @@ class StreamingEnsemble(StreamFrames, BaseEstimator):
         offsets = {"z": self.z_offset, "z_log": self.z_offset, "tod_log": self.tod_log_offset}
         self.likelihood_ = MemberLikelihood(short_window=self.short_window, long_window=self.long_window,
                                             min_history=self.min_history, offsets=offsets).fit()
-        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress).fit()
+        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress, own_quantile=self.own_quantile,
+                                      own_window=self.long_window, own_min_periods=self.min_history).fit()
         self.n_features_in_ = 1
         return self
 

@@ -61,14 +61,20 @@ class WindowedGaussian(StreamFrames, BaseEstimator):
     min_history : rows before the first score (and the rows a stream needs to be routed here).
     base : the ``anomaly_score`` from which a row is an alarm (0.33 ≈ a tail of 10^-4.9).
     suppress : rows after an alarm in which further alarms are dropped.
+    own_quantile : 0, or in (0, 1): a row's alarm level is the larger of ``base`` and this
+        quantile of the series' own earlier ``anomaly_score`` (the last ``own_window`` rows;
+        :func:`~govperf_ml.postprocess.likelihood.own_level`).
     """
 
-    def __init__(self, *, window_size=6400, step_size=100, min_history=300, base=0.33, suppress=125):
+    def __init__(self, *, window_size=6400, step_size=100, min_history=300, base=0.33, suppress=125,
+                 own_quantile=0.0, own_window=8640):
         self.window_size = window_size
         self.step_size = step_size
         self.min_history = min_history
         self.base = base
         self.suppress = suppress
+        self.own_quantile = own_quantile
+        self.own_window = own_window
 
     def fit(self, df=None, y=None):
         """Nothing is learned up front (the window moves online); checks parameters."""
@@ -76,7 +82,8 @@ class WindowedGaussian(StreamFrames, BaseEstimator):
             raise ValueError("window_size >= 2, step_size >= 1 and min_history >= 1 are required")
         if not 0.0 < self.base < 1.0:
             raise ValueError("base must be in (0, 1)")
-        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress).fit()
+        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress, own_quantile=self.own_quantile,
+                                      own_window=self.own_window, own_min_periods=self.min_history).fit()
         self.n_features_in_ = 1
         return self
 

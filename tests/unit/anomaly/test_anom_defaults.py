@@ -43,13 +43,16 @@ def test_the_pipeline_serves_what_the_committed_file_says():
     else:
         assert type(stream) is {"ensemble": StreamingEnsemble, "gaussian": WindowedGaussian}[setting["stream"]]
         assert (stream.base, stream.suppress) == (setting["base"], setting["suppress"])
+        assert stream.own_quantile == setting.get("own_quantile", 0.0)
 
 
 def test_routing_follows_the_file(tmp_path):
     df = frames()
     for kind, cls in (("gaussian", WindowedGaussian), ("ensemble", StreamingEnsemble)):
-        pipe = AnomalyPipeline(defaults=write(tmp_path, doc(stream=kind, base=0.4, suppress=60))).fit(df)
+        pipe = AnomalyPipeline(defaults=write(tmp_path, doc(stream=kind, base=0.4, suppress=60,
+                                                            own_quantile=0.999))).fit(df)
         assert type(pipe.stream_) is cls and pipe.stream_.base == 0.4 and pipe.stream_.suppress == 60
+        assert pipe.stream_.alarm_.own_quantile == 0.999
         out = pipe.score(df)
         flagged = out[out["unique_id"].eq("hall|visits_5min") & out["is_anomaly"]]
         assert pd.Timestamp("2024-01-07 22:40") in set(flagged["ds"])  # the spike, found by the stream
@@ -77,6 +80,7 @@ def test_an_explicit_stream_detector_wins_over_the_file(tmp_path):
     (doc(suppress=-1), "anomaly_defaults.setting.suppress", "setting.suppress"),
     (doc(suppress=12.5), "anomaly_defaults.setting.suppress", "setting.suppress"),
     (doc(z_threshold=-2), "anomaly_defaults.setting.z_threshold", "setting.z_threshold"),
+    (doc(own_quantile=1.0), "anomaly_defaults.setting.own_quantile", r"setting.own_quantile must be a number in \[0, 1\)"),
 ])
 def test_a_malformed_file_is_a_clear_error(tmp_path, content, field, message):
     path = write(tmp_path, content)
