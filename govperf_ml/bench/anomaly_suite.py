@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -149,8 +150,9 @@ def nab_protocol(res: SuiteScores, corpus: str = "NAB") -> dict:
     return out
 
 
-def run(root, *, seed: int = 0, quick: bool = False, write_defaults=None) -> BenchResult:
-    """The suite; ``write_defaults`` (a path): write the setting chosen on all corpora there."""
+def run(root, *, seed: int = 0, quick: bool = False, write_defaults=None, results=None) -> BenchResult:
+    """The suite; ``write_defaults`` (a path): write the setting chosen on all corpora there;
+    ``results`` (a folder): the long score table as ``anomaly_suite_scores.csv``."""
     from govperf_ml.bench import suite_defaults, suite_tables
 
     corpora = load_suite(root, seed=seed, quick=quick)
@@ -164,6 +166,10 @@ def run(root, *, seed: int = 0, quick: bool = False, write_defaults=None) -> Ben
              "with labels.",
              suite_tables.served_note(res),
              "seconds scoring: " + ", ".join(f"{k} {v:.1f}" for k, v in res.seconds.items())]
+    if results is not None:
+        Path(results).mkdir(parents=True, exist_ok=True)
+        res.table.to_csv(Path(results) / "anomaly_suite_scores.csv", index=False)
+        notes.append(f"every setting's figures: {Path(results) / 'anomaly_suite_scores.csv'}")
     if write_defaults is not None:
         doc = suite_defaults.write_defaults(res, write_defaults, seed=seed, quick=quick)
         notes.append(f"defaults written to {write_defaults}: {doc['setting']} (chosen on {', '.join(doc['chosen_on'])})"

@@ -22,7 +22,7 @@ RULE = ("the served detector's setting with the highest mean, over all corpora, 
         f"min-max-normalised {' and '.join(SELECT_ON)} (govperf_ml.evaluation.loco.choose_all)")
 
 
-READS = ("the pipeline reads setting.stream, setting.base and setting.suppress (sub-daily routing and the stream "
+READS = ("the pipeline reads setting.stream, .base, .suppress and .own_quantile (sub-daily routing and the stream "
          "detector); setting.z_threshold is the suite's choice of the monthly threshold, reported only (the "
          "pipeline's ThresholdRule default applies)")
 

@@ -10,8 +10,9 @@ on every corpus for the leave-one-corpus-out choice.
   (:class:`~govperf_ml.anomaly.stream.StreamingEnsemble`), ``gaussian``
   (:class:`~govperf_ml.anomaly.stream_gaussian.WindowedGaussian`) or ``off`` (no routing:
   the monthly checks' main detector, the seasonal robust z-score, flags ``|z| >=
-  z_threshold``; its panel checks and rules are not run), with its alarm level ``base``
-  and suppression window ``suppress`` applied to its ``anomaly_score`` exactly as its own
+  z_threshold``; its panel checks and rules are not run), with its alarm level ``base``,
+  suppression window ``suppress`` and per-series level ``own_quantile`` (over the last
+  8640 rows, from row 300 on) applied to its ``anomaly_score`` exactly as its own
   ``SuppressRepeats`` does; on the monthly panels the :class:`~govperf_ml.anomaly.AnomalyPipeline` with the
   threshold of its :class:`~govperf_ml.postprocess.threshold.ThresholdRule`
   (``z_threshold``), given directions and stored targets as at ingest.
@@ -34,10 +35,11 @@ import pandas as pd
 from govperf_ml.anomaly.defaults import STREAM_KINDS, load_defaults, stream_detector
 from govperf_ml.contracts import DS, ID, Y
 from govperf_ml.evaluation.nab_baselines import windowed_gaussian_scores
-from govperf_ml.postprocess.likelihood import suppress_repeats
+from govperf_ml.postprocess.likelihood import own_level, suppress_repeats
 
 SERVED = "served (ours)"
-STREAM_GRID = {"stream": STREAM_KINDS, "base": (0.2, 0.25, 0.29, 0.33, 0.4, 0.5), "suppress": (60, 125, 250)}
+STREAM_GRID = {"stream": STREAM_KINDS, "base": (0.25, 0.33, 0.4, 0.5, 0.6), "suppress": (60, 125, 250),
+               "own_quantile": (0.0, 0.99, 0.999)}
 PANEL_GRID = {"z_threshold": (3.0, 3.5, 4.0, 5.0)}
 
 
@@ -48,7 +50,7 @@ def served_default(path=None) -> dict:
 
     s = load_defaults(path)["setting"]
     return {"stream": s["stream"], "base": s["base"], "suppress": s["suppress"],
-            "z_threshold": ThresholdRule().threshold}
+            "own_quantile": s.get("own_quantile", 0.0), "z_threshold": ThresholdRule().threshold}
 
 
 def _grid(spec: dict) -> list[dict]:
@@ -100,7 +102,7 @@ class StreamFamily(Scored):
     def key(self, setting: dict) -> tuple:
         if setting["stream"] == "off":
             return ("off", setting["z_threshold"])
-        return (setting["stream"], setting["base"], setting["suppress"])
+        return (setting["stream"], setting["base"], setting["suppress"], setting["own_quantile"])
 
     def kind(self, setting: dict):
         return setting["stream"]
@@ -109,7 +111,8 @@ class StreamFamily(Scored):
         return self.by_kind
 
     def shown(self, setting: dict) -> list:
-        return ["stream", "z_threshold"] if setting["stream"] == "off" else ["stream", "base", "suppress"]
+        return ["stream", "z_threshold"] if setting["stream"] == "off" else [
+            "stream", "base", "suppress", "own_quantile"]
 
 
 def _filled(frame: pd.DataFrame) -> np.ndarray:
@@ -133,8 +136,8 @@ def _served_stream(corpus) -> Scored:
     def rule(s):
         if s["stream"] == "off":
             return by_kind["off"], s["z_threshold"]
-        return {k: suppress_repeats(v, base=s["base"], window=s["suppress"])
-                for k, v in by_kind[s["stream"]].items()}, s["base"]
+        return {k: suppress_repeats(v, base=own_level(v, base=s["base"], quantile=s["own_quantile"]),
+                                    window=s["suppress"]) for k, v in by_kind[s["stream"]].items()}, s["base"]
     return StreamFamily(by_kind[STREAM_KINDS[0]], rule, tuple(STREAM_GRID) + tuple(PANEL_GRID), by_kind=by_kind)
 
 

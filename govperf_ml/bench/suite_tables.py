@@ -104,7 +104,7 @@ def served_note(res: SuiteScores) -> str:
     """Whether the served default is the setting chosen on all corpora (stream part, z_threshold)."""
     best = json.loads(res.everywhere[SERVED])
     same = lambda keys: all(res.served[k] == best[k] for k in keys)  # noqa: E731
-    stream = same(("stream",) if best["stream"] == "off" else ("stream", "base", "suppress"))
+    stream = same(("stream",) if best["stream"] == "off" else ("stream", "base", "suppress", "own_quantile"))
     return (f"served default: {_short(setting_id(res.served))} (stream part from the defaults file, z_threshold the "
             f"pipeline's); chosen on all corpora: {_short(res.everywhere[SERVED])}: stream part "
             f"{'IS' if stream else 'is NOT'} the served one, z_threshold {'IS' if same(('z_threshold',)) else 'is NOT'}")
