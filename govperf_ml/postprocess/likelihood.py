@@ -208,6 +208,7 @@ class SuppressRepeats(BaseEstimator):
 
     def transform(self, score) -> np.ndarray:
         check_is_fitted(self)
-        level = own_level(score, base=self.base, quantile=self.own_quantile, window=self.own_window,
-                          min_periods=self.own_min_periods)
+        # a rule pickled before own_quantile existed keeps its one level
+        level = own_level(score, base=self.base, quantile=getattr(self, "own_quantile", 0.0),
+                          window=getattr(self, "own_window", 8640), min_periods=getattr(self, "own_min_periods", 300))
         return suppress_repeats(score, base=level, window=self.window, keep_below=self.keep_below)
