@@ -36,7 +36,7 @@ from govperf_ml.anomaly.stages import (
 )
 from govperf_ml.anomaly.units import UnitsErrorDetector
 from govperf_ml.anomaly.gaps import with_absent_periods
-from govperf_ml.anomaly.stream import StreamingEnsemble
+from govperf_ml.anomaly.defaults import default_stream
 from govperf_ml.contracts import DS, ID, Y, DataContractError, short, validate_series
 from govperf_ml.postprocess.rules import MinDuration, NewNormal
 from govperf_ml.postprocess.threshold import ThresholdRule
@@ -89,16 +89,21 @@ class AnomalyPipeline(BaseEstimator):
         (default :class:`~govperf_ml.anomaly.bunching.TargetBunchingDetector`): values
         bunching just past a target become suspected_misreporting alerts.
     stream : estimator, None or False
-        The detector of high-frequency streams (default
-        :class:`~govperf_ml.anomaly.stream.StreamingEnsemble`, NAB 76.5): a series whose
-        periods are shorter than a day and that has at least ``stream.min_history``
-        values is flagged by it instead of the main detector's deviation rule (the
-        seasonal z-score scores nothing on such data: NAB 0.0); its ``anomaly_score`` is
-        the stream's, in [0, 1). ``False`` keeps the main detector for every series.
+        The detector of high-frequency streams: a series whose periods are shorter than a
+        day and that has at least ``stream.min_history`` values is flagged by it instead
+        of the main detector's deviation rule; its ``anomaly_score`` is the stream's, in
+        [0, 1). None takes the detector, alarm level and suppression that the anomaly
+        suite chose across all its corpora, from the defaults file
+        (:mod:`govperf_ml.anomaly.defaults`; its ``stream: off`` keeps such series with
+        the main detector). ``False`` keeps the main detector for every series.
+    defaults : path or None
+        The defaults file read when ``stream`` is None (None: the committed
+        ``govperf_ml/data/anomaly_defaults.json``).
     """
 
     def __init__(self, *, detector=None, rule=None, zero_ratio=3.0, zeros_seen_ok=False, units=None, absent=True,
-                 checks=None, rules=None, ensemble=None, calibrator=None, bunching=None, stream=None):
+                 checks=None, rules=None, ensemble=None, calibrator=None, bunching=None, stream=None,
+                 defaults=None):
         self.detector = detector
         self.zeros_seen_ok = zeros_seen_ok
         self.rule = rule
@@ -111,6 +116,7 @@ class AnomalyPipeline(BaseEstimator):
         self.calibrator = calibrator
         self.bunching = bunching
         self.stream = stream
+        self.defaults = defaults
 
     def fit(self, df: pd.DataFrame, labels: pd.DataFrame | None = None, *, directions: dict | None = None):
         """Fit the detectors and tune the rule's threshold on labelled points if given.
@@ -125,7 +131,7 @@ class AnomalyPipeline(BaseEstimator):
         self.rules_ = [clone(r).fit(df) for r in rules]
         self.ensemble_ = {name: clone(det).fit(df) for name, det in (self.ensemble or {}).items()}
         self.bunching_ = clone(self.bunching if self.bunching is not None else TargetBunchingDetector()).fit(df)
-        self.stream_ = None if self.stream is False else clone(self.stream or StreamingEnsemble()).fit()
+        self.stream_ = self._fit_stream()
         self.units_ = None if self.units is False else clone(self.units or UnitsErrorDetector()).fit()
         self.calibrator_ = None
         if self.calibrator is not None:
@@ -133,6 +139,12 @@ class AnomalyPipeline(BaseEstimator):
             self.calibrator_ = clone(self.calibrator).fit(s0["anomaly_score"].to_numpy()[s0["warm"].to_numpy()])
         self.rule_ = self._fit_rule(df, labels, directions)
         return self
+
+    def _fit_stream(self):
+        if self.stream is False:
+            return None
+        stream = clone(self.stream) if self.stream is not None else default_stream(self.defaults)
+        return None if stream is None else stream.fit()
 
     def _fit_rule(self, df: pd.DataFrame, labels: pd.DataFrame | None, directions: dict | None) -> ThresholdRule:
         rule = clone(self.rule) if self.rule is not None else ThresholdRule()

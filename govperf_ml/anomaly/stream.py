@@ -47,7 +47,24 @@ from govperf_ml.anomaly.stream_members import DEFAULT_MEMBERS, StreamMembers
 from govperf_ml.contracts import DS, ID, Y, validate_series
 from govperf_ml.postprocess.likelihood import MemberLikelihood, SuppressRepeats, squash
 
-class StreamingEnsemble(BaseEstimator):
+
+class StreamFrames:
+    """``score_frame`` for a stream detector whose ``score_values`` returns ``log_tail``,
+    ``probability``, ``anomaly_score`` and ``alarm_score`` (each series scored in time order)."""
+
+    def score_frame(self, df: pd.DataFrame, *, id_col=ID, time_col=DS, target_col=Y) -> pd.DataFrame:
+        """One row per input row: id, ds, y, log_tail, probability, anomaly_score, alarm_score."""
+        check_is_fitted(self)
+        data = validate_series(df, id_col=id_col, time_col=time_col, target_col=target_col)
+        parts = []
+        for uid, g in data.groupby(id_col, sort=False):
+            r = self.score_values(g[target_col].to_numpy(dtype=float), g[time_col].to_numpy())
+            parts.append(pd.DataFrame({id_col: uid, time_col: g[time_col].to_numpy(), target_col: g[target_col].to_numpy(),
+                                       **{k: r[k] for k in ("log_tail", "probability", "anomaly_score", "alarm_score")}}))
+        return pd.concat(parts, ignore_index=True)
+
+
+class StreamingEnsemble(StreamFrames, BaseEstimator):
     """Causal spatial + time-of-day + windowed-z ensemble (time-of-day on the raw and the
     log scale, z on the log scale), calibrated by anomaly likelihood (see the module doc
     for the members; ``rare``, ``z`` and ``knn`` can be added).
@@ -74,11 +91,17 @@ class StreamingEnsemble(BaseEstimator):
         of 10^-4.9 for the most surprising member).
     suppress : int
         Rows after an alarm in which further alarms are dropped.
+    own_quantile : float
+        0: one alarm level ``base`` for every series. In (0, 1): a row's alarm level is the
+        larger of ``base`` and this quantile of the series' own earlier ``anomaly_score``
+        (the last ``long_window`` rows; causal; see
+        :func:`~govperf_ml.postprocess.likelihood.own_level`).
     """
 
     def __init__(self, *, members=DEFAULT_MEMBERS, spatial_tol=0.05, bins=40, tod_minutes=60, tod_min_count=10,
                  tod_log_offset=2.0, z_window=1000, z_offset=2.0, embed=10, n_neighbors=3, memory=2000,
-                 short_window=10, long_window=8640, min_history=300, base=0.33, suppress=125):
+                 short_window=10, long_window=8640, min_history=300, base=0.33, suppress=125,
+                 own_quantile=0.0):
         self.members = members
         self.spatial_tol = spatial_tol
         self.bins = bins
@@ -95,6 +118,7 @@ class StreamingEnsemble(BaseEstimator):
         self.min_history = min_history
         self.base = base
         self.suppress = suppress
+        self.own_quantile = own_quantile
 
     def fit(self, df=None, y=None):
         """Nothing is learned up front (the detector adapts online); builds the parts."""
@@ -107,7 +131,8 @@ class StreamingEnsemble(BaseEstimator):
         offsets = {"z": self.z_offset, "z_log": self.z_offset, "tod_log": self.tod_log_offset}
         self.likelihood_ = MemberLikelihood(short_window=self.short_window, long_window=self.long_window,
                                             min_history=self.min_history, offsets=offsets).fit()
-        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress).fit()
+        self.alarm_ = SuppressRepeats(base=self.base, window=self.suppress, own_quantile=self.own_quantile,
+                                      own_window=self.long_window, own_min_periods=self.min_history).fit()
         self.n_features_in_ = 1
         return self
 
@@ -130,14 +155,3 @@ class StreamingEnsemble(BaseEstimator):
         out.update(log_tail=lt, probability=1.0 - np.power(10.0, -lt), anomaly_score=score,
                    alarm_score=self.alarm_.transform(score))
         return out
-
-    def score_frame(self, df: pd.DataFrame, *, id_col=ID, time_col=DS, target_col=Y) -> pd.DataFrame:
-        """One row per input row: id, ds, y, log_tail, probability, anomaly_score, alarm_score."""
-        check_is_fitted(self)
-        data = validate_series(df, id_col=id_col, time_col=time_col, target_col=target_col)
-        parts = []
-        for uid, g in data.groupby(id_col, sort=False):
-            r = self.score_values(g[target_col].to_numpy(dtype=float), g[time_col].to_numpy())
-            parts.append(pd.DataFrame({id_col: uid, time_col: g[time_col].to_numpy(), target_col: g[target_col].to_numpy(),
-                                       **{k: r[k] for k in ("log_tail", "probability", "anomaly_score", "alarm_score")}}))
-        return pd.concat(parts, ignore_index=True)

@@ -5,11 +5,15 @@ Each detector scores a whole corpus once (:meth:`Detector.score` →
 (:meth:`Scored.alarms`) without scoring again, so every setting of the grid is evaluated
 on every corpus for the leave-one-corpus-out choice.
 
-* **served** — what the service runs: on the streams the
-  :class:`~govperf_ml.anomaly.stream.StreamingEnsemble` (the pipeline routes sub-daily series
-  with enough history to it), its alarm level ``base`` and suppression window ``suppress``
-  applied to its ``anomaly_score`` exactly as the ensemble's own ``SuppressRepeats`` does;
-  on the monthly panels the :class:`~govperf_ml.anomaly.AnomalyPipeline` with the
+* **served** — what the service runs: on the streams the detector the pipeline routes
+  sub-daily series with enough history to, one of ``stream`` = ``ensemble``
+  (:class:`~govperf_ml.anomaly.stream.StreamingEnsemble`), ``gaussian``
+  (:class:`~govperf_ml.anomaly.stream_gaussian.WindowedGaussian`) or ``off`` (no routing:
+  the monthly checks' main detector, the seasonal robust z-score, flags ``|z| >=
+  z_threshold``; its panel checks and rules are not run), with its alarm level ``base``,
+  suppression window ``suppress`` and per-series level ``own_quantile`` (over the last
+  8640 rows, from row 300 on) applied to its ``anomaly_score`` exactly as its own
+  ``SuppressRepeats`` does; on the monthly panels the :class:`~govperf_ml.anomaly.AnomalyPipeline` with the
   threshold of its :class:`~govperf_ml.postprocess.threshold.ThresholdRule`
   (``z_threshold``), given directions and stored targets as at ingest.
 * **baselines** — NAB's windowed Gaussian, the robust seasonal z-score, and dtaianomaly's
@@ -28,14 +32,25 @@ from itertools import product
 import numpy as np
 import pandas as pd
 
+from govperf_ml.anomaly.defaults import STREAM_KINDS, load_defaults, stream_detector
 from govperf_ml.contracts import DS, ID, Y
 from govperf_ml.evaluation.nab_baselines import windowed_gaussian_scores
-from govperf_ml.postprocess.likelihood import suppress_repeats
+from govperf_ml.postprocess.likelihood import own_level, suppress_repeats
 
 SERVED = "served (ours)"
-STREAM_GRID = {"base": (0.25, 0.33, 0.4, 0.5), "suppress": (60, 125, 250)}
+STREAM_GRID = {"stream": STREAM_KINDS, "base": (0.25, 0.33, 0.4, 0.5, 0.6), "suppress": (60, 125, 250),
+               "own_quantile": (0.0, 0.99, 0.999)}
 PANEL_GRID = {"z_threshold": (3.0, 3.5, 4.0, 5.0)}
-SERVED_DEFAULT = {"base": 0.33, "suppress": 125, "z_threshold": 3.5}
+
+
+def served_default(path=None) -> dict:
+    """The setting the service runs: the defaults file's stream part, the pipeline's own
+    threshold rule for the panels."""
+    from govperf_ml.postprocess.threshold import ThresholdRule
+
+    s = load_defaults(path)["setting"]
+    return {"stream": s["stream"], "base": s["base"], "suppress": s["suppress"],
+            "own_quantile": s.get("own_quantile", 0.0), "z_threshold": ThresholdRule().threshold}
 
 
 def _grid(spec: dict) -> list[dict]:
@@ -55,6 +70,17 @@ class Scored:
     def key(self, setting: dict) -> tuple:
         return tuple((k, setting[k]) for k in self.relevant)
 
+    def kind(self, setting: dict):
+        """Which continuous score ``setting`` uses (for VUS-PR): one per detector here."""
+        return None
+
+    def kinds(self) -> dict:
+        return {None: self.score}
+
+    def shown(self, setting: dict) -> list:
+        """The keys of ``setting`` that matter on this corpus (for the tables)."""
+        return [k for k in setting if k in self.relevant]
+
     def alarms(self, setting: dict) -> tuple[dict, float]:
         key = self.key(setting)
         if key not in self.cache:
@@ -66,6 +92,29 @@ class Scored:
         return {k: v >= threshold for k, v in alarm.items()}
 
 
+@dataclass
+class StreamFamily(Scored):
+    """The served detectors of streams (``stream`` = ensemble / gaussian / off), each scored
+    once; ``score`` is the first kind's, ``by_kind`` holds all."""
+
+    by_kind: dict = field(default_factory=dict)
+
+    def key(self, setting: dict) -> tuple:
+        if setting["stream"] == "off":
+            return ("off", setting["z_threshold"])
+        return (setting["stream"], setting["base"], setting["suppress"], setting["own_quantile"])
+
+    def kind(self, setting: dict):
+        return setting["stream"]
+
+    def kinds(self) -> dict:
+        return self.by_kind
+
+    def shown(self, setting: dict) -> list:
+        return ["stream", "z_threshold"] if setting["stream"] == "off" else [
+            "stream", "base", "suppress", "own_quantile"]
+
+
 def _filled(frame: pd.DataFrame) -> np.ndarray:
     return frame["value"].ffill().bfill().fillna(0.0).to_numpy(float)
 
@@ -73,15 +122,23 @@ def _filled(frame: pd.DataFrame) -> np.ndarray:
 # ---------------------------------------------------------------------------------------
 # served
 # ---------------------------------------------------------------------------------------
-def _served_stream(corpus) -> Scored:
-    from govperf_ml.anomaly.stream import StreamingEnsemble
+def _stream_scores(corpus, kind: str) -> dict:
+    model = stream_detector({"stream": kind, "base": 0.33, "suppress": 0}).fit()
+    return {k: model.score_values(_filled(f), f["timestamp"].to_numpy())["anomaly_score"]
+            for k, f in corpus.data.items()}
 
-    model = StreamingEnsemble().fit()
-    score = {k: model.score_values(_filled(f), f["timestamp"].to_numpy())["anomaly_score"] for k, f in corpus.data.items()}
+
+def _served_stream(corpus) -> Scored:
+    """Every stream kind scored once; alarms per setting by threshold and suppression."""
+    by_kind = {kind: _stream_scores(corpus, kind) for kind in STREAM_KINDS if kind != "off"}
+    by_kind["off"] = robust_z(corpus).score
 
     def rule(s):
-        return {k: suppress_repeats(v, base=s["base"], window=s["suppress"]) for k, v in score.items()}, s["base"]
-    return Scored(score, rule, tuple(STREAM_GRID))
+        if s["stream"] == "off":
+            return by_kind["off"], s["z_threshold"]
+        return {k: suppress_repeats(v, base=own_level(v, base=s["base"], quantile=s["own_quantile"]),
+                                    window=s["suppress"]) for k, v in by_kind[s["stream"]].items()}, s["base"]
+    return StreamFamily(by_kind[STREAM_KINDS[0]], rule, tuple(STREAM_GRID) + tuple(PANEL_GRID), by_kind=by_kind)
 
 
 def _served_panel(corpus) -> Scored:
@@ -100,7 +157,7 @@ def _served_panel(corpus) -> Scored:
                        {k: _on_grid(out["is_anomaly"].astype(float), k, f) for k, f in corpus.data.items()})
         return runs[t]
 
-    score = run(SERVED_DEFAULT["z_threshold"])[0]
+    score = run(PANEL_GRID["z_threshold"][1])[0]
     return Scored(score, lambda s: (run(s["z_threshold"])[1], 0.5), tuple(PANEL_GRID))
 
 

@@ -7,8 +7,8 @@ import json
 import numpy as np
 import pandas as pd
 
-from govperf_ml.bench.anomaly_suite import (PROFILE_KEYS, SuiteScores, evaluate, figure, mean_vus,
-                                            nab_protocol)
+from govperf_ml.bench.anomaly_suite import (PROFILE_KEYS, SuiteScores, chosen, evaluate, figure, mean_vus,
+                                            nab_protocol, setting_id, vus_at)
 from govperf_ml.bench.suite_detectors import DETECTORS, SERVED
 from govperf_ml.evaluation.nab_corpus import timestamps, window_bounds
 
@@ -22,12 +22,12 @@ def corpus_table(res: SuiteScores, c: str) -> pd.DataFrame:
     stream = res.corpora[c].stream
     rows = []
     for d in DETECTORS:
-        setting = res.loco[d][c]
-        served_keys = [k for k in json.loads(setting) if d != SERVED or k in res.scored[d][c].relevant]
-        row = {"detector": d, "LOCO setting": ",".join(f"{k}={json.loads(setting)[k]}" for k in served_keys),
+        setting = chosen(res, d, c)
+        shown = res.scored[d][c].shown(setting)
+        row = {"detector": d, "LOCO setting": ",".join(f"{k}={setting[k]}" for k in shown),
                "event_P": figure(res, d, c, "event_precision"), "event_R": figure(res, d, c, "event_recall"),
                "event_F1": figure(res, d, c, "event_f1"), "F1 in-corpus": figure(res, d, c, "event_f1", loco=False),
-               "VUS-PR": mean_vus(res.vus[d][c])}
+               "VUS-PR": figure(res, d, c, "vus_pr")}
         if stream:
             row |= {k: figure(res, d, c, k) for k in PROFILE_KEYS.values()}
             row["nab_standard in-corpus"] = figure(res, d, c, "nab_standard", loco=False)
@@ -43,11 +43,11 @@ def category_table(res: SuiteScores, c: str = "NAB") -> pd.DataFrame:
         cats.setdefault(cat, []).append(k)
     rows = []
     for d in DETECTORS:
-        setting = json.loads(res.loco[d][c])
+        setting = chosen(res, d, c)
         for cat, keys in sorted(cats.items()):
             ev = evaluate(corpus, res.scored[d][c], setting, keys)
             rows.append({"detector": d, "category": cat, "files": len(keys), "event_F1": ev["event_f1"],
-                         "VUS-PR": mean_vus(res.vus[d][c], keys), "nab_standard": ev.get("nab_standard", np.nan)})
+                         "VUS-PR": mean_vus(vus_at(res, d, c, setting), keys), "nab_standard": ev.get("nab_standard", np.nan)})
     return pd.DataFrame(rows)
 
 
@@ -76,7 +76,7 @@ def summary_table(res: SuiteScores) -> pd.DataFrame:
     rows = []
     for c in res.corpora:
         f1 = lambda d, c=c: figure(res, d, c, "event_f1")  # noqa: E731
-        vus = lambda d, c=c: mean_vus(res.vus[d][c])  # noqa: E731
+        vus = lambda d, c=c: figure(res, d, c, "vus_pr")  # noqa: E731
         bf, bf_v = _best_baseline(res, c, f1)
         bv, bv_v = _best_baseline(res, c, vus)
         rows.append({"corpus": c, "F1 LOCO": f1(SERVED), "F1 in-corpus": figure(res, SERVED, c, "event_f1", loco=False),
@@ -84,6 +84,30 @@ def summary_table(res: SuiteScores) -> pd.DataFrame:
                      "VUS-PR": vus(SERVED), "best baseline VUS-PR": bv_v, "(VUS baseline)": bv,
                      "VUS ratio": _ratio(vus(SERVED), bv_v)})
     return pd.DataFrame(rows)
+
+
+def served_table(res: SuiteScores) -> pd.DataFrame:
+    """Per corpus: the served default's figures beside the LOCO and in-corpus ones."""
+    rows = []
+    for c, corpus in res.corpora.items():
+        row = {"corpus": c, "served setting": ",".join(
+            f"{k}={res.served[k]}" for k in res.scored[SERVED][c].shown(res.served))}
+        cols = (("F1", "event_f1"), ("VUS-PR", "vus_pr")) + ((("NAB std", "nab_standard"),) if corpus.stream else ())
+        for label, col in cols:
+            for how, tag in (("served", "served"), ("loco", "LOCO"), ("in", "in-corpus")):
+                row[f"{label} {tag}"] = figure(res, SERVED, c, col, how=how)
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def served_note(res: SuiteScores) -> str:
+    """Whether the served default is the setting chosen on all corpora (stream part, z_threshold)."""
+    best = json.loads(res.everywhere[SERVED])
+    same = lambda keys: all(res.served[k] == best[k] for k in keys)  # noqa: E731
+    stream = same(("stream",) if best["stream"] == "off" else ("stream", "base", "suppress", "own_quantile"))
+    return (f"served default: {_short(setting_id(res.served))} (stream part from the defaults file, z_threshold the "
+            f"pipeline's); chosen on all corpora: {_short(res.everywhere[SERVED])}: stream part "
+            f"{'IS' if stream else 'is NOT'} the served one, z_threshold {'IS' if same(('z_threshold',)) else 'is NOT'}")
 
 
 def _ratio(ours: float, base: float) -> float:
@@ -108,7 +132,9 @@ def build(res: SuiteScores) -> tuple[list, dict]:
     chosen = pd.DataFrame([{"held-out corpus": c, "served setting chosen on the others": _short(s),
                             "chosen in-corpus": _short(res.in_corpus[SERVED][c])}
                            for c, s in res.loco[SERVED].items()])
+    chosen.loc[len(chosen)] = ["(none: all corpora)", _short(res.everywhere[SERVED]), ""]
     tables.append(("LOCO choices of the served settings", chosen))
+    tables.append(("Served default vs LOCO and in-corpus settings (served: what the service runs)", served_table(res)))
     summary = _result(res, summ, proto if "NAB" in res.corpora else {})
     return tables, summary
 

@@ -28,6 +28,9 @@ def bench(
         help="anomaly, targets: a folder holding the corpora (anomaly: nab/, monthly_public/, optionally "
              "gutentag/, else the bundled GutenTAG corpus; targets: m4_hourly_weekly/, monthly_public/), with the "
              "sample city: every corpus, the same models, in-corpus vs leave-one-corpus-out")] = None,
+    write_defaults: Annotated[Optional[Path], typer.Option(
+        help="anomaly --suite: write the served setting chosen on all corpora (with the corpora, date and "
+             "figures) to this JSON file (the served pipeline reads govperf_ml/data/anomaly_defaults.json)")] = None,
     monthly: Annotated[Optional[Path], typer.Option(
         help="anomaly: a folder in the monthly_public layout (PBS, retail): injected monthly anomalies, "
              "served pipeline vs baselines, retail held out")] = None,
@@ -75,7 +78,7 @@ def bench(
     if task == BenchTask.scale:
         return _scale(sizes, daily_sizes, workers or 2, chunk_rows, seed, max_dask_series)
     if task == BenchTask.anomaly and suite is not None:
-        return _suite(suite, seed, quick)
+        return _suite(suite, seed, quick, write_defaults, results)
     if task == BenchTask.anomaly and monthly is not None:
         return _monthly(monthly, seed, quick)
     if task == BenchTask.targets and suite is not None:
@@ -176,11 +179,15 @@ def _monthly(folder: Path, seed: int, quick: bool) -> None:
     _timed(monthly.run, folder, seed=seed, quick=quick)
 
 
-def _suite(root: Path, seed: int, quick: bool) -> None:
-    """``govperf bench anomaly --suite ROOT``: NAB, GutenTAG, monthly and the sample city in one run."""
+def _suite(root: Path, seed: int, quick: bool, write_defaults: Optional[Path], results: Optional[Path]) -> None:
+    """``govperf bench anomaly --suite ROOT``: NAB, GutenTAG, monthly and the sample city in one run
+    (``--write-defaults PATH``: the served setting chosen on all of them, written there;
+    ``--results DIR``: every detector's figures at every setting, ``anomaly_suite_scores.csv``)."""
     from govperf_ml.bench import anomaly_suite
 
-    _timed(anomaly_suite.run, root, seed=seed, quick=quick)
+    if write_defaults is not None and not write_defaults.parent.is_dir():
+        fail(f"--write-defaults {write_defaults}: folder {write_defaults.parent} not found")
+    _timed(anomaly_suite.run, root, seed=seed, quick=quick, write_defaults=write_defaults, results=results)
 
 
 def _pii(data: Optional[Path], n: int, seed: int) -> None:

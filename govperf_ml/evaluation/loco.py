@@ -6,7 +6,9 @@ the NAB score on a monthly panel). Within each corpus every metric is min-max no
 over the settings (all settings equal → 1), a corpus' value for a setting is the mean of
 its normalised metrics, and the setting chosen for a held-out corpus is the one with the
 highest mean of those values over the OTHER corpora. Ties go to the setting listed first.
-The in-corpus choice is the same rule on the corpus itself (what tuning on it would give).
+The in-corpus choice is the same rule on the corpus itself (what tuning on it would give);
+the all-corpora choice is the rule over every corpus (what a new corpus would get: the
+setting to serve).
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contextlib import contextmanager
 import numpy as np
 import pandas as pd
 
-__all__ = ["choose_in_corpus", "choose_loco", "normalised"]
+__all__ = ["choose_all", "choose_in_corpus", "choose_loco", "normalised"]
 
 
 def normalised(table: pd.DataFrame, metrics: Sequence[str], *, corpus_col="corpus",
@@ -67,6 +69,13 @@ def choose_in_corpus(table: pd.DataFrame, metrics: Sequence[str], **cols) -> dic
     """``{corpus: the setting that is best on that corpus itself}`` (the in-corpus figure)."""
     norm = normalised(table, metrics, **cols)
     return {c: _best(norm.loc[c]) for c in norm.index}
+
+
+def choose_all(table: pd.DataFrame, metrics: Sequence[str], **cols):
+    """The setting with the highest mean normalised value over ALL corpora (the one to serve)."""
+    norm = normalised(table, metrics, **cols)
+    with _quiet():
+        return _best(norm.mean(axis=0, skipna=True))
 
 
 @contextmanager

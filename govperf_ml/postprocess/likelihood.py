@@ -136,8 +136,26 @@ class MemberLikelihood(BaseEstimator):
         return out
 
 
-def suppress_repeats(score, *, base: float, window: int, keep_below: bool = False) -> np.ndarray:
-    """Zero every score in the ``window`` rows after an alarm (``score >= base``).
+def own_level(score, *, base: float, quantile: float, window: int = 8640, min_periods: int = 300) -> np.ndarray:
+    """The alarm level of each row picked from the series' own history: the larger of
+    ``base`` and (just above) the ``quantile`` of the scores of the ``window`` rows before it,
+    so a score must exceed what the series already does that often (``base`` alone until
+    ``min_periods`` rows; ``quantile`` 0 turns it off). Causal.
+
+    A series whose scores often run high (noisy, bursty) needs a higher score to alarm;
+    a quiet one keeps ``base``.
+    """
+    s = np.asarray(score, dtype=float)
+    if quantile <= 0 or not len(s):
+        return np.full(len(s), float(base))
+    past = pd.Series(s).rolling(window, min_periods=min_periods).quantile(quantile).shift(1).to_numpy()
+    above = np.nextafter(np.nan_to_num(past, nan=-np.inf), np.inf)
+    return np.maximum(float(base), above)
+
+
+def suppress_repeats(score, *, base, window: int, keep_below: bool = False) -> np.ndarray:
+    """Zero every score in the ``window`` rows after an alarm (``score >= base``; ``base``
+    a number or one level per row).
 
     A suppressed row does not start a new suppression period. Rows below ``base`` are
     set to 0 unless ``keep_below``.
@@ -165,19 +183,32 @@ class SuppressRepeats(BaseEstimator):
         Rows after an alarm in which further alarms are dropped.
     keep_below : bool
         Keep scores under ``base`` as they are (else they become 0).
+    own_quantile : float
+        With a value in (0, 1), a row's alarm level is the larger of ``base`` and this
+        quantile of the series' own earlier scores (:func:`own_level`, ``own_window`` rows,
+        from ``own_min_periods`` rows on); 0 keeps ``base`` for every series.
     """
 
-    def __init__(self, *, base=0.3, window=100, keep_below=False):
+    def __init__(self, *, base=0.3, window=100, keep_below=False, own_quantile=0.0, own_window=8640,
+                 own_min_periods=300):
         self.base = base
         self.window = window
         self.keep_below = keep_below
+        self.own_quantile = own_quantile
+        self.own_window = own_window
+        self.own_min_periods = own_min_periods
 
     def fit(self, score=None, y=None):
         if self.window < 0:
             raise ValueError("window must be >= 0")
+        if not 0.0 <= self.own_quantile < 1.0 or self.own_window < 2 or self.own_min_periods < 1:
+            raise ValueError("own_quantile in [0, 1), own_window >= 2 and own_min_periods >= 1 are required")
         self.n_features_in_ = 1
         return self
 
     def transform(self, score) -> np.ndarray:
         check_is_fitted(self)
-        return suppress_repeats(score, base=self.base, window=self.window, keep_below=self.keep_below)
+        # a rule pickled before own_quantile existed keeps its one level
+        level = own_level(score, base=self.base, quantile=getattr(self, "own_quantile", 0.0),
+                          window=getattr(self, "own_window", 8640), min_periods=getattr(self, "own_min_periods", 300))
+        return suppress_repeats(score, base=level, window=self.window, keep_below=self.keep_below)

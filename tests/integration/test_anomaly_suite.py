@@ -59,6 +59,34 @@ def test_suite_end_to_end_via_cli(tmp_path):
     assert summary["gutentag_event_f1"] > 0  # obvious spikes and shifts: the served stream finds some
 
 
+def test_write_defaults_writes_the_all_corpora_choice_and_the_bench_shows_the_served_one(tmp_path):
+    from govperf_ml.anomaly import AnomalyPipeline
+    from govperf_ml.anomaly.defaults import load_defaults
+
+    out = tmp_path / "defaults.json"
+    res = CliRunner().invoke(app, ["bench", "anomaly", "--suite", str(suite_root(tmp_path / "root")), "--quick",
+                                   "--write-defaults", str(out)])
+    assert res.exit_code == 0, res.output
+    doc = load_defaults(out)
+    assert doc["chosen_on"] == ["NAB", "GutenTAG", "monthly", "sample city"] and doc["quick"] is True
+    assert set(doc["figures"]) == set(doc["leave_one_out"]) == set(doc["chosen_on"])
+    assert 0 <= doc["figures"]["GutenTAG"]["event_f1"] <= 1 and "nab_standard" in doc["figures"]["NAB"]
+    assert "nab_standard" not in doc["figures"]["monthly"]
+    flat = " ".join(res.output.split())
+    assert "Served default vs LOCO and in-corpus" in flat and f"defaults written to {out}" in flat.replace("\n", "")
+    for col in ("F1 served", "F1 LOCO", "F1 in-corpus", "NAB std served"):
+        assert col in res.output
+    pipe = AnomalyPipeline(defaults=out).fit(pd.DataFrame({"unique_id": "a", "ds": pd.date_range(
+        "2025-01-01", periods=3, freq="MS"), "y": [1.0, 2.0, 3.0]}))
+    setting = doc["setting"]
+    assert (pipe.stream_ is None) == (setting["stream"] == "off")
+    if pipe.stream_ is not None:
+        assert (pipe.stream_.base, pipe.stream_.suppress) == (setting["base"], setting["suppress"])
+    res = CliRunner().invoke(app, ["bench", "anomaly", "--suite", str(tmp_path / "root"), "--write-defaults",
+                                   str(tmp_path / "no" / "d.json")])
+    assert res.exit_code == 2 and "folder" in res.output and "not found" in res.output
+
+
 def test_missing_or_malformed_corpus_is_one_line_exit_2(tmp_path):
     root = suite_root(tmp_path)
     bad = root / "nab" / "data" / "realTraffic" / "a.csv"

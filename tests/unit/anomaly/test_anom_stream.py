@@ -187,3 +187,36 @@ def test_ensemble_is_members_then_likelihood_then_max_then_threshold_and_suppres
     score = squash(np.max(np.vstack(list(lts.values())), axis=0))
     alarms = SuppressRepeats(base=0.33, window=50).fit().transform(score)
     np.testing.assert_array_equal(det.score_values(x)["alarm_score"], alarms)
+
+
+def test_own_level_is_causal_and_rises_only_in_a_busy_series():
+    from govperf_ml.postprocess.likelihood import own_level
+
+    rng = np.random.default_rng(3)
+    quiet = rng.uniform(0, 0.05, 3000)
+    busy = quiet.copy()
+    busy[::20] = 0.5  # 5 % of rows score high: the 0.99 quantile of its past is 0.5
+    assert (own_level(quiet, base=0.33, quantile=0.99) == 0.33).all()
+    level = own_level(busy, base=0.33, quantile=0.99)
+    assert (level[:300] == 0.33).all() and np.allclose(level[400:], 0.5) and (level[400:] > 0.5).all()
+    changed = busy.copy()
+    changed[2000:] = 0.9
+    np.testing.assert_array_equal(own_level(changed, base=0.33, quantile=0.99)[:2001], level[:2001])
+    assert (own_level(busy, base=0.33, quantile=0.0) == 0.33).all()
+
+
+def test_own_quantile_drops_alarms_of_a_busy_series_only():
+    rng = np.random.default_rng(4)
+    busy = rng.uniform(0, 0.05, 3000)
+    busy[::20] = 0.5
+    quiet = rng.uniform(0, 0.05, 3000)
+    quiet[2500] = 0.5
+    fixed = SuppressRepeats(base=0.33, window=5).fit()
+    own = SuppressRepeats(base=0.33, window=5, own_quantile=0.99).fit()
+    assert (fixed.transform(busy) > 0).sum() > 100 and (own.transform(busy)[400:] > 0).sum() == 0
+    louder = busy.copy()
+    louder[2000] = 0.8  # above what the busy series does: still an alarm
+    assert own.transform(louder)[2000] == 0.8
+    np.testing.assert_array_equal(own.transform(quiet), fixed.transform(quiet))
+    with pytest.raises(ValueError, match="own_quantile"):
+        SuppressRepeats(own_quantile=1.0).fit()

@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from govperf_ml.evaluation.loco import choose_in_corpus, choose_loco, normalised
+from govperf_ml.evaluation.loco import choose_all, choose_in_corpus, choose_loco, normalised
 from govperf_ml.evaluation.vus import corpus_vus_pr, vus_pr
 
 NAN = float("nan")
@@ -72,3 +72,10 @@ def test_vus_pr_ranks_a_good_detector_above_a_blind_one():
     assert corpus_vus_pr([(y, good), (np.zeros(400, dtype=int), blind)]) == pytest.approx(vus_pr(y, good))
     with pytest.raises(ValueError, match="400 labels for 399"):
         vus_pr(y, good[:-1])
+
+
+def test_choose_all_is_the_best_mean_over_every_corpus():
+    # means of the normalised values: s1 (1+0+0)/3, s2 (0+1+1)/3, s3 (0.5+0.5+0.25)/3
+    assert choose_all(table(), ["event_f1", "nab_standard"]) == "s2"
+    only_a = table()[table()["corpus"] == "A"]
+    assert choose_all(only_a, ["event_f1", "nab_standard"]) == "s1"
