@@ -45,6 +45,14 @@ def _frac(start, deadline, as_of) -> float:
     return float(np.clip((as_of - start) / (deadline - start), 0.0, 1.0))
 
 
+def _paths(cache: dict, key: tuple, y: np.ndarray) -> np.ndarray:
+    """The forecaster's paths of a series seen up to ``key[1]`` values, ``key[2]`` steps ahead
+    with season ``key[3]``, fitted once per key."""
+    if key not in cache:
+        cache[key] = forecast_paths(y, horizon=key[2], season=key[3])
+    return cache[key]
+
+
 class TargetRiskModel(BaseEstimator):
     """Probability of missing a target, learned on backtested target episodes.
 
@@ -245,7 +253,9 @@ class TargetRiskModel(BaseEstimator):
             info[uid] = (obs[DS].to_numpy(), obs[Y].to_numpy(float), freq, season_length(freq), step)
         return info
 
-    def _features(self, t: dict, info: tuple, as_of: pd.Timestamp) -> dict:
+    def _features(self, t: dict, info: tuple, as_of: pd.Timestamp, cache: dict | None = None) -> dict:
+        """Features of one target at ``as_of``; ``cache``: the forecaster's paths per series,
+        values seen and horizon, shared by the targets of one call."""
         ds, values, freq, season, step = info
         S, D, T = np.datetime64(t[START]), np.datetime64(t[DEADLINE]), float(t[TARGET])
         c = np.datetime64(as_of)
@@ -265,17 +275,18 @@ class TargetRiskModel(BaseEstimator):
         else:
             gap, period_len, done_used = 0, max(r, 1), done
         kw = dict(target=T, direction=t[DIRECTION], aggregation=agg, period_len=period_len, gap=gap, done=done_used)
-        paths = forecast_paths(y, horizon=gap + period_len, season=m) if self._forecast_mode() == "all" else None
+        key, cache = (t[ID], n_seen, gap + period_len, m), {} if cache is None else cache
         f = assessment_features(y, baseline=b, elapsed=_frac(t[START], t[DEADLINE], pd.Timestamp(c)), season=m,
-                                paths=paths, **kw)
+                                paths=_paths(cache, key, y) if self._forecast_mode() == "all" else None, **kw)
         if self._forecast_mode() == "short" and f["n_origins"] < MIN_ORIGINS:
-            f["p_forecast"] = forecast_probability(forecast_paths(y, horizon=gap + period_len, season=m), **kw)
+            f["p_forecast"] = forecast_probability(_paths(cache, key, y), **kw)
         f["_current"] = aggregate(pd.Series(done), agg) if len(done) else float(y[-1])
         return f
 
     def _episode_table(self, hist: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
         info = self._series_info(hist)
-        rows = [self._features(t, info[t[ID]], t["as_of"]) for t in episodes.to_dict("records")]
+        cache = {}
+        rows = [self._features(t, info[t[ID]], t["as_of"], cache) for t in episodes.to_dict("records")]
         return pd.DataFrame(rows)
 
     def synthetic_table(self, hist: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -357,7 +368,8 @@ class TargetRiskModel(BaseEstimator):
         last = hist.groupby(ID)[DS].max()
         recs = tg.to_dict("records")
         as_ofs = [min(when if when is not None else last[t[ID]], t[DEADLINE]) for t in recs]
-        X = pd.DataFrame([self._features(t, info[t[ID]], a) for t, a in zip(recs, as_ofs)])
+        cache = {}
+        X = pd.DataFrame([self._features(t, info[t[ID]], a, cache) for t, a in zip(recs, as_ofs)])
         pace = LinearPaceRule().progress(hist, tg, as_of=when)  # rates and the colour of the pace rule
         p_pace = pace["status"].map(self._pace_rates()).to_numpy(float)
         p = self.predict_features(X, p_pace=p_pace)
