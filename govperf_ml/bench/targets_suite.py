@@ -29,7 +29,7 @@ from govperf_ml.bench.target_corpora import CORPORA, suite_episodes
 from govperf_ml.bench.targets import pace_status, persistence_status
 from govperf_ml.evaluation.metrics import brier_score, brier_skill_score, expected_calibration_error, reliability_table
 from govperf_ml.targets.calibration import shrink
-from govperf_ml.targets.features import FEATURES
+from govperf_ml.targets.features import ALL_FEATURES
 from govperf_ml.targets.risk import TargetRiskModel
 
 CORE = ("p_empirical", "z_gap", "gap_to_target", "gap_recent", "volatility", "trend", "drift", "higher")
@@ -42,7 +42,7 @@ SETTINGS = {
     "sigmoid": {"calibration": "sigmoid"},
 }
 # candidates that use the forecaster's probability (episodes built with ``forecast``)
-FORECAST_SETTINGS = {"forecast_feature": {"features": FEATURES + ("p_forecast",)}}
+FORECAST_SETTINGS = {"forecast_feature": {"features": ALL_FEATURES}}
 CANDIDATES = {**SETTINGS, **FORECAST_SETTINGS}
 STRENGTHS = (0.0, 1.0, 4.0, 16.0)
 REFERENCES = ("auto", "empirical", "pace", "prior")

@@ -49,7 +49,7 @@ def forecast_paths(y, *, horizon: int, season: int = 1, n_paths: int = N_PATHS, 
     from statsforecast.models import AutoETS
 
     hist = _history(y, season, horizon)
-    m = season if 1 < season <= 24 and len(hist) >= 3 * season else 1
+    m = season if 1 < season <= 24 and len(hist) >= 2 * season + 2 else 1
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
