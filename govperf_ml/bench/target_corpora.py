@@ -104,13 +104,18 @@ def subsample(frame: pd.DataFrame, max_series: int | None, seed: int) -> pd.Data
     return frame[frame[ID].isin(keep)]
 
 
-def corpus_episodes(corpus: Corpus, *, max_series: int | None = 150, seed: int = 0) -> pd.DataFrame:
+def corpus_episodes(corpus: Corpus, *, max_series: int | None = 150, seed: int = 0, forecast: bool = False,
+                    short_share: float = 0.0) -> pd.DataFrame:
     """The suite's episodes of one corpus, with a ``corpus`` column; targets set on a zero
-    or negative baseline (no relative target exists) are left out."""
+    or negative baseline (no relative target exists) are left out. With ``forecast``, the
+    forecaster's ``p_forecast`` too; a seeded ``short_share`` of the series is seen only over
+    a short history (3 past origins, see :func:`govperf_ml.bench.targets.build_episodes`)."""
     from govperf_ml.bench.targets import build_episodes
 
     frame = subsample(corpus.frame, max_series, seed)
-    ep = build_episodes(frame, frame.iloc[:0], corpus.h, corpus.m)
+    ids = frame[ID].unique()
+    cut = np.random.default_rng(seed + 1).choice(ids, size=int(round(short_share * len(ids))), replace=False)
+    ep = build_episodes(frame, frame.iloc[:0], corpus.h, corpus.m, forecast=forecast, cut=cut)
     if ep.empty:
         return ep
     ep = ep[ep["b"] > 0].reset_index(drop=True)
@@ -119,11 +124,14 @@ def corpus_episodes(corpus: Corpus, *, max_series: int | None = 150, seed: int =
 
 
 def suite_episodes(root: Path | None, names=tuple(CORPORA), *, max_series: int | None = 150,
-                   seed: int = 0) -> pd.DataFrame:
+                   seed: int = 0, forecast: bool = False, short_share: float = 0.0) -> pd.DataFrame:
     """Episodes of every named corpus, one frame."""
+    if not 0.0 <= short_share <= 1.0:
+        raise DataContractError(f"--short-share must lie in [0, 1]; got {short_share}", field="short_share")
     parts = []
     for name in names:
-        ep = corpus_episodes(load_corpus(root, name), max_series=max_series, seed=seed)
+        ep = corpus_episodes(load_corpus(root, name), max_series=max_series, seed=seed, forecast=forecast,
+                             short_share=short_share)
         if ep.empty:
             raise DataContractError(f"corpus {name}: no episode could be built (series too short)", field="data")
         parts.append(ep)

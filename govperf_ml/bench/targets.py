@@ -26,6 +26,7 @@ from sklearn.model_selection import GroupKFold
 from govperf_ml.bench import BenchResult, load_m4_task
 from govperf_ml.contracts import DataContractError
 from govperf_ml.targets.features import assessment_features
+from govperf_ml.targets.forecast_prob import forecast_paths
 from govperf_ml.targets.risk import TargetRiskModel
 from govperf_ml.evaluation.metrics import (
     brier_score, brier_skill_score, expected_calibration_error, log_loss, reliability_table, roc_auc,
@@ -34,29 +35,41 @@ from govperf_ml.evaluation.metrics import (
 GAPS = (-0.05, 0.0, 0.05, 0.10)
 
 
-def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int, m: int = 1) -> pd.DataFrame:
+def build_episodes(train: pd.DataFrame, test: pd.DataFrame, h: int, m: int = 1, *, forecast: bool = False,
+                   cut=()) -> pd.DataFrame:
+    """Episodes of every series; with ``forecast``, the forecaster's ``p_forecast`` too (one
+    AutoETS fit per series and start time). Series in ``cut`` are seen only over their last
+    ``m + h + 2`` values (3 past origins: a short history) where they had more."""
     full = pd.concat([train, test]).sort_values(["unique_id", "ds"])
+    cut = set(cut)
     rows = []
     for uid, g in full.groupby("unique_id", sort=False):
         y = g["y"].to_numpy(float)
-        n = len(y)
         for k in (2, 3, 4):
-            S = n - k * h  # index of the last value seen at the start (0-based: y[S-1])
-            if S < 3 * h:
-                continue
-            b = y[S - h : S].mean()
-            current = y[S : S + h].mean()  # (S, c]
-            outcome = y[S + h : S + 2 * h].mean()  # (c, D]
-            seen = y[: S + h]  # only values up to c
-            for gap in GAPS:
-                for direction, target in (("higher", b * (1 + gap)), ("lower", b * (1 - gap))):
-                    feats = assessment_features(seen, target=target, direction=direction, aggregation="mean",
-                                                baseline=b, period_len=h, gap=0, done=np.empty(0), elapsed=0.5,
-                                                season=m)
-                    rows.append({"unique_id": uid, "S": S, "gap": gap, "direction": direction, "b": b,
-                                 "target": target, "current": current, **feats,
-                                 "missed": outcome < target if direction == "higher" else outcome > target})
+            S = len(y) - k * h  # index of the last value seen at the start (0-based: y[S-1])
+            if S >= 3 * h:
+                rows += _start_rows(uid, y, S, h, m, forecast=forecast, short=uid in cut)
     return pd.DataFrame(rows)
+
+
+def _start_rows(uid, y: np.ndarray, S: int, h: int, m: int, *, forecast: bool, short: bool) -> list[dict]:
+    """The episodes of one series and start time: every gap, both directions."""
+    b = y[S - h : S].mean()
+    current = y[S : S + h].mean()  # (S, c]
+    outcome = y[S + h : S + 2 * h].mean()  # (c, D]
+    seen = y[: S + h]  # only values up to c
+    if short:
+        seen = seen[-(m + h + 2):]
+    paths = forecast_paths(seen, horizon=h, season=m) if forecast else None
+    rows = []
+    for gap in GAPS:
+        for direction, target in (("higher", b * (1 + gap)), ("lower", b * (1 - gap))):
+            feats = assessment_features(seen, target=target, direction=direction, aggregation="mean", baseline=b,
+                                        period_len=h, gap=0, done=np.empty(0), elapsed=0.5, season=m, paths=paths)
+            rows.append({"unique_id": uid, "S": S, "gap": gap, "direction": direction, "b": b, "target": target,
+                         "current": current, "short_history": short, **feats,
+                         "missed": outcome < target if direction == "higher" else outcome > target})
+    return rows
 
 
 def pace_status(ep: pd.DataFrame) -> np.ndarray:

@@ -37,6 +37,12 @@ def bench(
     corpora: Annotated[Optional[str], typer.Option(
         help="targets --suite: comma-separated corpora (default all)")] = None,
     max_series: Annotated[int, typer.Option(min=2, help="targets --suite: series per corpus (seeded draw)")] = 150,
+    forecaster: Annotated[bool, typer.Option(
+        help="targets --suite: the forecaster's probability (AutoETS paths) as a candidate input and shrinkage "
+             "reference; ours reported with and without it")] = True,
+    short_share: Annotated[float, typer.Option(
+        min=0.0, max=1.0, help="targets --suite: share of each corpus's series seen over a short history "
+                               "(3 past origins)")] = 0.0,
     hierarchy: Annotated[Optional[str], typer.Option(
         help="forecast: key columns of a monthly panel (e.g. Concession,Type,ATC1,ATC2): base vs reconciled per level")
     ] = None,
@@ -95,7 +101,8 @@ def bench(
         _timed(benches.forecast.run, data, freq=freq, quick=quick, workers=workers)
     elif task == BenchTask.targets and suite is not None:
         names = tuple(c.strip() for c in corpora.split(",") if c.strip()) if corpora else benches.CORPORA
-        _timed(benches.targets_suite.run, data, corpora=names, max_series=20 if quick else max_series, seed=seed)
+        _timed(benches.targets_suite.run, data, corpora=names, max_series=20 if quick else max_series, seed=seed,
+               forecast=forecaster, short_share=short_share)
     elif task == BenchTask.targets:
         _timed(benches.targets.run, data, freq=freq, quick=quick)
     else:

@@ -12,10 +12,15 @@ from __future__ import annotations
 
 import numpy as np
 
+from govperf_ml.targets.forecast_prob import period_means
+
 FEATURES = (
     "p_empirical", "z_gap", "gap_to_target", "gap_current", "gap_recent", "pace_ratio", "elapsed",
     "volatility", "trend", "drift", "higher", "agg_sum", "agg_last",
 )
+# the forecaster's probability of missing (forecast_prob.py): an opt-in input, computed only
+# when paths are given (an AutoETS fit per assessment)
+ALL_FEATURES = FEATURES + ("p_forecast",)
 
 
 def _windows_mean(y: np.ndarray, width: int) -> np.ndarray:
@@ -63,6 +68,7 @@ def assessment_features(
     done: np.ndarray,
     elapsed: float,
     season: int,
+    paths: np.ndarray | None = None,
 ) -> dict:
     """Features of one assessment.
 
@@ -76,6 +82,8 @@ def assessment_features(
     done : values of the target period already observed (their aggregate counts too).
     elapsed : share of the plan's time already gone (0..1).
     season : season length of the series (1 if none).
+    paths : simulated future paths of the series (``forecast_prob.forecast_paths``, at least
+        ``gap + period_len`` steps); when given, ``p_forecast`` is their probability of missing.
     """
     sign = 1.0 if direction == "higher" else -1.0
     y = np.asarray(y, dtype=float)
@@ -85,7 +93,6 @@ def assessment_features(
     recent = float(np.mean(y[-min(len(y), max(1, min(period_len, 4))) :]))
     ratios, n_origins = _future_ratios(y, m=m, gap=gap, period_len=period_len, scale=scale)
     achieved = _achieved(level * ratios, done, aggregation, period_len)
-    miss = sign * (achieved - target) < 0
     centre = float(np.median(achieved))
     spread = float(np.subtract(*np.percentile(achieved, [84, 16])) / 2) or 1e-9 * scale
     current_agg, pace = _pace(done, recent, target=target, baseline=baseline, aggregation=aggregation, sign=sign,
@@ -93,7 +100,7 @@ def assessment_features(
     t_len = min(len(y), 3 * m)
     trend = float(np.polyfit(np.arange(t_len), y[-t_len:], 1)[0] / scale) if t_len >= 3 else 0.0
     return {
-        "p_empirical": float((miss.sum() + 0.5) / (len(miss) + 1.0)),
+        "p_empirical": miss_probability(achieved, target, sign),
         "z_gap": float(sign * (centre - target) / spread),
         "gap_to_target": float(sign * (level - target) / scale),
         "gap_current": float(sign * (current_agg - target) / scale) if aggregation != "sum" else float(sign * (centre - target) / scale),
@@ -112,7 +119,25 @@ def assessment_features(
         # not model inputs: how much the empirical forecast rests on (for calibration.py)
         "n_origins": float(n_origins),
         "horizon": float(gap + period_len),
+        **({} if paths is None else
+           {"p_forecast": forecast_probability(paths, target=target, direction=direction, aggregation=aggregation,
+                                               period_len=period_len, gap=gap, done=done)}),
     }
+
+
+def miss_probability(achieved: np.ndarray, target: float, sign: float) -> float:
+    """Share of the draws of the aggregate on the wrong side of the target (half a miss added
+    to the count and one draw to the total, so never exactly 0 or 1)."""
+    miss = sign * (np.asarray(achieved) - target) < 0
+    return float((miss.sum() + 0.5) / (len(miss) + 1.0))
+
+
+def forecast_probability(paths: np.ndarray, *, target: float, direction: str, aggregation: str, period_len: int,
+                         gap: int, done: np.ndarray) -> float:
+    """Probability of missing from the forecaster's simulated paths of the values to come."""
+    fut = period_means(np.asarray(paths, dtype=float), gap=gap, period_len=period_len)
+    achieved = _achieved(fut, np.asarray(done, dtype=float), aggregation, period_len)
+    return miss_probability(achieved, target, 1.0 if direction == "higher" else -1.0)
 
 
 def _future_ratios(y: np.ndarray, *, m: int, gap: int, period_len: int, scale: float) -> tuple[np.ndarray, int]:

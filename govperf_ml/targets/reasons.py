@@ -27,6 +27,8 @@ REASONS = {
               "the series usually drifts the right way over such a span", "该指标在此类时段通常朝有利方向变化"),
     "volatility": ("the series is volatile, so the outcome is uncertain", "该指标波动较大，结果不确定",
                    "the series is steady", "该指标较为平稳"),
+    "p_forecast": ("the forecaster's interval mostly falls short of the target", "预测模型的预测区间大多未达目标",
+                   "the forecaster's interval mostly clears the target", "预测模型的预测区间大多已达目标"),
     "elapsed": ("little time is left", "剩余时间不多", "much of the period is still ahead", "考核期剩余时间较多"),
 }
 
@@ -37,7 +39,11 @@ TOWARDS = {"pace": ("the pace rule", "计划进度线规则的未达标率"),
 
 
 def shrunk_note(why: str, w: float, towards: str) -> tuple[str, str]:
-    """``Little history: probability shrunk towards the pace rule (model weight 60%). ``"""
+    """``Little history: probability shrunk towards the pace rule (model weight 60%). ``;
+    towards the forecaster: ``Little history: probability from the forecaster's interval (...)``."""
+    if towards == "forecast":
+        return (f"{why[0].upper()}{why[1:]}: probability from the forecaster's interval (model weight {w:.0%}). ",
+                f"{REASONS_ZH[why]}：概率取自预测模型的预测区间（模型权重 {w:.0%}）。")
     en, zh = TOWARDS[towards]
     return (f"{why[0].upper()}{why[1:]}: probability shrunk towards {en} (model weight {w:.0%}). ",
             f"{REASONS_ZH[why]}：概率已向{zh}收缩（模型权重 {w:.0%}）。")

@@ -25,10 +25,11 @@ from govperf_ml.contracts import (
     validate_targets,
 )
 from govperf_ml.features.time import infer_freq, season_length
-from govperf_ml.targets.calibration import Familiarity, ProbabilityCalibrator, shrink
+from govperf_ml.targets.calibration import MIN_ORIGINS, Familiarity, ProbabilityCalibrator, shrink
 from govperf_ml.targets.checks import MIN_HISTORY, check_targets, observed_counts
 from govperf_ml.targets.episodes import aggregate, build_episodes
-from govperf_ml.targets.features import FEATURES, assessment_features
+from govperf_ml.targets.features import ALL_FEATURES, FEATURES, assessment_features, forecast_probability
+from govperf_ml.targets.forecast_prob import forecast_paths
 from govperf_ml.targets.pace import LinearPaceRule
 from govperf_ml.targets.reasons import REASONS, shrunk_note
 
@@ -42,6 +43,14 @@ _HORIZON = {"M": 6, "Q": 2, "W": 13, "D": 28, "H": 48}  # synthetic target perio
 
 def _frac(start, deadline, as_of) -> float:
     return float(np.clip((as_of - start) / (deadline - start), 0.0, 1.0))
+
+
+def _paths(cache: dict, key: tuple, y: np.ndarray) -> np.ndarray:
+    """The forecaster's paths of a series seen up to ``key[1]`` values, ``key[2]`` steps ahead
+    with season ``key[3]``, fitted once per key."""
+    if key not in cache:
+        cache[key] = forecast_paths(y, horizon=key[2], season=key[3])
+    return cache[key]
 
 
 class TargetRiskModel(BaseEstimator):
@@ -66,7 +75,8 @@ class TargetRiskModel(BaseEstimator):
         empirical probability itself.
     n_estimators, learning_rate, num_leaves : LightGBM settings.
     features : tuple of str
-        Model inputs (a subset of ``FEATURES``).
+        Model inputs (a subset of ``ALL_FEATURES``: ``FEATURES`` and ``p_forecast``, the
+        forecaster's probability, which costs an AutoETS fit per assessment).
     monotone : bool
         Constrain ``p_miss`` to rise with ``p_empirical`` and fall with ``z_gap`` and
         ``gap_to_target``.
@@ -77,12 +87,14 @@ class TargetRiskModel(BaseEstimator):
         How strongly ``p_miss`` is shrunk towards a reference when an assessment lies
         outside the training episodes' range (few past origins, short window, unusual
         volatility; see :mod:`govperf_ml.targets.calibration`); 0: never.
-    shrink_towards : {"auto", "empirical", "pace", "prior"}
+    shrink_towards : {"auto", "forecast", "empirical", "pace", "prior"}
         The reference: the series' own empirical probability, the pace rule's miss rate
         for the target's colour, or the training episodes' miss rate; "auto": the training
         miss rate where the series' volatility is unusual (its own empirical forecast is then
         unreliable too), its empirical probability otherwise (little history or a short
-        window: the learned map extrapolates, the series' own frequencies do not).
+        window: the learned map extrapolates, the series' own frequencies do not); "forecast":
+        as "auto", but where the empirical forecast rests on fewer than ``MIN_ORIGINS`` past
+        origins, the forecaster's probability ``p_forecast`` (AutoETS paths) instead.
     random_state : int
     """
 
@@ -121,6 +133,13 @@ class TargetRiskModel(BaseEstimator):
             random_state=self.random_state, verbose=-1, n_jobs=1,
         )
 
+    def _forecast_mode(self) -> str:
+        """When the forecaster's paths are needed: "all" (an input), "short" (the reference
+        of assessments with few past origins) or "none"."""
+        if "p_forecast" in getattr(self, "features", FEATURES):
+            return "all"
+        return "short" if getattr(self, "shrink_towards", "auto") == "forecast" else "none"
+
     def _features_used(self) -> list[str]:
         return list(getattr(self, "features_", FEATURES))
 
@@ -132,9 +151,9 @@ class TargetRiskModel(BaseEstimator):
         """
         if not 0 < self.amber <= self.red <= 1:
             raise ValueError("need 0 < amber <= red <= 1")
-        unknown = sorted(set(self.features) - set(FEATURES))
+        unknown = sorted(set(self.features) - set(ALL_FEATURES))
         if unknown or not self.features:
-            raise ValueError(f"features must be a non-empty subset of FEATURES; unknown: {unknown}")
+            raise ValueError(f"features must be a non-empty subset of ALL_FEATURES; unknown: {unknown}")
         y = np.asarray(y, dtype=int)
         self.features_ = tuple(self.features)
         self.n_episodes_ = int(len(y))
@@ -178,16 +197,26 @@ class TargetRiskModel(BaseEstimator):
     def reference(self, X: pd.DataFrame, p_pace, towards: str | None = None) -> np.ndarray:
         """What an unfamiliar assessment's ``p_miss`` is shrunk towards (see ``shrink_towards``)."""
         towards = towards or getattr(self, "shrink_towards", "pace")
-        if towards == "auto":
+        if towards in ("auto", "forecast"):
             odd = np.asarray(self.familiarity(X)[1]) == "unusual volatility"
-            return np.where(odd, self.miss_rate_, X["p_empirical"].to_numpy(float))
+            return np.where(odd, self.miss_rate_, self._own_probability(X, forecast=towards == "forecast"))
         if towards == "empirical":
             return X["p_empirical"].to_numpy(float)
         if towards == "prior":
             return np.full(len(X), self.miss_rate_)
         if towards == "pace":
             return np.asarray(p_pace, dtype=float)
-        raise ValueError(f"shrink_towards must be auto, empirical, pace or prior; got {towards!r}")
+        raise ValueError(f"shrink_towards must be auto, forecast, empirical, pace or prior; got {towards!r}")
+
+    @staticmethod
+    def _own_probability(X: pd.DataFrame, forecast: bool) -> np.ndarray:
+        """The series' empirical probability; with ``forecast``, the forecaster's where the
+        empirical one rests on fewer than ``MIN_ORIGINS`` origins (and ``p_forecast`` exists)."""
+        p = X["p_empirical"].to_numpy(float)
+        if not forecast or "p_forecast" not in X:
+            return p
+        few = (X["n_origins"].to_numpy(float) < MIN_ORIGINS) & X["p_forecast"].notna().to_numpy()
+        return np.where(few, X["p_forecast"].to_numpy(float), p)
 
     def familiarity(self, X: pd.DataFrame) -> tuple[np.ndarray, list[str]]:
         """Weight of the model's own probability per row (1: like the training episodes)
@@ -202,14 +231,14 @@ class TargetRiskModel(BaseEstimator):
 
     def contributions(self, X: pd.DataFrame) -> np.ndarray:
         """Per-feature contributions (log-odds) of each prediction, one column per name in
-        ``FEATURES`` (zeros for unused features and without a model)."""
-        out = np.zeros((len(X), len(FEATURES)))
+        ``ALL_FEATURES`` (zeros for unused features and without a model)."""
+        out = np.zeros((len(X), len(ALL_FEATURES)))
         if self.model_ is None:
-            out[:, FEATURES.index("p_empirical")] = X["p_empirical"].to_numpy(float) - 0.5
+            out[:, ALL_FEATURES.index("p_empirical")] = X["p_empirical"].to_numpy(float) - 0.5
             return out
         cols = self._features_used()
         c = self.model_.booster_.predict(X[cols].to_numpy(float), pred_contrib=True)[:, :-1]
-        out[:, [FEATURES.index(f) for f in cols]] = c
+        out[:, [ALL_FEATURES.index(f) for f in cols]] = c
         return out
 
     # ------------------------------------------------------------------ episodes
@@ -224,7 +253,9 @@ class TargetRiskModel(BaseEstimator):
             info[uid] = (obs[DS].to_numpy(), obs[Y].to_numpy(float), freq, season_length(freq), step)
         return info
 
-    def _features(self, t: dict, info: tuple, as_of: pd.Timestamp) -> dict:
+    def _features(self, t: dict, info: tuple, as_of: pd.Timestamp, cache: dict | None = None) -> dict:
+        """Features of one target at ``as_of``; ``cache``: the forecaster's paths per series,
+        values seen and horizon, shared by the targets of one call."""
         ds, values, freq, season, step = info
         S, D, T = np.datetime64(t[START]), np.datetime64(t[DEADLINE]), float(t[TARGET])
         c = np.datetime64(as_of)
@@ -243,16 +274,19 @@ class TargetRiskModel(BaseEstimator):
             gap, period_len, done_used = max(r - 1, 0), 1, np.empty(0)
         else:
             gap, period_len, done_used = 0, max(r, 1), done
-        f = assessment_features(
-            y, target=T, direction=t[DIRECTION], aggregation=agg, baseline=b, period_len=period_len, gap=gap,
-            done=done_used, elapsed=_frac(t[START], t[DEADLINE], pd.Timestamp(c)), season=m,
-        )
+        kw = dict(target=T, direction=t[DIRECTION], aggregation=agg, period_len=period_len, gap=gap, done=done_used)
+        key, cache = (t[ID], n_seen, gap + period_len, m), {} if cache is None else cache
+        f = assessment_features(y, baseline=b, elapsed=_frac(t[START], t[DEADLINE], pd.Timestamp(c)), season=m,
+                                paths=_paths(cache, key, y) if self._forecast_mode() == "all" else None, **kw)
+        if self._forecast_mode() == "short" and f["n_origins"] < MIN_ORIGINS:
+            f["p_forecast"] = forecast_probability(_paths(cache, key, y), **kw)
         f["_current"] = aggregate(pd.Series(done), agg) if len(done) else float(y[-1])
         return f
 
     def _episode_table(self, hist: pd.DataFrame, episodes: pd.DataFrame) -> pd.DataFrame:
         info = self._series_info(hist)
-        rows = [self._features(t, info[t[ID]], t["as_of"]) for t in episodes.to_dict("records")]
+        cache = {}
+        rows = [self._features(t, info[t[ID]], t["as_of"], cache) for t in episodes.to_dict("records")]
         return pd.DataFrame(rows)
 
     def synthetic_table(self, hist: pd.DataFrame) -> tuple[pd.DataFrame, np.ndarray]:
@@ -278,14 +312,18 @@ class TargetRiskModel(BaseEstimator):
             if not cases:
                 continue
             pick = rng.choice(len(cases), size=min(per_series, len(cases)), replace=False)
+            paths = {}  # the forecaster's paths per origin, when an input (one fit per origin)
             for i in pick:
                 k, gap, direction, w = cases[i]
                 c = len(y) - k * h + h  # values seen: y[:c]
                 b = float(y[c - h : c].mean())
                 target = b * (1 + gap) if direction == "higher" else b * (1 - gap)
                 outcome = float(y[c : c + w].mean())
+                if self._forecast_mode() == "all" and c not in paths:
+                    paths[c] = forecast_paths(y[:c], horizon=max(windows), season=m)
                 f = assessment_features(y[:c], target=target, direction=direction, aggregation="mean", baseline=b,
-                                        period_len=w, gap=0, done=np.empty(0), elapsed=0.0, season=m)
+                                        period_len=w, gap=0, done=np.empty(0), elapsed=0.0, season=m,
+                                        paths=paths.get(c))
                 rows.append(f)
                 ys.append(outcome < target if direction == "higher" else outcome > target)
         return pd.DataFrame(rows), np.asarray(ys, dtype=int)
@@ -330,7 +368,8 @@ class TargetRiskModel(BaseEstimator):
         last = hist.groupby(ID)[DS].max()
         recs = tg.to_dict("records")
         as_ofs = [min(when if when is not None else last[t[ID]], t[DEADLINE]) for t in recs]
-        X = pd.DataFrame([self._features(t, info[t[ID]], a) for t, a in zip(recs, as_ofs)])
+        cache = {}
+        X = pd.DataFrame([self._features(t, info[t[ID]], a, cache) for t, a in zip(recs, as_ofs)])
         pace = LinearPaceRule().progress(hist, tg, as_of=when)  # rates and the colour of the pace rule
         p_pace = pace["status"].map(self._pace_rates()).to_numpy(float)
         p = self.predict_features(X, p_pace=p_pace)
@@ -345,10 +384,7 @@ class TargetRiskModel(BaseEstimator):
             else:
                 en, zh = self._reason(p[i], contrib[i], rate, required)
                 if w[i] < 0.95 and why[i]:
-                    towards = getattr(self, "shrink_towards", "pace")
-                    if towards == "auto":
-                        towards = "prior" if why[i] == "unusual volatility" else "empirical"
-                    note_en, note_zh = shrunk_note(why[i], w[i], towards)
+                    note_en, note_zh = shrunk_note(why[i], w[i], self._towards(why[i], X.iloc[i]))
                     en, zh = note_en + en, note_zh + zh
             rows.append({
                 "target_id": t["target_id"], ID: t[ID], "as_of": as_ofs[i], "p_miss": float(p[i]),
@@ -358,6 +394,16 @@ class TargetRiskModel(BaseEstimator):
                 "required_rate": float(required), "current_rate": float(rate), "reason_en": en, "reason_zh": zh,
             })
         return pd.DataFrame(rows, columns=OUTPUT_COLUMNS)
+
+    def _towards(self, why: str, x: pd.Series) -> str:
+        """The reference an unfamiliar assessment was shrunk towards, for its reason line."""
+        towards = getattr(self, "shrink_towards", "pace")
+        if towards not in ("auto", "forecast"):
+            return towards
+        if why == "unusual volatility":
+            return "prior"
+        short = towards == "forecast" and x["n_origins"] < MIN_ORIGINS and pd.notna(x.get("p_forecast"))
+        return "forecast" if short else "empirical"
 
     def _pace_rates(self) -> dict:
         rule = getattr(self, "pace_", None)  # models trained before the fallback existed: the rule's defaults
@@ -378,7 +424,7 @@ class TargetRiskModel(BaseEstimator):
     def _reason(self, p: float, contrib: np.ndarray, rate: float, required: float) -> tuple[str, str]:
         toward_miss = p >= 0.5
         order = np.argsort(-contrib if toward_miss else contrib)
-        picks = [FEATURES[j] for j in order if FEATURES[j] in REASONS and (contrib[j] > 0) == toward_miss][:2]
+        picks = [ALL_FEATURES[j] for j in order if ALL_FEATURES[j] in REASONS and (contrib[j] > 0) == toward_miss][:2]
         idx = 0 if toward_miss else 2
         en = "; ".join(REASONS[f][idx] for f in picks) or "the outlook is balanced"
         zh = "；".join(REASONS[f][idx + 1] for f in picks) or "前景大致均衡"
