@@ -170,7 +170,7 @@ class EnsembleFeedbackClassifier(BaseEstimator):
                 list(self.classes_), embed=self.embedder_.encode)
         # dimensions (when labelled or described in the taxonomy)
         dims = data[DIMENSIONS_COL].tolist() if DIMENSIONS_COL in data.columns else [[] for _ in texts]
-        self.dim_model_ = DimensionTagger(taxonomy=self.taxonomy).fit(E, dims, embed=self.embedder_.encode)
+        self.dim_model_ = DimensionTagger(taxonomy=self.taxonomy).fit(E, dims, embed=self.embedder_.encode, sample_weight=w)
         self.dimension_classes_ = self.dim_model_.dimension_classes_
         return self
 
