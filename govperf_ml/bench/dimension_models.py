@@ -1,0 +1,111 @@
+"""Candidates of the service-dimension bench: ``fit_predict(train: Part, test: Part) -> P``.
+
+Rows with weight 0 are left out of training; ``Part.w`` weighs the rest (real labelled
+messages 1, our corpus ``CORPUS_WEIGHT``).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.multioutput import ClassifierChain
+
+from govperf_ml.feedback.dimensions import DimensionTagger
+
+
+def _norm(E):
+    E = np.asarray(E, dtype=np.float64)
+    return E / (np.linalg.norm(E, axis=1, keepdims=True) + 1e-12)
+
+
+def _ovr(X, Y, w, Xt, C, solver="lbfgs"):
+    """One class-balanced logistic regression per dimension (column of ``Y``)."""
+    P = np.zeros((Xt.shape[0], Y.shape[1]))
+    for j in range(Y.shape[1]):
+        if 0 < Y[:, j].sum() < len(Y):
+            lr = LogisticRegression(C=C, class_weight="balanced", max_iter=3000, solver=solver)
+            lr.fit(X, Y[:, j], sample_weight=w)
+            P[:, j] = lr.predict_proba(Xt)[:, 1]
+    return P
+
+
+def corpus_only(train):
+    return train.take(np.flatnonzero(train.w < 1))
+
+
+def tagger(embed, dims, *, corpus_only_=False, prior_only=False, weighted=True):
+    """The served DimensionTagger (description prior + supervised heads) on the training rows:
+    our corpus only (as served today), or real + corpus; ``prior_only``: no labels used."""
+    def fit_predict(train, test):
+        tr = corpus_only(train) if corpus_only_ else train
+        Y = [[] if prior_only else [d for d, y in zip(dims, row) if y] for row in tr.Y]
+        m = DimensionTagger(min_labels=10**9) if prior_only else DimensionTagger()
+        m.fit(tr.E, Y, embed=embed, sample_weight=tr.w if weighted else None)
+        return m.predict_proba(test.E)
+    return fit_predict
+
+
+def emb_lr(C=1.0):
+    def fit_predict(train, test):
+        return _ovr(_norm(train.E), train.Y, train.w, _norm(test.E), C)
+    return fit_predict
+
+
+def emb_chain(C=1.0, n_chains=5):
+    """An ensemble of classifier chains (random orders) on the embeddings, averaged."""
+    def fit_predict(train, test):
+        X, Xt = _norm(train.E), _norm(test.E)
+        P = np.zeros((len(Xt), train.Y.shape[1]))
+        for k in range(n_chains):
+            ch = ClassifierChain(LogisticRegression(C=C, class_weight="balanced", max_iter=3000),
+                                 order="random", random_state=k, chain_method="predict_proba")
+            P += ch.fit(X, train.Y.astype(int)).predict_proba(Xt)
+        return P / n_chains
+    return fit_predict
+
+
+def tfidf_lr(C=10.0):
+    def fit_predict(train, test):
+        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=50_000)
+        X = vec.fit_transform(train.texts)
+        return _ovr(X, train.Y, train.w, vec.transform(test.texts), C, solver="liblinear")
+    return fit_predict
+
+
+def blend(members, weights=None):
+    weights = weights or [1.0 / len(members)] * len(members)
+
+    def fit_predict(train, test):
+        return sum(w * m(train, test) for w, m in zip(weights, members))
+    return fit_predict
+
+
+def cue_counts(texts, cues: dict, dims) -> np.ndarray:
+    """log(1 + number of a dimension's cue words in the text), one column per dimension."""
+    low = [str(t).lower() for t in texts]
+    return np.log1p(np.array([[sum(t.count(c.lower()) for c in cues.get(d, [])) for d in dims] for t in low], float))
+
+
+def emb_cues_lr(embed, dims, cues: dict, C=1.0, with_prior=True):
+    """Embeddings, the description prior's z-scores and cue-word counts, one LR per dimension."""
+    def features(tagger, part):
+        F = [_norm(part.E), cue_counts(part.texts, cues, dims)]
+        return np.hstack(F + ([tagger._z(part.E)] if with_prior else []))
+
+    def fit_predict(train, test):
+        t = DimensionTagger(min_labels=10**9).fit(train.E, [[] for _ in train.texts], embed=embed)
+        return _ovr(features(t, train), train.Y, train.w, features(t, test), C)
+    return fit_predict
+
+
+def candidates(embed, dims) -> dict:
+    """The bench's candidates by name (thresholds of each chosen by CV on the training part)."""
+    return {
+        "served tagger: prior + heads on our corpus only": tagger(embed, dims, corpus_only_=True),
+        "description prior only (no labels)": tagger(embed, dims, corpus_only_=True, prior_only=True),
+        "emb + one-vs-rest LR (real + corpus)": emb_lr(1.0),
+        "tagger: prior + heads (real + corpus)": tagger(embed, dims),
+        "emb + classifier chains x5 (real + corpus)": emb_chain(1.0),
+        "tfidf char 1-3 + LR (real + corpus)": tfidf_lr(10.0),
+    }
