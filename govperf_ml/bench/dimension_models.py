@@ -1,16 +1,16 @@
 """Candidates of the service-dimension bench: ``fit_predict(train: Part, test: Part) -> P``.
 
-Rows with weight 0 are left out of training; ``Part.w`` weighs the rest (real labelled
-messages 1, our corpus ``CORPUS_WEIGHT``).
+``Part.w`` weighs the training rows (real labelled messages 1, our corpus ``CORPUS_WEIGHT``,
+the rows :func:`corpus_only` keeps); the classifier chains take no weights.
 """
 
 from __future__ import annotations
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.multioutput import ClassifierChain
 
+from govperf_ml.feedback.dimension_text import TextDimensionHeads
 from govperf_ml.feedback.dimensions import DimensionTagger
 
 
@@ -65,11 +65,12 @@ def emb_chain(C=1.0, n_chains=5):
     return fit_predict
 
 
-def tfidf_lr(C=10.0):
+def text_heads(dims, *, use_cues=True, C=10.0):
+    """TF-IDF char 1-3 (+ the taxonomy's cue counts) and one LR per dimension, on whole texts."""
     def fit_predict(train, test):
-        vec = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 3), sublinear_tf=True, min_df=2, max_features=50_000)
-        X = vec.fit_transform(train.texts)
-        return _ovr(X, train.Y, train.w, vec.transform(test.texts), C, solver="liblinear")
+        m = TextDimensionHeads(use_cues=use_cues, C=C, min_labels=1)
+        m.fit(train.texts, [[d for d, y in zip(dims, r) if y] for r in train.Y], sample_weight=train.w)
+        return m.predict_proba(test.texts)
     return fit_predict
 
 
@@ -81,24 +82,6 @@ def blend(members, weights=None):
     return fit_predict
 
 
-def cue_counts(texts, cues: dict, dims) -> np.ndarray:
-    """log(1 + number of a dimension's cue words in the text), one column per dimension."""
-    low = [str(t).lower() for t in texts]
-    return np.log1p(np.array([[sum(t.count(c.lower()) for c in cues.get(d, [])) for d in dims] for t in low], float))
-
-
-def emb_cues_lr(embed, dims, cues: dict, C=1.0, with_prior=True):
-    """Embeddings, the description prior's z-scores and cue-word counts, one LR per dimension."""
-    def features(tagger, part):
-        F = [_norm(part.E), cue_counts(part.texts, cues, dims)]
-        return np.hstack(F + ([tagger._z(part.E)] if with_prior else []))
-
-    def fit_predict(train, test):
-        t = DimensionTagger(min_labels=10**9).fit(train.E, [[] for _ in train.texts], embed=embed)
-        return _ovr(features(t, train), train.Y, train.w, features(t, test), C)
-    return fit_predict
-
-
 def candidates(embed, dims) -> dict:
     """The bench's candidates by name (thresholds of each chosen by CV on the training part)."""
     return {
@@ -107,5 +90,7 @@ def candidates(embed, dims) -> dict:
         "emb + one-vs-rest LR (real + corpus)": emb_lr(1.0),
         "tagger: prior + heads (real + corpus)": tagger(embed, dims),
         "emb + classifier chains x5 (real + corpus)": emb_chain(1.0),
-        "tfidf char 1-3 + LR (real + corpus)": tfidf_lr(10.0),
+        "tfidf char 1-3 + LR (real + corpus)": text_heads(dims, use_cues=False),
+        "tfidf + guideline cue counts + LR (real + corpus)": text_heads(dims),
+        "tagger (real + corpus) and tfidf + cues, mean": blend([tagger(embed, dims), text_heads(dims)]),
     }
