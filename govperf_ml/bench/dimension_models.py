@@ -94,3 +94,25 @@ def candidates(embed, dims) -> dict:
         "tfidf + guideline cue counts + LR (real + corpus)": text_heads(dims),
         "tagger (real + corpus) and tfidf + cues, mean": blend([tagger(embed, dims), text_heads(dims)]),
     }
+
+
+def on_vectors(vectors: dict, C=1.0):
+    """One-vs-rest LR on other vectors of the same texts (``vectors``: text -> vector)."""
+    def fit_predict(train, test):
+        X = _norm(np.vstack([vectors[t] for t in train.texts]))
+        return _ovr(X, train.Y, train.w, _norm(np.vstack([vectors[t] for t in test.texts])), C)
+    return fit_predict
+
+
+def setfit_candidate(model_path, train, texts, *, n_pairs=2000, max_seq_length=128, workdir=None) -> dict:
+    """SetFit-style: tune the encoder contrastively on ``train`` (once, on the whole training
+    part: the thresholds' CV then reuses an encoder that saw its folds), LR head on its vectors."""
+    import tempfile
+
+    from govperf_ml.feedback.contrastive import contrastive_tune
+    from govperf_ml.feedback.embedder import Embedder
+
+    with tempfile.TemporaryDirectory(dir=workdir) as tmp:
+        out = contrastive_tune(model_path, train.texts, train.Y, f"{tmp}/tuned", n_pairs=n_pairs, max_seq_length=max_seq_length)
+        V = Embedder(model=out, max_seq_length=max_seq_length, cache_dir=False).encode(texts)
+    return {f"SetFit-style tuned encoder ({n_pairs} pairs, 1 epoch) + LR": on_vectors(dict(zip(texts, V)))}

@@ -190,17 +190,24 @@ def bootstrap_micro_f1(Y: np.ndarray, Q: np.ndarray, *, n=1000, seed=0) -> tuple
 
 
 def dimension_eval(folder: Path, *, labels: Path | None = None, embedder=None,
-                   extra: dict | None = None) -> tuple[pd.DataFrame, list[Scored], Part]:
+                   extra: dict | None = None, setfit_pairs: int = 0) -> tuple[pd.DataFrame, list[Scored], Part]:
     """One row per candidate: micro/macro/per-dimension F1 on the held-out part of ``labels``
     (and the candidates' probabilities, and the held-out part).
 
-    ``extra``: more candidates (name -> fit_predict), e.g. a contrastively tuned encoder's.
+    ``extra``: more candidates (name -> fit_predict); ``setfit_pairs`` > 0 adds the
+    SetFit-style candidate (the encoder tuned on that many pairs; slow on CPU).
     """
     from govperf_ml.bench import dimension_models as M
 
     dims = dimension_ids()
     real, test, corpus = load_parts(folder, labels or DIMENSION_LABELS, embedder.encode, dims)
-    scored = [evaluate(n, f, real, test, corpus) for n, f in {**M.candidates(embedder.encode, dims), **(extra or {})}.items()]
+    extra = dict(extra or {})
+    if setfit_pairs:
+        from govperf_ml.feedback.embedder import resolve_model
+
+        extra.update(M.setfit_candidate(resolve_model(embedder.model)[2], real + corpus,
+                                        real.texts + test.texts + corpus.texts, n_pairs=setfit_pairs))
+    scored = [evaluate(n, f, real, test, corpus) for n, f in {**M.candidates(embedder.encode, dims), **extra}.items()]
     scored.append(blend_of_best(scored, real))
     rows = [as_served(embedder.encode, real, test, corpus, dims)] + [row(s, real, test, dims) for s in scored]
     return pd.DataFrame(rows), scored, test
@@ -217,11 +224,11 @@ def goal_check(best: pd.Series, agree: pd.DataFrame | None) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def run(folder: Path, *, labels: Path | None = None, embedder=None, extra: dict | None = None) -> BenchResult:
+def run(folder: Path, *, labels: Path | None = None, embedder=None, setfit_pairs: int = 0) -> BenchResult:
     """The dimension comparison as a bench result; the model reported in ``RESULT`` is the
     trained candidate with the best cross-validated micro-F1 on the training part."""
     labels = Path(labels or DIMENSION_LABELS)
-    table, scored, test = dimension_eval(folder, labels=labels, embedder=embedder, extra=extra)
+    table, scored, test = dimension_eval(folder, labels=labels, embedder=embedder, setfit_pairs=setfit_pairs)
     agree = agreement(labels, dimension_ids())
     trained = table.iloc[1:].dropna(subset=["cv_micro_f1"])
     best = trained.loc[trained["cv_micro_f1"].idxmax()]

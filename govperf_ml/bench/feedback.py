@@ -138,7 +138,7 @@ OURS = f"govperf ensemble: tfidf-svm + {DEFAULT_MODEL} (ours)"
 
 
 def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_col="label", quick=False,
-        dimension_labels: Path | None = None, dimensions_only=False) -> BenchResult:
+        dimension_labels: Path | None = None, dimensions_only=False, setfit_pairs=0) -> BenchResult:
     """Service areas (Teddy Cup or ``csv``), the served default, and service dimensions
     (:mod:`govperf_ml.bench.dimensions` on ``dimension_labels``; alone with ``dimensions_only``)."""
     import torch
@@ -151,7 +151,7 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
     if dimensions_only:
         if data is None:
             raise DataContractError("--dimensions-only needs --data: the Teddy Cup folder holds the texts", field="data")
-        return dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL))
+        return dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL), setfit_pairs=setfit_pairs)
     if csv is not None:
         df = pd.read_csv(csv)
         for col in (text_col, label_col):
@@ -193,7 +193,7 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
         tables += more
         summary.update(figures)
     if csv is None:
-        dims = dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL))
+        dims = dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL), setfit_pairs=setfit_pairs)
         tables += dims.tables
         summary.update(dims.summary)
         notes += dims.notes

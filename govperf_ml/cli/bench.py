@@ -26,6 +26,9 @@ def bench(
         "feedback: service-dimension labels (message_id,dimensions) of 附件4 / English eval messages, scored on a "
         "fixed 30 % held-out part (default: the committed govperf_ml/data/feedback_dimension_labels.csv)"))] = None,
     dimensions_only: Annotated[bool, typer.Option(help="feedback: only the service-dimension comparison")] = False,
+    setfit_pairs: Annotated[int, typer.Option(min=0, max=100_000, help=(
+        "feedback: add a SetFit-style candidate, m3e-small tuned contrastively on this many pairs of the dimension "
+        "training part (0: off; ~30 min on 2 shared cores for 2,000)"))] = 0,
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
     suite: Annotated[Optional[Path], typer.Option(
@@ -103,7 +106,7 @@ def bench(
         if dimension_labels is not None and not dimension_labels.exists():
             fail(f"--dimension-labels {dimension_labels} does not exist")
         _timed(benches.feedback.run, data, csv=csv, text_col=text_col, label_col=label_col, quick=quick,
-               dimension_labels=dimension_labels, dimensions_only=dimensions_only)
+               dimension_labels=dimension_labels, dimensions_only=dimensions_only, setfit_pairs=setfit_pairs)
 
 
 def _timed(run, *args, **kwargs) -> None:
