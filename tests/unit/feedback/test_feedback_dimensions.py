@@ -95,3 +95,21 @@ def test_sample_weight_moves_the_heads_and_is_checked(embedder):
     assert trust_first > trust_copy
     with pytest.raises(DataContractError, match="sample_weight"):
         DimensionTagger().fit(Xf, Y, embed=embedder.encode, sample_weight=np.zeros(n + m))
+
+
+def test_ensemble_blends_text_heads_for_labelled_dimensions(embedder):
+    rows = pd.DataFrame([{"text": t, "area": "transport" if i % 2 else "environment", "dimensions": ";".join(d)}
+                         for i, (t, d) in enumerate(LABELLED)])
+    probe = ["nobody has replied for months", "they charged me an illegal fee"]
+    both = EnsembleFeedbackClassifier(embedder=embedder).fit(rows)
+    alone = EnsembleFeedbackClassifier(embedder=embedder, dimension_text_weight=0.0).fit(rows)
+    assert alone.dim_text_ is None
+    heads = set(both.dimension_classes_[both.dim_text_.has_head_])
+    assert heads == {"timeliness", "attitude", "fees"}
+    Pb, Pa = both.predict_dimensions_proba(probe), alone.predict_dimensions_proba(probe)
+    dims = list(both.dimension_classes_)
+    assert np.allclose(Pb[:, dims.index("transparency")], Pa[:, dims.index("transparency")])  # no head: tagger only
+    assert not np.allclose(Pb[:, dims.index("fees")], Pa[:, dims.index("fees")])
+    assert Pb[1, dims.index("fees")] > Pb[0, dims.index("fees")]
+    out = both.classify(pd.DataFrame({"message_id": ["a"], "text": [probe[1]]}))
+    assert np.isclose(out.iloc[0]["dimension_probabilities"]["fees"], Pb[1, dims.index("fees")])
