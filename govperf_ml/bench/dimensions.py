@@ -137,7 +137,7 @@ def blend_of_best(scored: list[Scored], real: Part, k: int = 2) -> Scored:
     cv = [f1_score(real.Y, s.oof >= s.thr, average="micro", zero_division=0) for s in scored]
     top = [scored[i] for i in np.argsort(cv)[::-1][:k]]
     oof = np.mean([s.oof for s in top], axis=0)
-    return Scored("blend of the best " + " + ".join(s.name for s in top), oof,
+    return Scored(f"mean of the {k} best by training-part CV: " + " | ".join(s.name for s in top), oof,
                   np.mean([s.P for s in top], axis=0), best_thresholds(real.Y, oof))
 
 

@@ -31,7 +31,7 @@ def test_evaluate_learns_from_the_training_part_and_blend_uses_cv_only():
     noise = D.evaluate("noise", lambda tr, te: np.random.default_rng(0).random((len(te), 2)), real, test, corpus)
     assert D.row(good, real, test, DIMS)["micro_f1"] > D.row(noise, real, test, DIMS)["micro_f1"] + 0.2
     blend = D.blend_of_best([noise, good], real, k=1)
-    assert blend.name.endswith("lr") and np.allclose(blend.P, good.P)
+    assert blend.name.endswith(": lr") and np.allclose(blend.P, good.P)
 
 
 def test_agreement_and_goals(tmp_path):
