@@ -58,3 +58,13 @@ def test_unknown_message_ids_are_named(tmp_path):
     with pytest.raises(DataContractError, match="999") as err:
         D.message_texts(folder, ["1", "999"])
     assert err.value.field == "message_id"
+
+
+def test_setfit_candidate_tunes_once_and_predicts(minilm_path, tmp_path):
+    real, test = _part(12, 3), _part(4, 4)
+    texts = real.texts + test.texts
+    (name, fit_predict), = M.setfit_candidate(minilm_path, real, texts, n_pairs=8, max_seq_length=16,
+                                              workdir=tmp_path).items()
+    assert "SetFit" in name and not list(tmp_path.iterdir())  # the tuned weights were a temporary folder
+    P = fit_predict(real, test)
+    assert P.shape == (4, 2) and ((P >= 0) & (P <= 1)).all()
