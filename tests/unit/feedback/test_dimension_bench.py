@@ -68,3 +68,11 @@ def test_setfit_candidate_tunes_once_and_predicts(minilm_path, tmp_path):
     assert "SetFit" in name and not list(tmp_path.iterdir())  # the tuned weights were a temporary folder
     P = fit_predict(real, test)
     assert P.shape == (4, 2) and ((P >= 0) & (P <= 1)).all()
+
+
+def test_dimensions_only_needs_the_texts_folder():
+    from govperf_ml.bench import feedback
+
+    with pytest.raises(DataContractError, match="--data") as err:
+        feedback.run(None, dimensions_only=True)
+    assert err.value.field == "data"
