@@ -23,17 +23,13 @@ from sklearn.svm import LinearSVC
 from govperf_ml.bench import BenchResult
 from govperf_ml.contracts import DataContractError
 from govperf_ml.feedback.classifiers import EmbeddingLogReg, EnsembleFeedbackClassifier
-from govperf_ml.feedback.dimensions import DimensionTagger
 from govperf_ml.feedback.embedder import DEFAULT_MODEL, ENV_CACHE, KNOWN_MODELS, Embedder, model_licence
-from govperf_ml.feedback.tfidf import TfidfFeedbackClassifier
 
 N_THREADS = 2
 MAX_SEQ_LENGTH = 128
 #: embedding models compared (each with a logistic-regression head)
 CANDIDATES = ["m3e-small", "use-multilingual", "all-minilm-l6-v2"]
 DEFAULT_CACHE = "/tmp/govperf_cache/emb"
-DIMENSION_LABELS = Path(__file__).resolve().parents[1] / "data" / "feedback_dimension_labels.csv"
-FEEDBACK_CORPUS = Path(__file__).resolve().parents[1] / "data" / "feedback_corpus.csv"
 
 
 def _clean(s: pd.Series) -> pd.Series:
@@ -141,61 +137,21 @@ def model_set() -> dict:
 OURS = f"govperf ensemble: tfidf-svm + {DEFAULT_MODEL} (ours)"
 
 
-def _dimension_texts(folder: Path, ids: pd.Series) -> pd.DataFrame:
-    a4 = pd.read_csv(Path(folder) / "附件4_messages_with_replies_2816.csv")
-    a4["message_id"] = a4["留言编号"].astype(str)
-    a4 = a4.set_index("message_id")
-    missing = sorted(set(ids) - set(a4.index))
-    if missing:
-        raise DataContractError(f"dimension labels: message ids not in 附件4: {missing[:5]}", field="message_id")
-    sub = a4.loc[list(ids)]
-    text = _clean(sub["留言主题"]) + "。" + _clean(sub["留言详情"])
-    return pd.DataFrame({"message_id": list(ids), "text": text.to_numpy()})
-
-
-def dimension_eval(folder: Path, *, model: str = DEFAULT_MODEL) -> pd.DataFrame:
-    """Dimension micro/macro-F1 on our labelled real messages, trained on our own corpus."""
-    from govperf_ml.contracts import split_labels
-    from sklearn.metrics import f1_score
-
-    labels = pd.read_csv(DIMENSION_LABELS, dtype=str).fillna("")
-    evalset = _dimension_texts(folder, labels["message_id"])
-    corpus = pd.read_csv(FEEDBACK_CORPUS)
-    corpus["dimensions"] = corpus["dimensions"].map(split_labels)
-    truth = labels["dimensions"].map(split_labels).tolist()
-    emb = _embedder(model)
-    Etr, Ete = emb.encode(corpus["text"].tolist()), emb.encode(evalset["text"].tolist())
-    rows = []
-
-    def score(name, dims, P, thr):
-        T = np.array([[d in set(t) for d in dims] for t in truth])
-        Q = P >= thr
-        rows.append({"model": name, "n": len(T), "micro_f1": f1_score(T, Q, average="micro", zero_division=0),
-                     "macro_f1": f1_score(T, Q, average="macro", zero_division=0),
-                     "tagged_per_msg": float(Q.sum(1).mean()), "true_per_msg": float(T.sum(1).mean())})
-
-    tf = TfidfFeedbackClassifier().fit(corpus)
-    score("tfidf logreg (v1), trained on corpus", list(tf.dimension_classes_), tf.predict_dimensions_proba(evalset["text"].tolist()),
-          tf.dimension_threshold)
-    prior = DimensionTagger(min_labels=10**9).fit(Etr, [[] for _ in range(len(Etr))], embed=emb.encode)
-    score(f"{model} description prior only (no labels)", list(prior.dimension_classes_), prior.predict_proba(Ete), 0.5)
-    tag = DimensionTagger().fit(Etr, corpus["dimensions"].tolist(), embed=emb.encode)
-    score(f"{model} prior + supervised (ours)", list(tag.dimension_classes_), tag.predict_proba(Ete), 0.5)
-    # a dimension met for the first time: hide each dimension's labels in turn
-    P = np.zeros((len(Ete), len(tag.dimension_classes_)))
-    for j, d in enumerate(tag.dimension_classes_):
-        hidden = [[x for x in t if x != d] for t in corpus["dimensions"]]
-        P[:, j] = DimensionTagger().fit(Etr, hidden, embed=emb.encode).predict_proba(Ete)[:, j]
-    score(f"{model} each dimension new (its labels hidden)", list(tag.dimension_classes_), P, 0.5)
-    return pd.DataFrame(rows)
-
-
-def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_col="label", quick=False) -> BenchResult:
+def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_col="label", quick=False,
+        dimension_labels: Path | None = None, dimensions_only=False, setfit_pairs=0) -> BenchResult:
+    """Service areas (Teddy Cup or ``csv``), the served default, and service dimensions
+    (:mod:`govperf_ml.bench.dimensions` on ``dimension_labels``; alone with ``dimensions_only``)."""
     import torch
+
+    from govperf_ml.bench import dimensions
 
     torch.set_num_threads(N_THREADS)
     os.environ.setdefault(ENV_CACHE, DEFAULT_CACHE)  # vectors only, keyed by model + text hash
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    if dimensions_only:
+        if data is None:
+            raise DataContractError("--dimensions-only needs --data: the Teddy Cup folder holds the texts", field="data")
+        return dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL), setfit_pairs=setfit_pairs)
     if csv is not None:
         df = pd.read_csv(csv)
         for col in (text_col, label_col):
@@ -236,9 +192,9 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
         more, figures = feedback_default.run(tasks["titles"], quick=quick)
         tables += more
         summary.update(figures)
-    if csv is None and DIMENSION_LABELS.exists():
-        dims = dimension_eval(data)
-        tables.append(("Service dimensions on our labelled real messages (附件4, govperf_ml/data/feedback_dimension_labels.csv)", dims))
-        best = dims[dims["model"].str.endswith("(ours)")].iloc[0]
-        summary.update({"dim_micro_f1": round(best["micro_f1"], 4), "dim_macro_f1": round(best["macro_f1"], 4)})
+    if csv is None:
+        dims = dimensions.run(data, labels=dimension_labels, embedder=_embedder(DEFAULT_MODEL), setfit_pairs=setfit_pairs)
+        tables += dims.tables
+        summary.update(dims.summary)
+        notes += dims.notes
     return BenchResult(tables=tables, summary=summary, notes=notes)

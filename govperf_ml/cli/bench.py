@@ -22,6 +22,13 @@ def bench(
     csv: Annotated[Optional[Path], typer.Option(help="feedback: any labelled CSV file")] = None,
     text_col: Annotated[str, typer.Option(help="feedback --csv: text column")] = "text",
     label_col: Annotated[str, typer.Option(help="feedback --csv: label column")] = "label",
+    dimension_labels: Annotated[Optional[Path], typer.Option(help=(
+        "feedback: service-dimension labels (message_id,dimensions) of 附件4 / English eval messages, scored on a "
+        "fixed 30 % held-out part (default: the committed govperf_ml/data/feedback_dimension_labels.csv)"))] = None,
+    dimensions_only: Annotated[bool, typer.Option(help="feedback: only the service-dimension comparison")] = False,
+    setfit_pairs: Annotated[int, typer.Option(min=0, max=100_000, help=(
+        "feedback: add a SetFit-style candidate, m3e-small tuned contrastively on this many pairs of the dimension "
+        "training part (0: off; on 2 shared cores 640 took 16 min, 2,000 did not finish in 30)"))] = 0,
     results: Annotated[Optional[Path], typer.Option(help="folder for detailed results")] = None,
     quick: Annotated[bool, typer.Option(help="a smaller run for smoke tests")] = False,
     suite: Annotated[Optional[Path], typer.Option(
@@ -106,7 +113,10 @@ def bench(
     elif task == BenchTask.targets:
         _timed(benches.targets.run, data, freq=freq, quick=quick)
     else:
-        _timed(benches.feedback.run, data, csv=csv, text_col=text_col, label_col=label_col, quick=quick)
+        if dimension_labels is not None and not dimension_labels.exists():
+            fail(f"--dimension-labels {dimension_labels} does not exist")
+        _timed(benches.feedback.run, data, csv=csv, text_col=text_col, label_col=label_col, quick=quick,
+               dimension_labels=dimension_labels, dimensions_only=dimensions_only, setfit_pairs=setfit_pairs)
 
 
 def _timed(run, *args, **kwargs) -> None:

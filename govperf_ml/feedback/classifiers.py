@@ -25,6 +25,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.contracts import AREA, DIMENSIONS_COL, MESSAGE_ID, TEXT, DataContractError, validate_feedback
 from govperf_ml.feedback.area_prior import AreaPrior, described
+from govperf_ml.feedback.dimension_text import TextDimensionHeads
 from govperf_ml.feedback.dimensions import DimensionTagger
 from govperf_ml.feedback.embedder import Embedder
 from govperf_ml.feedback.tfidf import checked_weights, classification_frame, prepare_text
@@ -92,11 +93,17 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         Used only when every area label is an area of the taxonomy (id or name).
     prior_temperature : float
         Softmax temperature of the prior.
+    dimension_text_weight : float
+        Weight of :class:`~govperf_ml.feedback.dimension_text.TextDimensionHeads` (whole-text
+        TF-IDF + the taxonomy's cue words) against the embedding tagger, for the dimensions
+        with enough labels to train a head; 0: the tagger alone. On the held-out adjudicated
+        real messages (``govperf bench feedback --dimensions-only``) the mean of the two
+        scored above the tagger alone.
     """
 
     def __init__(self, *, embedder: Embedder | None = None, ngram_range=(1, 3), C_svm=0.5, max_features=300_000, C_emb=10.0,
                  tfidf_weight=0.7, stack_cv=0, C_stack=1.0, dimension_threshold=0.5, review_threshold=0.6, random_state=0, taxonomy=None,
-                 prior_weight=0.0, prior_temperature=0.05):
+                 prior_weight=0.0, prior_temperature=0.05, dimension_text_weight=0.5):
         self.embedder = embedder
         self.ngram_range = ngram_range
         self.C_svm = C_svm
@@ -110,6 +117,7 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         self.random_state = random_state
         self.taxonomy = taxonomy
         self.prior_weight = prior_weight
+        self.dimension_text_weight = dimension_text_weight
         self.prior_temperature = prior_temperature
 
     # -- members ---------------------------------------------------------------
@@ -170,9 +178,22 @@ class EnsembleFeedbackClassifier(BaseEstimator):
                 list(self.classes_), embed=self.embedder_.encode)
         # dimensions (when labelled or described in the taxonomy)
         dims = data[DIMENSIONS_COL].tolist() if DIMENSIONS_COL in data.columns else [[] for _ in texts]
-        self.dim_model_ = DimensionTagger(taxonomy=self.taxonomy).fit(E, dims, embed=self.embedder_.encode)
+        self.dim_model_ = DimensionTagger(taxonomy=self.taxonomy).fit(E, dims, embed=self.embedder_.encode, sample_weight=w)
         self.dimension_classes_ = self.dim_model_.dimension_classes_
+        self.dim_text_ = None
+        if self.dimension_text_weight > 0 and any(dims):
+            self.dim_text_ = TextDimensionHeads(taxonomy=self.taxonomy).fit(texts, dims, sample_weight=w)
         return self
+
+    def _dimension_proba(self, texts, E) -> np.ndarray:
+        """The tagger's probabilities, averaged with the text heads where they have one."""
+        Q = self.dim_model_.predict_proba(E)
+        text = getattr(self, "dim_text_", None)
+        if text is None or not text.has_head_.any():
+            return Q
+        m, a = text.has_head_, self.dimension_text_weight
+        Q[:, m] = (1 - a) * Q[:, m] + a * text.predict_proba(texts)[:, m]
+        return Q
 
     def _area_proba(self, texts, E) -> np.ndarray:
         P1, P2 = self._member_proba(self.members_, texts, E)
@@ -194,7 +215,8 @@ class EnsembleFeedbackClassifier(BaseEstimator):
 
     def predict_dimensions_proba(self, texts) -> np.ndarray:
         check_is_fitted(self)
-        return self.dim_model_.predict_proba(self.embedder_.encode([prepare_text(t) for t in texts]))
+        texts = [prepare_text(t) for t in texts]
+        return self._dimension_proba(texts, self.embedder_.encode(texts))
 
     def classify(self, df: pd.DataFrame, *, review_threshold: float | None = None) -> pd.DataFrame:
         """Area, dimensions, confidences and the review flag for each message.
@@ -207,7 +229,7 @@ class EnsembleFeedbackClassifier(BaseEstimator):
         texts = [prepare_text(t) for t in data[TEXT]]  # masked before anything else sees it
         E = self.embedder_.encode(texts)
         P = self._area_proba(texts, E)
-        Q = self.dim_model_.predict_proba(E)
+        Q = self._dimension_proba(texts, E)
         return classification_frame(
             data[MESSAGE_ID], P, Q, self.classes_, self.dimension_classes_,
             dimension_threshold=self.dimension_threshold,

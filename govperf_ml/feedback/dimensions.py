@@ -26,6 +26,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.utils.validation import check_is_fitted
 
 from govperf_ml.feedback.taxonomy import Taxonomy, load_taxonomy
+from govperf_ml.feedback.tfidf import checked_weights
 
 
 def dimension_prompts(info: dict) -> list[str]:
@@ -87,12 +88,15 @@ class DimensionTagger(BaseEstimator):
         X = X / (np.linalg.norm(X, axis=1, keepdims=True) + 1e-12)
         return (self._sims(X) - self.sim_mean_) / self.sim_std_
 
-    def fit(self, X, Y, *, embed):
+    def fit(self, X, Y, *, embed, sample_weight=None):
+        """``sample_weight`` (one per message, > 0) weighs the messages in the prior's map and
+        the supervised heads (e.g. a department's own labels over the bundled corpus)."""
         tax = self.taxonomy or load_taxonomy()
         self.dimensions_ = dict(tax.dimensions)
         self.dimension_classes_ = np.asarray(list(self.dimensions_))
         self.prototypes_ = self._prototypes(embed)
         X = np.asarray(X, dtype=np.float64)
+        sample_weight = checked_weights(sample_weight, len(X))
         Xn = X / (np.linalg.norm(X, axis=1, keepdims=True) + 1e-12)
         S = self._sims(Xn)
         self.sim_mean_ = S.mean(axis=0) if len(S) > 1 else np.zeros(S.shape[1])
@@ -106,7 +110,8 @@ class DimensionTagger(BaseEstimator):
             z = Z[:, labelled].ravel()[:, None]
             t = T[:, labelled].ravel()
             # balanced, like the supervised heads: 0.5 means "more likely than the base rate"
-            lr = LogisticRegression(C=1.0, class_weight="balanced").fit(z, t)
+            zw = None if sample_weight is None else np.repeat(np.asarray(sample_weight, float), len(labelled))
+            lr = LogisticRegression(C=1.0, class_weight="balanced").fit(z, t, sample_weight=zw)
             a = float(lr.coef_[0, 0])
             if a > 0:
                 self.prior_a_, self.prior_b_ = a, float(-lr.intercept_[0] / a)
@@ -117,7 +122,8 @@ class DimensionTagger(BaseEstimator):
             self.n_pos_[str(d)] = npos
             if npos >= self.min_labels and len(T) - npos >= self.min_labels:
                 F = np.hstack([Xn, Z[:, [j]]])
-                self.heads_[str(d)] = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(F, T[:, j])
+                self.heads_[str(d)] = LogisticRegression(C=self.C, class_weight="balanced", max_iter=2000).fit(
+                    F, T[:, j], sample_weight=sample_weight)
         return self
 
     def prior_proba(self, X) -> np.ndarray:

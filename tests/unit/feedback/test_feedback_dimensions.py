@@ -71,3 +71,45 @@ def test_classifier_tags_a_dimension_it_has_no_labels_for(embedder):
     probs = out.iloc[0]["dimension_probabilities"]
     assert probs["safety"] == max(probs.values())
     assert np.isclose(sum(out.iloc[0]["area_probabilities"].values()), 1)
+
+
+def test_sample_weight_moves_the_heads_and_is_checked(embedder):
+    import pytest
+
+    from govperf_ml.contracts import DataContractError
+
+    X = embedder.encode([t for t, _ in LABELLED])
+    # a contradicting copy of the fee messages, labelled timeliness instead of fees
+    flipped = [(t, ["timeliness"]) for t, d in LABELLED if d == ["fees"]]
+    Xf = np.vstack([X, embedder.encode([t for t, _ in flipped])])
+    Y = [d for _, d in LABELLED] + [d for _, d in flipped]
+    probe = embedder.encode(["the deposit was never refunded and the fee doubled"])
+
+    def p_fees(w):
+        t = DimensionTagger(min_labels=3).fit(Xf, Y, embed=embedder.encode, sample_weight=w)
+        return t.predict_proba(probe)[0, list(t.dimension_classes_).index("fees")]
+
+    n, m = len(LABELLED), len(flipped)
+    trust_first = p_fees(np.r_[np.full(n, 10.0), np.ones(m)])
+    trust_copy = p_fees(np.r_[np.ones(n), np.full(m, 10.0)])
+    assert trust_first > trust_copy
+    with pytest.raises(DataContractError, match="sample_weight"):
+        DimensionTagger().fit(Xf, Y, embed=embedder.encode, sample_weight=np.zeros(n + m))
+
+
+def test_ensemble_blends_text_heads_for_labelled_dimensions(embedder):
+    rows = pd.DataFrame([{"text": t, "area": "transport" if i % 2 else "environment", "dimensions": ";".join(d)}
+                         for i, (t, d) in enumerate(LABELLED)])
+    probe = ["nobody has replied for months", "they charged me an illegal fee"]
+    both = EnsembleFeedbackClassifier(embedder=embedder).fit(rows)
+    alone = EnsembleFeedbackClassifier(embedder=embedder, dimension_text_weight=0.0).fit(rows)
+    assert alone.dim_text_ is None
+    heads = set(both.dimension_classes_[both.dim_text_.has_head_])
+    assert heads == {"timeliness", "attitude", "fees"}
+    Pb, Pa = both.predict_dimensions_proba(probe), alone.predict_dimensions_proba(probe)
+    dims = list(both.dimension_classes_)
+    assert np.allclose(Pb[:, dims.index("transparency")], Pa[:, dims.index("transparency")])  # no head: tagger only
+    assert not np.allclose(Pb[:, dims.index("fees")], Pa[:, dims.index("fees")])
+    assert Pb[1, dims.index("fees")] > Pb[0, dims.index("fees")]
+    out = both.classify(pd.DataFrame({"message_id": ["a"], "text": [probe[1]]}))
+    assert np.isclose(out.iloc[0]["dimension_probabilities"]["fees"], Pb[1, dims.index("fees")])
