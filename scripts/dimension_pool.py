@@ -32,7 +32,8 @@ def pool(teddy: Path) -> pd.DataFrame:
     a4["text"] = "【" + _clean(a4["留言主题"]) + "】" + _clean(a4["留言详情"])
     first = a4.sample(340, random_state=0)
     rest = a4.drop(first.index).sample(600, random_state=1)
-    first_ids = pd.read_csv(FIRST_LABELS, dtype=str)["message_id"]
+    labelled = pd.read_csv(FIRST_LABELS, dtype=str)
+    first_ids = labelled.loc[labelled["source"] == "a4_first", "message_id"]
     first = a4.set_index("message_id").loc[first_ids].reset_index()
     en = pd.read_csv(ENGLISH, dtype=str)
     return pd.concat([
