@@ -171,14 +171,17 @@ def dimension_ids() -> list[str]:
     return list(load_taxonomy().dimensions)
 
 
-def as_served(embed, real: Part, test: Part, corpus: Part, dims) -> dict:
-    """Today's served tagger as it is served: our corpus only, the fixed threshold 0.5."""
-    from govperf_ml.feedback.dimensions import DimensionTagger
+def as_served(test: Part, dims) -> dict:
+    """The served default as ``bash scripts/up.sh`` trains it: the shipped text only (no real
+    labels), its own encoder, tagger and text heads, its own dimension threshold."""
+    from govperf_ml.feedback.classifiers import served_default_classifier
+    from govperf_ml.sample_city import load_training_corpus
 
-    tr = corpus
-    t = DimensionTagger().fit(tr.E, [[d for d, y in zip(dims, r) if y] for r in tr.Y], embed=embed)
-    return {"model": "served tagger as served (our corpus only, threshold 0.5)", "n_train": 0, "n_heldout": len(test),
-            "cv_micro_f1": np.nan, **scores(test.Y, t.predict_proba(test.E) >= 0.5, dims)}
+    est = served_default_classifier().fit(load_training_corpus())
+    P = est.predict_dimensions_proba(test.texts)
+    P = P[:, [list(est.dimension_classes_).index(d) for d in dims]]
+    return {"model": "served default (shipped text only, as scripts/up.sh trains it)", "n_train": 0,
+            "n_heldout": len(test), "cv_micro_f1": np.nan, **scores(test.Y, P >= est.dimension_threshold, dims)}
 
 
 def bootstrap_micro_f1(Y: np.ndarray, Q: np.ndarray, *, n=1000, seed=0) -> tuple[float, float]:
@@ -209,7 +212,7 @@ def dimension_eval(folder: Path, *, labels: Path | None = None, embedder=None,
                                         real.texts + test.texts + corpus.texts, n_pairs=setfit_pairs))
     scored = [evaluate(n, f, real, test, corpus) for n, f in {**M.candidates(embedder.encode, dims), **extra}.items()]
     scored.append(blend_of_best(scored, real))
-    rows = [as_served(embedder.encode, real, test, corpus, dims)] + [row(s, real, test, dims) for s in scored]
+    rows = [as_served(test, dims)] + [row(s, real, test, dims) for s in scored]
     return pd.DataFrame(rows), scored, test
 
 
