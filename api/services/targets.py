@@ -256,35 +256,41 @@ def assess(
         return result
     frame = frame[frame["unique_id"].isin({t.unique_id for t in todo})].reset_index(drop=True)
     rows, rejected = _run_model(model.estimator, frame, targets_frame(todo))
-    by_id = {str(r.get("target_id")): r for r in rows}
-    now = utcnow()
-    crossings: list[alert_service.TargetCrossing] = []
-    done: list[Target] = []
-    for t in todo:
-        row = by_id.get(t.target_id)
-        status = text(row.get("status")).lower() if row is not None else ""
-        if row is None or status not in RISK_STATUSES:
-            result.unassessed[t.target_id] = _why_not(row, status, rejected, t.target_id)
-            clear_risk(t)
-            continue
-        previous = t.risk_status
-        as_of = _as_of(row.get("as_of"), _last_period(periods[t.unique_id], t.deadline))
-        _store_risk(t, row, status, as_of, model.label, now)
-        done.append(t)
-        result.assessed += 1
-        if raise_alerts and status == "red" and previous != "red":
-            crossings.append(_crossing(t))
+    stored = _store_rows(todo, rows, rejected, periods, model.label, result.unassessed)
+    result.assessed = len(stored)
     declined = {k: v for k, v in result.unassessed.items() if v != NO_OBSERVATIONS}
     if declined:
         logger.warning("targets not assessed: %s", short([f"{k}: {v}" for k, v in declined.items()]))
     session.flush()
-    result.decided = target_drift.record(session, done, frame)
+    result.decided = target_drift.record(session, [t for t, _ in stored], frame)
+    crossings = [_crossing(t) for t, previous in stored if raise_alerts and t.risk_status == "red" and previous != "red"]
     result.alerts = alert_service.create_target_alerts(
         session, crossings, model_version=model.label, principal=principal
     )
     if raise_alerts and result.decided:
         result.alerts += target_drift.check(session, model, principal)
     return result
+
+
+def _store_rows(todo: Sequence[Target], rows: list[dict], rejected: dict[str, str], periods: dict,
+                model_version: str, unassessed: dict[str, str]) -> list[tuple[Target, str | None]]:
+    """Write each target's model row onto it (a target without a usable row loses its risk
+    and is reported in ``unassessed``); returns the assessed targets with their previous status."""
+    by_id = {str(r.get("target_id")): r for r in rows}
+    now = utcnow()
+    stored = []
+    for t in todo:
+        row = by_id.get(t.target_id)
+        status = text(row.get("status")).lower() if row is not None else ""
+        if row is None or status not in RISK_STATUSES:
+            unassessed[t.target_id] = _why_not(row, status, rejected, t.target_id)
+            clear_risk(t)
+            continue
+        previous = t.risk_status
+        as_of = _as_of(row.get("as_of"), _last_period(periods[t.unique_id], t.deadline))
+        _store_risk(t, row, status, as_of, model_version, now)
+        stored.append((t, previous))
+    return stored
 
 
 def affected_targets(session: Session, first_changed: dict[str, datetime]) -> list[Target]:
