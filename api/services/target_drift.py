@@ -40,7 +40,7 @@ ORG_UNIT = "targets model"  # the drift is the model's, not one series': its ale
 def forget(session: Session, targets: Sequence[Target]) -> None:
     """A target whose definition changed starts again: its past assessments and outcome
     were of another target."""
-    ids = [t.target_id for t in targets if t.id is not None]
+    ids = [t.target_id for t in targets]
     for chunk in in_chunks(ids, 500):
         session.execute(delete(TargetAssessment).where(TargetAssessment.target_id.in_(chunk)))
     for t in targets:
@@ -88,12 +88,17 @@ def decided_assessments(session: Session, model_version: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["target_id", "start", "deadline", "as_of", "status", "p_miss", "missed"])
 
 
+def live_sample(session: Session, model_version: str) -> pd.DataFrame:
+    """The served model's assessments of decided targets, taken as the backtest takes them."""
+    return live_episodes(decided_assessments(session, model_version))
+
+
 def live_by_status(session: Session, model_version: str) -> dict[str, dict]:
     """Observed miss rate per colour of the served model's decided targets (the model card)."""
-    ep = live_episodes(decided_assessments(session, model_version))
+    ep = live_sample(session, model_version)
     out = {}
     for colour in ("green", "amber", "red"):
-        sel = ep[ep["status"] == colour] if len(ep) else ep
+        sel = ep[ep["status"] == colour]
         out[colour] = {"n": int(len(sel)), "miss_rate": float(sel["missed"].mean()) if len(sel) else None}
     return out
 
@@ -121,7 +126,7 @@ def check(session: Session, model, principal: Principal, rule: StatusDriftRule =
     by_status = (getattr(getattr(model, "estimator", None), "backtest_calibration_", None) or {}).get("by_status")
     if not by_status:
         return []
-    ep = live_episodes(decided_assessments(session, model.label))
+    ep = live_sample(session, model.label)
     if ep.empty:
         return []
     drifts = find_status_drift(ep["status"], ep["missed"], by_status, rule)
