@@ -12,24 +12,21 @@ share (OUT_DIR/A1.txt, …). Texts are written to OUT_DIR only, never into the r
 from __future__ import annotations
 
 import argparse
-import re
 from pathlib import Path
 
 import pandas as pd
+
+from govperf_ml.bench.feedback import clean_text
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST_LABELS = ROOT / "govperf_ml" / "data" / "feedback_dimension_labels.csv"
 ENGLISH = ROOT / "govperf_ml" / "data" / "feedback_eval_en.csv"
 
 
-def _clean(s: pd.Series) -> pd.Series:
-    return s.fillna("").astype(str).map(lambda t: re.sub(r"\s+", " ", t).strip())
-
-
 def pool(teddy: Path) -> pd.DataFrame:
     a4 = pd.read_csv(Path(teddy) / "附件4_messages_with_replies_2816.csv")
     a4["message_id"] = a4["留言编号"].astype(str)
-    a4["text"] = "【" + _clean(a4["留言主题"]) + "】" + _clean(a4["留言详情"])
+    a4["text"] = "【" + clean_text(a4["留言主题"].fillna("")) + "】" + clean_text(a4["留言详情"].fillna(""))
     first = a4.sample(340, random_state=0)
     rest = a4.drop(first.index).sample(600, random_state=1)
     labelled = pd.read_csv(FIRST_LABELS, dtype=str)

@@ -30,6 +30,11 @@ def _ovr(X, Y, w, Xt, C, solver="lbfgs"):
     return P
 
 
+def _label_lists(Y, dims) -> list[list[str]]:
+    """The rows of a label matrix as lists of dimension ids."""
+    return [[d for d, y in zip(dims, row) if y] for row in Y]
+
+
 def corpus_only(train):
     return train.take(np.flatnonzero(train.w < 1))
 
@@ -39,7 +44,7 @@ def tagger(embed, dims, *, corpus_only_=False, prior_only=False, weighted=True):
     our corpus only (as served today), or real + corpus; ``prior_only``: no labels used."""
     def fit_predict(train, test):
         tr = corpus_only(train) if corpus_only_ else train
-        Y = [[] if prior_only else [d for d, y in zip(dims, row) if y] for row in tr.Y]
+        Y = [[] for _ in tr.Y] if prior_only else _label_lists(tr.Y, dims)
         m = DimensionTagger(min_labels=10**9) if prior_only else DimensionTagger()
         m.fit(tr.E, Y, embed=embed, sample_weight=tr.w if weighted else None)
         return m.predict_proba(test.E)
@@ -69,7 +74,7 @@ def text_heads(dims, *, use_cues=True, C=10.0):
     """TF-IDF char 1-3 (+ the taxonomy's cue counts) and one LR per dimension, on whole texts."""
     def fit_predict(train, test):
         m = TextDimensionHeads(use_cues=use_cues, C=C, min_labels=1)
-        m.fit(train.texts, [[d for d, y in zip(dims, r) if y] for r in train.Y], sample_weight=train.w)
+        m.fit(train.texts, _label_lists(train.Y, dims), sample_weight=train.w)
         return m.predict_proba(test.texts)
     return fit_predict
 

@@ -21,6 +21,7 @@ from sklearn.metrics import f1_score
 from sklearn.model_selection import KFold
 
 from govperf_ml.bench import BenchResult
+from govperf_ml.bench.feedback import clean_text
 from govperf_ml.contracts import DIMENSIONS_COL, MESSAGE_ID, DataContractError, split_labels
 from govperf_ml.feedback.dimension_split import read_dimension_labels, split_dimension_labels
 from govperf_ml.feedback.taxonomy import load_taxonomy
@@ -54,16 +55,12 @@ class Part:
         return len(self.texts)
 
 
-def _clean(s: pd.Series) -> pd.Series:
-    return s.astype(str).str.replace(r"\s+", " ", regex=True).str.strip()
-
-
 def message_texts(folder: Path, ids) -> list[str]:
     """The text of each id: 附件4 title + body, or an English message of our eval file."""
     a4 = pd.read_csv(Path(folder) / ATTACHMENT4)
-    text = dict(zip(a4["留言编号"].astype(str), _clean(a4["留言主题"]) + "。" + _clean(a4["留言详情"])))
+    text = dict(zip(a4["留言编号"].astype(str), clean_text(a4["留言主题"]) + "。" + clean_text(a4["留言详情"])))
     en = pd.read_csv(ENGLISH_MESSAGES, dtype=str)
-    text.update(zip(en[MESSAGE_ID].str.strip(), _clean(en["text"])))
+    text.update(zip(en[MESSAGE_ID].str.strip(), clean_text(en["text"])))
     missing = [i for i in ids if str(i) not in text]
     if missing:
         raise DataContractError(f"dimension labels: message ids neither in {ATTACHMENT4} nor in {ENGLISH_MESSAGES.name}: "

@@ -32,7 +32,8 @@ CANDIDATES = ["m3e-small", "use-multilingual", "all-minilm-l6-v2"]
 DEFAULT_CACHE = "/tmp/govperf_cache/emb"
 
 
-def _clean(s: pd.Series) -> pd.Series:
+def clean_text(s: pd.Series) -> pd.Series:
+    """Texts with runs of white space (the files' tabs and newlines) made one space."""
     return s.astype(str).str.replace(r"\s+", " ", regex=True).str.strip()
 
 
@@ -48,14 +49,14 @@ def load_teddy(folder: Path) -> dict[str, pd.DataFrame]:
     b = pd.read_csv(folder / need[2])
     bodies = pd.concat(
         [
-            pd.DataFrame({"text": _clean(a["留言详情"]), "label": a["一级标签"]}),
-            pd.DataFrame({"text": _clean(b["留言详情_cleaned"]), "label": b["一级标签"]}),
+            pd.DataFrame({"text": clean_text(a["留言详情"]), "label": a["一级标签"]}),
+            pd.DataFrame({"text": clean_text(b["留言详情_cleaned"]), "label": b["一级标签"]}),
         ],
         ignore_index=True,
     )
     bodies = bodies[bodies["text"].str.len() > 0]
     return {
-        "titles": pd.DataFrame({"text": _clean(titles["留言主题"]), "label": titles["一级标签"]}),
+        "titles": pd.DataFrame({"text": clean_text(titles["留言主题"]), "label": titles["一级标签"]}),
         "bodies": bodies.reset_index(drop=True),
     }
 
@@ -157,7 +158,7 @@ def run(data: Path | None, *, csv: Path | None = None, text_col="text", label_co
         for col in (text_col, label_col):
             if col not in df.columns:
                 raise DataContractError(f"--csv {csv}: no column {col!r} (have {list(df.columns)})", field=col)
-        tasks = {"csv": pd.DataFrame({"text": _clean(df[text_col]), "label": df[label_col].astype(str)})}
+        tasks = {"csv": pd.DataFrame({"text": clean_text(df[text_col]), "label": df[label_col].astype(str)})}
     else:
         tasks = load_teddy(data)
     if quick:
